@@ -1,0 +1,51 @@
+"""Feature store health: one test per dimension, parametrized over the monitored tables and dates.
+
+Each test is marked with its dimension (``pytest data_tests -m staleness``). The metrics were
+fetched by one aggregate query per table; these tests only judge numbers already fetched.
+"""
+
+import pytest
+
+from feature_store_health.plugin import assert_acceptable
+
+
+@pytest.mark.coverage
+def test_coverage(health, verdict):
+    """Rows for the date against the teams playing; 0 rows while games are scheduled is CRITICAL."""
+    assert_acceptable(health, verdict)
+
+
+@pytest.mark.production_readiness
+def test_production_readiness(health, verdict):
+    """% rows is_production_ready = TRUE."""
+    assert_acceptable(health, verdict)
+
+
+@pytest.mark.null_rates
+def test_null_rates(health, verdict):
+    """% NULL per critical feature; the worst one decides."""
+    assert_acceptable(health, verdict)
+
+
+@pytest.mark.quality_tiers
+def test_quality_tiers(health, verdict):
+    """% rows in the POOR tier; a tier NULL on every row is a WARNING (not populated)."""
+    assert_acceptable(health, verdict)
+
+
+@pytest.mark.completeness
+def test_completeness(health, verdict):
+    """% rows with every rolling window (l5, l10, l7d, l14d) complete."""
+    assert_acceptable(health, verdict)
+
+
+@pytest.mark.downstream_usage
+def test_downstream_usage(health, verdict):
+    """Active predictions for the date while games are scheduled."""
+    assert_acceptable(health, verdict)
+
+
+@pytest.mark.staleness
+def test_staleness(health, verdict):
+    """Hours from MAX(processed_at) to the as-of time."""
+    assert_acceptable(health, verdict)

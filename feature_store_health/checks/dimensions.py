@@ -1,0 +1,309 @@
+"""The seven health dimensions: which metrics each needs and how each is judged.
+
+Judging is a pure function of already-fetched metric values, thresholds and the as-of time, so
+every rule here is testable without a database. Thresholds come from the configuration file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from feature_store_health.checks.metrics import Metric, Source
+from feature_store_health.checks.verdict import Severity
+
+if TYPE_CHECKING:
+    from feature_store_health.config import HealthConfig, TableConfig
+
+__all__ = ["DIMENSIONS", "Dimension", "Judgement", "JudgeContext", "band"]
+
+Values = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class JudgeContext:
+    """What a judgement needs besides metric values: the time staleness is measured at."""
+
+    as_of: dt.datetime  # timezone-aware
+
+
+@dataclass(frozen=True)
+class Judgement:
+    severity: Severity
+    value: float | int | None
+    message: str
+    details: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    label: str
+    description: str
+    threshold_keys: tuple[str, ...]
+    metrics: Callable[["TableConfig", "HealthConfig"], tuple[Metric, ...]]
+    judge: Callable[[Values, "TableConfig", Mapping[str, float], JudgeContext], Judgement]
+    # BigQuery boolean expression selecting the rows that make this dimension fail (report samples)
+    offending_rows: Callable[["TableConfig"], str | None]
+
+    def validate_thresholds(self, values: Mapping[str, float], key: str) -> None:
+        """Severity bands must be ordered: a WARNING limit is never stricter than an ERROR one."""
+        from feature_store_health.config import ConfigError
+
+        for direction in ("below", "above"):
+            limits = [values.get(f"{level}_{direction}") for level in ("warning", "error", "critical")]
+            present = [limit for limit in limits if limit is not None]
+            ordered = sorted(present, reverse=direction == "below")
+            if present != ordered:
+                raise ConfigError(
+                    f"{key}: thresholds out of order {dict(zip(('warning', 'error', 'critical'), limits))}; "
+                    f"{'critical <= error <= warning' if direction == 'below' else 'warning <= error <= critical'} expected"
+                )
+
+
+def band(value: float, thresholds: Mapping[str, float], direction: str) -> Severity:
+    """Severity of ``value`` against ``{level}_{direction}`` limits; strict comparisons, worst first."""
+    for severity in (Severity.CRITICAL, Severity.ERROR, Severity.WARNING):
+        limit = thresholds.get(f"{severity.value.lower()}_{direction}")
+        if limit is None:
+            continue
+        if (value < limit) if direction == "below" else (value > limit):
+            return severity
+    return Severity.OK
+
+
+# -- metrics shared between dimensions ---------------------------------------------------------
+
+def _row_count(table: "TableConfig") -> Metric:
+    return Metric(Source.FEATURES, "row_count", "COUNT(*)")
+
+
+_GAMES = Metric(Source.SCHEDULE, "games_scheduled", "COUNT(DISTINCT game_id)")
+_TEAMS = Metric(Source.SCHEDULE, "teams_playing", "COUNT(DISTINCT team)")
+_ACTIVE_PREDICTIONS = Metric(Source.PREDICTIONS, "active_predictions", "COUNTIF(is_active)")
+
+
+def _base(table: "TableConfig") -> tuple[Metric, ...]:
+    return (_row_count(table), _GAMES)
+
+
+def _count_true(column: str) -> str:
+    return f"COUNTIF({column})"
+
+
+def _pct(part: int, whole: int) -> float:
+    return 100.0 * part / whole
+
+
+def _nothing_to_judge(values: Values) -> Judgement | None:
+    """No games: nothing to judge. No rows while games are scheduled: coverage says so, not us."""
+    if not values["games_scheduled"]:
+        return Judgement(Severity.SKIPPED, None, "no games scheduled: nothing to judge", {})
+    if not values["row_count"]:
+        return Judgement(Severity.SKIPPED, None, "no rows for this date: see coverage", {})
+    return None
+
+
+# -- coverage ---------------------------------------------------------------------------------
+
+def _coverage_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+    return (*_base(table), _TEAMS)
+
+
+def _coverage(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    rows, games, teams = values["row_count"], values["games_scheduled"], values["teams_playing"]
+    details = {"games_scheduled": games, "teams_playing": teams}
+    if not games:
+        return Judgement(Severity.OK, rows, f"no games scheduled ({rows} records found)", details)
+    if rows == 0:
+        return Judgement(Severity.CRITICAL, 0, f"0 records found while {games} games are scheduled", details)
+    per_team = rows / teams
+    details = {**details, "rows_per_team": round(per_team, 2)}
+    minimum = limits["warning_min_rows_per_team"]
+    if per_team < minimum:
+        return Judgement(
+            Severity.WARNING, rows,
+            f"{rows} records found: {per_team:.1f} per team playing ({teams} teams), below {minimum:g}",
+            details,
+        )
+    return Judgement(Severity.OK, rows, f"{rows} records found ({teams} teams playing, {per_team:.1f} per team)", details)
+
+
+# -- production readiness -------------------------------------------------------------------
+
+def _readiness_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+    return (*_base(table), Metric(Source.FEATURES, "production_ready_count", _count_true(table.production_ready_column)))
+
+
+def _readiness(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    if (skip := _nothing_to_judge(values)) is not None:
+        return skip
+    ready, rows = values["production_ready_count"], values["row_count"]
+    pct = _pct(ready, rows)
+    return Judgement(
+        band(pct, limits, "below"), round(pct, 2),
+        f"{pct:.1f}% production ready ({ready}/{rows})", {"ready_rows": ready, "rows": rows},
+    )
+
+
+# -- NULL rates -------------------------------------------------------------------------------
+
+def _null_metric_name(feature: str) -> str:
+    return f"null_count__{feature}"
+
+
+def _null_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+    return (*_base(table), *(
+        Metric(Source.FEATURES, _null_metric_name(feature), f"COUNTIF({feature} IS NULL)")
+        for feature in table.critical_features
+    ))
+
+
+def _null_rates(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    if (skip := _nothing_to_judge(values)) is not None:
+        return skip
+    rows = values["row_count"]
+    counts = {feature: values[_null_metric_name(feature)] for feature in table.critical_features}
+    rates = {feature: _pct(count, rows) for feature, count in counts.items()}
+    worst = max(rates, key=lambda feature: rates[feature])  # first listed wins a tie
+    details = {
+        "null_pct": {feature: round(rate, 2) for feature, rate in rates.items()},
+        "null_count": counts,
+        "worst_feature": worst,
+        "rows": rows,
+    }
+    return Judgement(
+        band(rates[worst], limits, "above"), round(rates[worst], 2),
+        f"worst {worst} {rates[worst]:.1f}% NULL ({counts[worst]}/{rows})", details,
+    )
+
+
+# -- quality tiers ----------------------------------------------------------------------------
+
+def _tier_metric_name(tier: str) -> str:
+    return f"tier_count__{tier.lower()}"
+
+
+def _tier_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+    column = table.quality_tier_column
+    return (
+        *_base(table),
+        Metric(Source.FEATURES, "tier_null_count", f"COUNTIF({column} IS NULL)"),
+        *(Metric(Source.FEATURES, _tier_metric_name(tier), f"COUNTIF({column} = '{tier}')") for tier in table.quality_tiers),
+    )
+
+
+def _quality_tiers(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    if (skip := _nothing_to_judge(values)) is not None:
+        return skip
+    rows, unset = values["row_count"], values["tier_null_count"]
+    distribution = {tier: values[_tier_metric_name(tier)] for tier in table.quality_tiers}
+    details = {"tiers": distribution, "tier_null": unset, "rows": rows}
+    if unset == rows:
+        return Judgement(Severity.WARNING, None, f"quality_tier not populated (NULL on all {rows} rows)", details)
+    poor = distribution[table.poor_tier]
+    pct = _pct(poor, rows)
+    return Judgement(band(pct, limits, "above"), round(pct, 2), f"{pct:.1f}% {table.poor_tier} ({poor}/{rows})", details)
+
+
+# -- completeness -----------------------------------------------------------------------------
+
+def _completeness_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+    return (*_base(table), Metric(Source.FEATURES, "complete_count", _count_true(table.completeness_column)))
+
+
+def _completeness(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    if (skip := _nothing_to_judge(values)) is not None:
+        return skip
+    complete, rows = values["complete_count"], values["row_count"]
+    pct = _pct(complete, rows)
+    return Judgement(
+        band(pct, limits, "below"), round(pct, 2),
+        f"{pct:.1f}% rows with all windows complete ({complete}/{rows})", {"complete_rows": complete, "rows": rows},
+    )
+
+
+# -- downstream usage -------------------------------------------------------------------------
+
+def _usage_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+    return (*_base(table), _ACTIVE_PREDICTIONS)
+
+
+def _downstream_usage(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    games, rows, active = values["games_scheduled"], values["row_count"], values["active_predictions"]
+    if not games:
+        return Judgement(Severity.SKIPPED, None, "no games scheduled: nothing to judge", {})
+    conversion = round(active / rows, 2) if rows else None
+    details = {"active_predictions": active, "feature_rows": rows, "conversion": conversion}
+    if active < limits["warning_below"]:
+        return Judgement(Severity.WARNING, active, f"{active} active predictions while {games} games are scheduled", details)
+    ratio = f"{conversion:.2f} per feature row" if conversion is not None else "no feature rows"
+    return Judgement(Severity.OK, active, f"{active} active predictions ({ratio})", details)
+
+
+# -- staleness --------------------------------------------------------------------------------
+
+def _staleness_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+    return (*_base(table), Metric(
+        Source.FEATURES, "max_processed_at", f"MAX({table.processed_at_column})", empty_value=None,
+    ))
+
+
+def _staleness(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    if (skip := _nothing_to_judge(values)) is not None:
+        return skip
+    latest: dt.datetime | None = values["max_processed_at"]
+    as_of = ctx.as_of.astimezone(dt.timezone.utc)
+    details: dict[str, Any] = {"as_of": as_of.isoformat(), "max_processed_at": None}
+    if latest is None:
+        return Judgement(
+            Severity.ERROR, None,
+            f"{table.processed_at_column} is NULL on all {values['row_count']} rows: freshness unknown", details,
+        )
+    # Hours are computed here, not in SQL: dialects disagree on TIMESTAMP_DIFF at boundaries.
+    hours = (as_of - latest).total_seconds() / 3600
+    details["max_processed_at"] = latest.isoformat()
+    when = "after" if hours < 0 else "before"
+    message = f"last processed {abs(hours):.1f} h {when} the as-of time {as_of:%Y-%m-%d %H:%M} UTC"
+    return Judgement(band(hours, limits, "above"), round(hours, 2), message, details)
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    dimension.id: dimension
+    for dimension in (
+        Dimension(
+            "coverage", "Date Coverage", "rows for the date against the teams playing",
+            ("warning_min_rows_per_team",), _coverage_metrics, _coverage, lambda table: None,
+        ),
+        Dimension(
+            "production_readiness", "Production Readiness", "% rows production ready",
+            ("warning_below", "error_below", "critical_below"), _readiness_metrics, _readiness,
+            lambda table: f"{table.production_ready_column} IS NOT TRUE",
+        ),
+        Dimension(
+            "null_rates", "NULL Rates", "% NULL per critical feature, worst one decides",
+            ("warning_above", "error_above", "critical_above"), _null_metrics, _null_rates,
+            lambda table: " OR ".join(f"{feature} IS NULL" for feature in table.critical_features),
+        ),
+        Dimension(
+            "quality_tiers", "Quality Tiers", "% rows in the POOR tier; tier not populated",
+            ("warning_above", "error_above", "critical_above"), _tier_metrics, _quality_tiers,
+            lambda table: f"{table.quality_tier_column} IS NULL OR {table.quality_tier_column} = '{table.poor_tier}'",
+        ),
+        Dimension(
+            "completeness", "Completeness", "% rows with all rolling windows complete",
+            ("warning_below", "error_below", "critical_below"), _completeness_metrics, _completeness,
+            lambda table: f"{table.completeness_column} IS NOT TRUE",
+        ),
+        Dimension(
+            "downstream_usage", "Downstream Usage", "active predictions for the date",
+            ("warning_below",), _usage_metrics, _downstream_usage, lambda table: None,
+        ),
+        Dimension(
+            "staleness", "Staleness", "hours from MAX(processed_at) to the as-of time",
+            ("warning_above", "error_above", "critical_above"), _staleness_metrics, _staleness,
+            lambda table: None,
+        ),
+    )
+}

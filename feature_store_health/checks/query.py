@@ -1,0 +1,105 @@
+"""The one aggregate query per monitored table: every metric, every date of the run.
+
+Written once in BigQuery Standard SQL. Dates are query parameters (``@start_date``,
+``@end_date``), never formatted in; the date filters prune partitions. Identifiers come from
+the validated configuration. The DuckDB backend transpiles this same text with sqlglot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from feature_store_health.checks.metrics import Metric, Source
+
+__all__ = ["AggregateQuery", "build_aggregate_query", "sql_hash"]
+
+
+@dataclass(frozen=True)
+class AggregateQuery:
+    """The SQL and the metrics it returns, one row per date in the parameter window."""
+
+    table: str
+    sql: str
+    metrics: tuple[Metric, ...]
+
+    def parameters(self, start_date: dt.date, end_date: dt.date) -> dict[str, dt.date]:
+        return {"start_date": start_date, "end_date": end_date}
+
+    def values_by_date(self, rows: Iterable[Mapping[str, Any]]) -> dict[dt.date, dict[str, Any]]:
+        """Metric values per date, with each metric's empty value where its source had no rows."""
+        result = {}
+        for row in rows:
+            check_date = row["check_date"]
+            if isinstance(check_date, dt.datetime):
+                check_date = check_date.date()
+            result[check_date] = {
+                metric.name: metric.empty_value if row[metric.name] is None else row[metric.name]
+                for metric in self.metrics
+            }
+        return result
+
+
+def sql_hash(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()[:16]
+
+
+def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric]) -> AggregateQuery:
+    """Render one SELECT computing ``metrics`` for ``table`` (a TableConfig) per date."""
+    unique = tuple(dict.fromkeys(metrics))  # a metric two checks need is computed once
+    names = [metric.name for metric in unique]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two different metrics share a name: {sorted(names)}")
+    by_source = {source: [m for m in unique if m.source is source] for source in Source}
+    window = "BETWEEN @start_date AND @end_date"
+
+    ctes = []
+    if by_source[Source.FEATURES]:
+        ctes.append(
+            f"features AS (\n"
+            f"  SELECT {table.date_column} AS check_date,\n{_select(by_source[Source.FEATURES])}\n"
+            f"  FROM `{table.table}`\n"
+            f"  WHERE {table.date_column} {window}\n"
+            f"  GROUP BY check_date\n)"
+        )
+    if by_source[Source.SCHEDULE]:
+        schedule = config.schedule
+        ctes.append(
+            f"schedule AS (\n"
+            f"  SELECT check_date,\n{_select(by_source[Source.SCHEDULE])}\n"
+            f"  FROM (\n"
+            f"    SELECT {schedule.date_column} AS check_date, {schedule.game_id_column} AS game_id, team\n"
+            f"    FROM `{schedule.table}`, UNNEST([{schedule.home_team_column}, {schedule.away_team_column}]) AS team\n"
+            f"    WHERE {schedule.date_column} {window}\n"
+            f"  )\n"
+            f"  GROUP BY check_date\n)"
+        )
+    if by_source[Source.PREDICTIONS]:
+        predictions = config.predictions
+        ctes.append(
+            f"predictions AS (\n"
+            f"  SELECT check_date,\n{_select(by_source[Source.PREDICTIONS])}\n"
+            f"  FROM (\n"
+            f"    SELECT {predictions.date_column} AS check_date, {predictions.active_column} AS is_active\n"
+            f"    FROM `{predictions.table}`\n"
+            f"    WHERE {predictions.date_column} {window}\n"
+            f"  )\n"
+            f"  GROUP BY check_date\n)"
+        )
+    joins = "".join(
+        f"\nLEFT JOIN {source.value} USING (check_date)" for source in Source if by_source[source]
+    )
+    columns = ",\n".join(f"  {metric.source.value}.{metric.name}" for metric in unique)
+    sql = (
+        "WITH " + ",\n".join(ctes) + "\n"
+        f"SELECT\n  check_date,\n{columns}\n"
+        f"FROM UNNEST(GENERATE_DATE_ARRAY(@start_date, @end_date)) AS check_date{joins}\n"
+        "ORDER BY check_date"
+    )
+    return AggregateQuery(table=table.name, sql=sql, metrics=unique)
+
+
+def _select(metrics: list[Metric]) -> str:
+    return ",\n".join(f"    {metric.sql} AS {metric.name}" for metric in metrics)

@@ -1,0 +1,82 @@
+"""Severities and verdicts: what a judged check says, and nothing that could read as a false pass."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+__all__ = ["Severity", "Verdict", "overall_status"]
+
+
+class Severity(enum.Enum):
+    """Outcome of one check. NOT_EVALUATED (query failed, table missing) is an error, never a pass.
+
+    SKIPPED means there was nothing to judge (no games scheduled, no rows for the date):
+    the check is neither a pass nor a failure and is reported as such.
+    """
+
+    OK = "OK"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+    NOT_EVALUATED = "NOT_EVALUATED"
+    SKIPPED = "SKIPPED"
+
+    @property
+    def icon(self) -> str:
+        return _ICONS[self]
+
+    def fails(self, fail_on: str) -> bool:
+        """Whether this outcome fails the run under ``--fail-on`` (``error`` or ``warning``)."""
+        if self in (Severity.ERROR, Severity.CRITICAL, Severity.NOT_EVALUATED):
+            return True
+        return self is Severity.WARNING and fail_on == "warning"
+
+
+_ICONS = {
+    Severity.OK: "✅",
+    Severity.WARNING: "⚠️",
+    Severity.ERROR: "❌",
+    Severity.CRITICAL: "🚨",
+    Severity.NOT_EVALUATED: "💥",
+    Severity.SKIPPED: "➖",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One dimension of one table on one date, judged against its thresholds."""
+
+    table: str
+    check_date: dt.date
+    dimension: str
+    severity: Severity
+    value: float | int | None
+    threshold: Mapping[str, Any]
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "date": self.check_date.isoformat(),
+            "dimension": self.dimension,
+            "severity": self.severity.value,
+            "value": self.value,
+            "threshold": dict(self.threshold),
+            "message": self.message,
+            "details": dict(self.details),
+        }
+
+
+def overall_status(severities: list[Severity]) -> str:
+    """HEALTHY / DEGRADED (warnings) / UNHEALTHY (errors or checks that could not run) / CRITICAL."""
+    if Severity.CRITICAL in severities:
+        return "CRITICAL"
+    if Severity.ERROR in severities or Severity.NOT_EVALUATED in severities:
+        return "UNHEALTHY"
+    if Severity.WARNING in severities:
+        return "DEGRADED"
+    return "HEALTHY"

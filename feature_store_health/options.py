@@ -1,0 +1,155 @@
+"""Command-line options: declared once, parsed and validated at parse time.
+
+A bad value is an ``argparse.ArgumentTypeError``, which pytest turns into a one-line usage
+error with exit code 4. Flags that contradict each other raise ``pytest.UsageError`` when the
+settings object is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+__all__ = ["RunSettings", "add_options", "parse_as_of", "parse_date", "parse_days", "MAX_DAYS", "resolve_config_path"]
+
+MAX_DAYS = 366
+BACKENDS = ("duckdb", "bigquery")
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; expected YYYY-MM-DD, e.g. 2026-02-05") from None
+
+
+def parse_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days from 1 to {MAX_DAYS}")
+    return days
+
+
+def parse_as_of(text: str) -> dt.datetime:
+    """ISO-8601 date-time; without an offset it is read in the deadline time zone (New York)."""
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 time; expected e.g. 2026-02-05T09:00 or 2026-02-05T14:00:00Z"
+        ) from None
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("feature store health", "feature store health checks (data_tests)")
+    group.addoption(
+        "--date", dest="health_date", type=parse_date, metavar="YYYY-MM-DD", default=None,
+        help="Date checked (the last one with --days). Default: today in America/New_York.",
+    )
+    group.addoption(
+        "--days", dest="health_days", type=parse_days, metavar="N", default=1,
+        help="Check the N dates ending at --date (7 for the weekly report). Default: 1.",
+    )
+    group.addoption(
+        "--backend", dest="health_backend", choices=BACKENDS, default="duckdb",
+        help="Warehouse to query: duckdb (embedded demo warehouse or --database) or bigquery. Default: duckdb.",
+    )
+    group.addoption(
+        "--database", dest="health_database", type=Path, metavar="PATH", default=None,
+        help="DuckDB file to check instead of the demo warehouse; tables are <dataset>.<table>. "
+        "Never created. Default: the demo warehouse.",
+    )
+    group.addoption(
+        "--project", dest="health_project", metavar="ID", default=None,
+        help="GCP project for --backend=bigquery. Default: the credentials' project.",
+    )
+    group.addoption(
+        "--as-of", dest="health_as_of", type=parse_as_of, metavar="ISO-8601", default=None,
+        help="Time staleness is measured at; no offset means America/New_York. "
+        "Default: now for today, 09:00 New York on the date for a past date.",
+    )
+    group.addoption(
+        "--results-json", dest="health_results_json", type=Path, metavar="PATH", default=None,
+        help="Write machine-readable results here. Default: not written.",
+    )
+    group.addoption(
+        "--fail-on", dest="health_fail_on", choices=("warning", "error"), default="error",
+        help="Lowest severity that fails the run. Default: error.",
+    )
+    group.addoption(
+        "--health-config", dest="health_config", type=Path, metavar="PATH", default=None,
+        help="Configuration file (tables, critical features, thresholds) merged over the defaults. "
+        "Default: the health_config ini value, else the built-in defaults.",
+    )
+    parser.addini(
+        "health_config", type="string", default="",
+        help="Configuration file for the feature store health checks, relative to the rootdir.",
+    )
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Every per-run value, read once from the command line."""
+
+    check_date: dt.date
+    days: int
+    backend: str
+    database: Path | None
+    project: str | None
+    as_of: dt.datetime | None
+    results_json: Path | None
+    fail_on: str
+    config_path: Path | None
+
+    @property
+    def dates(self) -> tuple[dt.date, ...]:
+        first = self.check_date - dt.timedelta(days=self.days - 1)
+        return tuple(first + dt.timedelta(days=offset) for offset in range(self.days))
+
+    @classmethod
+    def from_pytest_config(cls, config: pytest.Config, *, today: dt.date, timezone: str) -> "RunSettings":
+        option = config.option
+        backend = option.health_backend
+        if backend == "bigquery" and option.health_database is not None:
+            raise pytest.UsageError("--database is a DuckDB file; it cannot be used with --backend=bigquery")
+        if backend == "duckdb" and option.health_project is not None:
+            raise pytest.UsageError("--project is for --backend=bigquery; the duckdb backend reads --database")
+        database = option.health_database
+        if database is not None:
+            database = database.expanduser().resolve()
+            if not database.is_file():
+                raise pytest.UsageError(
+                    f"--database: no DuckDB file at {database}; give an existing file "
+                    "(it is never created) or leave --database out to use the demo warehouse"
+                )
+        as_of = option.health_as_of
+        if as_of is not None and as_of.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            as_of = as_of.replace(tzinfo=ZoneInfo(timezone))
+        return cls(
+            check_date=option.health_date or today,
+            days=option.health_days,
+            backend=backend,
+            database=database,
+            project=option.health_project,
+            as_of=as_of,
+            results_json=option.health_results_json,
+            fail_on=option.health_fail_on,
+            config_path=resolve_config_path(config),
+        )
+
+
+def resolve_config_path(config: pytest.Config) -> Path | None:
+    """``--health-config`` wins over the ``health_config`` ini value; None means built-in defaults."""
+    if config.option.health_config is not None:
+        return config.option.health_config
+    ini_value = config.getini("health_config")
+    return config.rootpath / ini_value if ini_value else None

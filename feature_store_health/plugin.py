@@ -1,0 +1,122 @@
+"""The pytest plugin: hooks and fixtures only. The logic lives in run.py, checks/ and backends/."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.verdict import Severity, Verdict
+from feature_store_health.clock import now_utc, today_in
+from feature_store_health.config import ConfigError, load_config
+from feature_store_health.options import RunSettings, add_options, resolve_config_path
+from feature_store_health.run import CheckSpec, HealthRun
+
+__all__ = ["HealthWarning", "RUN_KEY"]
+
+RUN_KEY = pytest.StashKey[HealthRun]()
+
+
+class HealthWarning(UserWarning):
+    """A check at WARNING severity: the run passes (unless --fail-on=warning), visibly."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for dimension in DIMENSIONS.values():
+        config.addinivalue_line("markers", f"{dimension.id}: health dimension: {dimension.description}")
+    try:
+        health_config = load_config(resolve_config_path(config))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    now = now_utc()
+    settings = RunSettings.from_pytest_config(
+        config, today=today_in(health_config.timezone, now), timezone=health_config.timezone
+    )
+
+    def backend_factory():
+        from feature_store_health.warehouse import make_backend
+
+        return make_backend(settings, config.rootpath, getattr(config, "cache", None))
+
+    config.stash[RUN_KEY] = HealthRun(settings, health_config, backend_factory, now)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "check" not in metafunc.fixturenames:
+        return
+    marked = [mark.name for mark in metafunc.definition.iter_markers() if mark.name in DIMENSIONS]
+    if len(marked) != 1:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: a health test needs exactly one dimension marker "
+            f"({', '.join(DIMENSIONS)}), found {marked or 'none'}"
+        )
+    specs = metafunc.config.stash[RUN_KEY].specs(marked[0])
+    metafunc.parametrize("check", specs, ids=[spec.id for spec in specs])
+
+
+@pytest.fixture
+def health(request: pytest.FixtureRequest) -> HealthRun:
+    """The run state: settings, configuration, fetched metrics and recorded verdicts."""
+    return request.config.stash[RUN_KEY]
+
+
+@pytest.fixture
+def verdict(health: HealthRun, check: CheckSpec) -> Verdict:
+    """The judged check. A check whose query failed errors here: never a pass."""
+    judged = health.judge(check)
+    if judged.severity is Severity.NOT_EVALUATED:
+        pytest.fail(judged.message, pytrace=False)
+    return judged
+
+
+def assert_acceptable(health: HealthRun, verdict: Verdict) -> None:
+    """Pass, warn visibly, skip (nothing to judge) or fail, by severity and --fail-on."""
+    label = DIMENSIONS[verdict.dimension].label
+    if verdict.severity is Severity.SKIPPED:
+        pytest.skip(f"{label}: {verdict.message}")
+    text = f"{verdict.severity.value} {label} on {verdict.check_date}: {verdict.message}"
+    if verdict.severity.fails(health.settings.fail_on):
+        pytest.fail(f"{text}; thresholds {dict(verdict.threshold)}", pytrace=False)
+    if verdict.severity is Severity.WARNING:
+        warnings.warn(HealthWarning(text), stacklevel=2)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is None or not run.verdicts or run.settings.results_json is None:
+        return
+    from feature_store_health.reporting.files import write_atomic
+    from feature_store_health.reporting.results_json import results_json
+
+    path: Path = run.settings.results_json
+    try:
+        write_atomic(path, results_json(run))
+    except OSError as exc:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"ERROR: --results-json: cannot write {path}: {exc.strerror or exc}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None or not run.verdicts:
+        return
+    from feature_store_health.reporting.console import summary_lines
+
+    terminalreporter.section("feature store health")
+    for line in summary_lines(run):
+        terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is not None:
+        run.close()

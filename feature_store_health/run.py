@@ -1,0 +1,157 @@
+"""The run state: settings, the query plan, fetched metrics, verdicts and query statistics.
+
+Built once in ``pytest_configure``; tests only ask it for verdicts. Metrics of a table are
+fetched on first need with one aggregate query for every date of the run, then judged in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from feature_store_health.backends.base import Backend, BackendError, QueryStats
+from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
+from feature_store_health.checks.query import AggregateQuery, build_aggregate_query
+from feature_store_health.checks.verdict import Severity, Verdict, overall_status
+from feature_store_health.clock import as_of_for
+from feature_store_health.config import HealthConfig, TableConfig
+from feature_store_health.options import RunSettings
+
+__all__ = ["CheckSpec", "HealthRun"]
+
+MetricsByDate = dict[dt.date, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One parametrized test: a dimension of a table on a date."""
+
+    table: str
+    check_date: dt.date
+    dimension: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.table}-{self.check_date.isoformat()}"
+
+
+class HealthRun:
+    def __init__(
+        self,
+        settings: RunSettings,
+        config: HealthConfig,
+        backend_factory: Callable[[], Backend],
+        started_at: dt.datetime,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.started_at = started_at
+        self.verdicts: list[Verdict] = []
+        self.queries: list[QueryStats] = []
+        self._backend_factory = backend_factory
+        self._backend: Backend | None = None
+        self._fetched: dict[str, MetricsByDate | BackendError] = {}
+        self._tables = {table.name: table for table in config.tables}
+
+    # -- plan --------------------------------------------------------------------------------
+    def specs(self, dimension: str) -> list[CheckSpec]:
+        return [
+            CheckSpec(table.name, check_date, dimension)
+            for table in self.config.tables
+            for check_date in self.settings.dates
+        ]
+
+    def query_for(self, table: TableConfig) -> AggregateQuery:
+        """Every metric of every dimension for ``table``, in one query."""
+        metrics = [metric for dimension in DIMENSIONS.values() for metric in dimension.metrics(table, self.config)]
+        return build_aggregate_query(table, self.config, metrics)
+
+    def as_of(self, check_date: dt.date) -> dt.datetime:
+        return as_of_for(
+            check_date,
+            explicit=self.settings.as_of,
+            deadline=self.config.deadline_time,
+            timezone=self.config.timezone,
+            now=self.started_at,
+        )
+
+    # -- fetch -------------------------------------------------------------------------------
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = self._backend_factory()
+        return self._backend
+
+    def metrics(self, table_name: str) -> MetricsByDate:
+        """Metric values per date for a table; one query, the first time it is asked for."""
+        if table_name not in self._fetched:
+            self._fetched[table_name] = self._fetch(self._tables[table_name])
+        fetched = self._fetched[table_name]
+        if isinstance(fetched, BackendError):
+            raise fetched
+        return fetched
+
+    def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
+        query = self.query_for(table)
+        dates = self.settings.dates
+        try:
+            result = self.backend.run_query(table.name, query.sql, query.parameters(dates[0], dates[-1]))
+        except BackendError as exc:
+            return exc
+        self.queries.append(result.stats)
+        values = query.values_by_date(result.rows)
+        missing = [d.isoformat() for d in dates if d not in values]
+        if missing:
+            return BackendError(f"{table.name}: the query returned no row for {', '.join(missing)}")
+        return values
+
+    # -- judge -------------------------------------------------------------------------------
+    def judge(self, spec: CheckSpec) -> Verdict:
+        """Judge one check and record it; a query that failed gives NOT_EVALUATED, never a pass."""
+        table = self._tables[spec.table]
+        dimension = DIMENSIONS[spec.dimension]
+        limits = table.thresholds[spec.dimension]
+        try:
+            values = self.metrics(spec.table)[spec.check_date]
+        except BackendError as exc:
+            verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
+                              dict(limits), f"not evaluated: {exc}")
+        else:
+            judgement = dimension.judge(values, table, limits, JudgeContext(as_of=self.as_of(spec.check_date)))
+            verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
+                              dict(limits), judgement.message, judgement.details)
+        self.verdicts.append(verdict)
+        return verdict
+
+    # -- outcome -----------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        return overall_status([verdict.severity for verdict in self.verdicts])
+
+    def source_description(self) -> str:
+        try:
+            return self.backend.describe()
+        except BackendError as exc:
+            return f"unavailable ({exc})"
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+
+    def rerun_command(self) -> str:
+        parts = ["pytest", "data_tests", f"--date={self.settings.check_date.isoformat()}"]
+        if self.settings.days > 1:
+            parts.append(f"--days={self.settings.days}")
+        if self.settings.backend != "duckdb":
+            parts.append(f"--backend={self.settings.backend}")
+        if self.settings.project:
+            parts.append(f"--project={self.settings.project}")
+        if self.settings.database is not None:
+            parts.append(f"--database={self.settings.database}")
+        if self.settings.as_of is not None:
+            parts.append(f"--as-of={self.settings.as_of.isoformat()}")
+        if self.settings.config_path is not None:
+            parts.append(f"--health-config={Path(self.settings.config_path)}")
+        return " ".join(parts)

@@ -1,0 +1,47 @@
+"""Where the data comes from: a backend for the run's settings, the demo warehouse on first use."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from feature_store_health.backends.base import Backend, BackendError
+from feature_store_health.backends.duckdb_backend import DuckDBBackend, SqlCache
+from feature_store_health.options import RunSettings
+
+__all__ = ["demo_warehouse_path", "make_backend"]
+
+
+def make_backend(settings: RunSettings, rootpath: Path, sql_cache: SqlCache | None) -> Backend:
+    """The backend the settings ask for; raises BackendError when it cannot be set up."""
+    if settings.backend == "bigquery":
+        from feature_store_health.backends.bigquery_backend import BigQueryBackend
+
+        return BigQueryBackend.from_settings(settings)
+    path = settings.database if settings.database is not None else demo_warehouse_path(rootpath)
+    return DuckDBBackend(path, sql_cache)
+
+
+def demo_warehouse_path(rootpath: Path) -> Path:
+    """The demo warehouse file, generated deterministically on first use and reused after."""
+    generator = _load_generator(rootpath / "fixtures" / "demo_warehouse.py")
+    path = rootpath / "fixtures" / ".warehouse" / f"demo-{generator.VERSION}.duckdb"
+    if not path.is_file():
+        try:
+            generator.build_demo_warehouse(path)
+        except Exception as exc:  # any failure to build is a run that could not be evaluated
+            raise BackendError(f"could not build the demo warehouse at {path}: {exc}") from None
+    return path
+
+
+def _load_generator(path: Path) -> ModuleType:
+    if not path.is_file():
+        raise BackendError(
+            f"demo warehouse generator not found at {path}; run from the project checkout or pass --database"
+        )
+    spec = importlib.util.spec_from_file_location("feature_store_health_demo_warehouse", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
