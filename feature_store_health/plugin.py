@@ -1,4 +1,7 @@
-"""The pytest plugin: hooks and fixtures only. The logic lives in run.py, checks/ and backends/."""
+"""The pytest plugin: hooks and fixtures only. The logic lives in run.py, checks/ and backends/.
+
+No assertions here to rewrite (PYTEST_DONT_REWRITE): failures are raised with pytest.fail.
+"""
 
 from __future__ import annotations
 

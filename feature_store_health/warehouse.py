@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -40,8 +41,12 @@ def _load_generator(path: Path) -> ModuleType:
         raise BackendError(
             f"demo warehouse generator not found at {path}; run from the project checkout or pass --database"
         )
-    spec = importlib.util.spec_from_file_location("feature_store_health_demo_warehouse", path)
+    name = "feature_store_health_demo_warehouse"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(module)
     return module
