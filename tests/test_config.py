@@ -1,0 +1,71 @@
+"""The configuration file: defaults match the runbook, overrides merge, invalid input is named."""
+
+from __future__ import annotations
+
+import pytest
+
+from feature_store_health.config import ConfigError, load_config
+
+
+def test_defaults_match_the_runbook():
+    config = load_config()
+    table = config.tables[0]
+    assert (table.name, table.table, table.date_column) == (
+        "player_daily_cache", "nba_precompute.player_daily_cache", "cache_date")
+    assert table.critical_features == (
+        "points_avg_last_10", "minutes_avg_last_10", "usage_rate_last_10", "ts_pct_last_10")
+    assert table.thresholds["production_readiness"] == {"warning_below": 98, "error_below": 95, "critical_below": 90}
+    assert table.thresholds["null_rates"] == {"warning_above": 2, "error_above": 5, "critical_above": 10}
+    assert table.thresholds["staleness"] == {"warning_above": 24, "error_above": 48, "critical_above": 72}
+    assert table.thresholds["coverage"] == {"warning_min_rows_per_team": 10}
+    assert str(config.deadline_time) == "09:00:00" and config.timezone == "America/New_York"
+
+
+def test_user_file_overrides_only_what_it_names(tmp_path):
+    path = tmp_path / "health.toml"
+    path.write_text('[thresholds.staleness]\nwarning_above = 12\n[deadline]\ntime = "08:30"\n')
+    config = load_config(path)
+    assert config.tables[0].thresholds["staleness"] == {"warning_above": 12, "error_above": 48, "critical_above": 72}
+    assert str(config.deadline_time) == "08:30:00"
+    assert config.path == path
+
+
+def test_per_table_thresholds_override_the_defaults(tmp_path):
+    path = tmp_path / "health.toml"
+    path.write_text(
+        '[[tables]]\nname = "cache_v2"\ntable = "my-project-1.nba_precompute.player_daily_cache_v2"\n'
+        'date_column = "cache_date"\nplayer_column = "player_lookup"\nproduction_ready_column = "is_production_ready"\n'
+        'quality_tier_column = "quality_tier"\npoor_tier = "POOR"\nquality_tiers = ["GOOD", "POOR"]\n'
+        'completeness_column = "all_windows_complete"\nprocessed_at_column = "processed_at"\n'
+        'critical_features = ["points_avg_last_10"]\n[tables.thresholds.null_rates]\ncritical_above = 20\n'
+    )
+    table = load_config(path).tables[0]
+    assert table.name == "cache_v2"
+    assert table.thresholds["null_rates"] == {"warning_above": 2, "error_above": 5, "critical_above": 20}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[thresholds.null_rate]\nwarning_above = 1\n", "unknown key thresholds.null_rate"),
+        ("[thresholds.null_rates]\nwarn = 1\n", "unknown key thresholds.null_rates.warn"),
+        ("[thresholds.null_rates]\nwarning_above = 'two'\n", "thresholds.null_rates.warning_above must be a number, got 'two'"),
+        ('[schedule]\ntable = "nba_reference.nba_schedule; DROP TABLE x"\n', "schedule.table = 'nba_reference.nba_schedule; DROP TABLE x' is not a dataset.table reference"),
+        ('[predictions]\nactive_column = "is active"\n', "predictions.active_column = 'is active' is not a column name"),
+        ('[deadline]\ntimezone = "Mars/Olympus"\n', "deadline.timezone = 'Mars/Olympus' is not an IANA time zone"),
+        ('[deadline]\ntime = "9am"\n', "deadline.time = '9am' is not a time like '09:00'"),
+        ("not toml = = 1", "not valid TOML"),
+    ],
+)
+def test_invalid_config_names_the_key(tmp_path, text, message):
+    path = tmp_path / "health.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=None) as error:
+        load_config(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "absent.toml")

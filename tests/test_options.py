@@ -1,0 +1,76 @@
+"""Command-line contract: every bad value is one clear line and exit code 4, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("argument", "error_line"),
+    [
+        ("--date=2026-13-45", "argument --date: '2026-13-45' is not a date; expected YYYY-MM-DD, e.g. 2026-02-05"),
+        ("--date=yesterday", "argument --date: 'yesterday' is not a date; expected YYYY-MM-DD, e.g. 2026-02-05"),
+        ("--as-of=soon", "argument --as-of: 'soon' is not an ISO-8601 time; expected e.g. 2026-02-05T09:00 or 2026-02-05T14:00:00Z"),
+        ("--days=0", "argument --days: '0' is not a number of days from 1 to 366"),
+        ("--days=seven", "argument --days: 'seven' is not a number of days from 1 to 366"),
+        ("--days=400", "argument --days: '400' is not a number of days from 1 to 366"),
+        ("--backend=oracle", "argument --backend: invalid choice: 'oracle' (choose from 'duckdb', 'bigquery')"),
+        ("--fail-on=info", "argument --fail-on: invalid choice: 'info' (choose from 'warning', 'error')"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(run_suite, argument, error_line):
+    run = run_suite(argument, results=False)
+    assert run.ret == 4
+    # pytest's usage line, then ours (prog is "pytest" from a shell, "pytest.main()" in process)
+    assert run.stderr.splitlines()[1].endswith(f": error: {error_line}")
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_contradicting_flags(run_suite, tmp_path):
+    database = tmp_path / "w.duckdb"
+    database.touch()
+    run = run_suite("--backend=bigquery", f"--database={database}", results=False)
+    assert run.ret == 4
+    assert "ERROR: --database is a DuckDB file; it cannot be used with --backend=bigquery" in run.stderr
+    run = run_suite("--project=my-project", results=False)
+    assert run.ret == 4
+    assert "ERROR: --project is for --backend=bigquery; the duckdb backend reads --database" in run.stderr
+
+
+def test_missing_database_is_an_error_and_creates_nothing(run_suite, tmp_path):
+    missing = tmp_path / "nowhere" / "warehouse.duckdb"
+    run = run_suite(f"--database={missing}", results=False)
+    assert run.ret == 4
+    assert run.stderr.strip() == (
+        f"ERROR: --database: no DuckDB file at {missing}; give an existing file (it is never created) "
+        "or leave --database out to use the demo warehouse"
+    )
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_bad_config_is_a_usage_error(run_suite, tmp_path):
+    config = tmp_path / "health.toml"
+    config.write_text("[thresholds.null_rates]\nwarning_above = 20\nerror_above = 5\n")
+    run = run_suite(f"--health-config={config}", results=False)
+    assert run.ret == 4
+    assert run.stderr.strip() == (
+        f"ERROR: config {config}: tables[0].thresholds.null_rates: thresholds out of order "
+        "{'warning': 20, 'error': 5, 'critical': 10}; warning <= error <= critical expected"
+    )
+
+
+def test_usage_error_from_a_real_process_has_no_traceback():
+    """The user's own command line, in a real process from the repo root."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "data_tests", "--date=2026-13-45", "-p", "no:cacheprovider"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert completed.returncode == 4
+    assert "pytest: error: argument --date: '2026-13-45' is not a date; expected YYYY-MM-DD, e.g. 2026-02-05" in completed.stderr
+    assert "Traceback" not in completed.stderr + completed.stdout

@@ -1,0 +1,59 @@
+"""One aggregate query per table per run, whatever the window; dates are parameters, never SQL text."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from feature_store_health.backends.duckdb_backend import transpile_to_duckdb
+from feature_store_health.config import load_config
+from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.query import build_aggregate_query
+
+
+class CountingConnection:
+    """Wraps a real DuckDB connection and counts the statements run through it."""
+
+    def __init__(self, connection, log):
+        self._connection, self._log = connection, log
+
+    def execute(self, sql, *args, **kwargs):
+        self._log.append(sql)
+        return self._connection.execute(sql, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    log: list[str] = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: CountingConnection(real_connect(*a, **k), log))
+    return log
+
+
+@pytest.mark.parametrize("days", [1, 30])
+def test_one_statement_per_run_for_any_window(warehouse, run_suite, statements, days):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--days={days}")
+    assert len(run.results["checks"]) == 7 * days
+    assert len(statements) == 1, statements
+    assert len(run.results["queries"]) == 1
+    assert "2026" not in statements[0]  # the dates travel as parameters
+
+
+def test_query_holds_every_metric_once_and_no_literal_dates():
+    config = load_config()
+    table = config.tables[0]
+    metrics = [metric for dimension in DIMENSIONS.values() for metric in dimension.metrics(table, config)]
+    query = build_aggregate_query(table, config, metrics)
+    names = [metric.name for metric in query.metrics]
+    assert len(names) == len(set(names))
+    assert names.count("row_count") == 1 and metrics.count(query.metrics[0]) > 1  # shared, not repeated
+    assert "@start_date" in query.sql and "@end_date" in query.sql
+    assert "cache_date BETWEEN @start_date AND @end_date" in query.sql  # partition filter
+    for feature in table.critical_features:
+        assert f"COUNTIF({feature} IS NULL) AS null_count__{feature}" in query.sql
+    assert query.sql.count("FROM `") == 3  # the table, the schedule, the predictions: one statement
+    translated = transpile_to_duckdb(query.sql)
+    assert "$start_date" in translated and "COUNT_IF" in translated

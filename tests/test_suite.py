@@ -1,0 +1,204 @@
+"""The real suite (data_tests) end to end on DuckDB files: verdicts, exit codes, results JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing, 914 active predictions
+ROWS = 252
+DIMENSIONS = ["coverage", "production_readiness", "null_rates", "quality_tiers", "completeness",
+              "downstream_usage", "staleness"]
+
+
+def pct(part: int, whole: int = ROWS) -> float:
+    return round(100 * part / whole, 2)
+
+
+def test_healthy_day_passes_all_seven_checks(warehouse, run_suite):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    assert run.ret == 0, run.stdout
+    assert "7 passed" in run.stdout
+    assert "✅ Date Coverage: 252 records found (18 teams playing, 14.0 per team)" in run.stdout
+    assert "✅ Downstream Usage: 914 active predictions (3.63 per feature row)" in run.stdout
+    assert "Summary: 7/7 checks passed" in run.stdout
+    assert "Overall Status: ✅ HEALTHY" in run.stdout
+    results = run.results
+    assert results["status"] == "HEALTHY"
+    assert results["dates"] == ["2026-02-05"]
+    assert [check["dimension"] for check in results["checks"]] == DIMENSIONS
+    assert all(check["severity"] == "OK" for check in results["checks"])
+    assert run.verdict("coverage")["value"] == 252
+    assert run.verdict("downstream_usage")["value"] == 914
+    assert run.verdict("production_readiness")["threshold"] == {"warning_below": 98, "error_below": 95, "critical_below": 90}
+    assert len(results["queries"]) == 1
+
+
+def test_ids_name_table_date_and_dimension(warehouse, run_suite):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2", "--collect-only", "-q",
+                    results=False)
+    assert "test_health.py::test_coverage[player_daily_cache-2026-02-04]" in run.stdout
+    assert "test_health.py::test_staleness[player_daily_cache-2026-02-05]" in run.stdout
+    assert "14 tests collected" in run.stdout
+
+
+def test_marker_selects_one_dimension(warehouse, run_suite):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "staleness")
+    assert run.ret == 0
+    assert "1 passed, 6 deselected" in run.stdout
+    assert [check["dimension"] for check in run.results["checks"]] == ["staleness"]
+    assert len(run.results["queries"]) == 1
+
+
+# (dimension, SET clause on the first N rows of 2026-02-05, N, severity, value)
+ROW_DEFECTS = [
+    ("production_readiness", "is_production_ready = FALSE", 6, "WARNING", pct(ROWS - 6)),
+    ("production_readiness", "is_production_ready = FALSE", 13, "ERROR", pct(ROWS - 13)),
+    ("production_readiness", "is_production_ready = NULL", 26, "CRITICAL", pct(ROWS - 26)),
+    ("null_rates", "usage_rate_last_10 = NULL", 6, "WARNING", pct(6)),
+    ("null_rates", "usage_rate_last_10 = NULL", 13, "ERROR", pct(13)),
+    ("null_rates", "points_avg_last_10 = NULL", 26, "CRITICAL", pct(26)),
+    ("quality_tiers", "quality_tier = 'POOR'", 6, "WARNING", pct(6)),
+    ("quality_tiers", "quality_tier = 'POOR'", 13, "ERROR", pct(13)),
+    ("quality_tiers", "quality_tier = 'POOR'", 26, "CRITICAL", pct(26)),
+    ("quality_tiers", "quality_tier = NULL", ROWS, "WARNING", None),
+    ("completeness", "all_windows_complete = FALSE", 6, "WARNING", pct(ROWS - 6)),
+    ("completeness", "all_windows_complete = FALSE", 13, "ERROR", pct(ROWS - 13)),
+    ("completeness", "all_windows_complete = FALSE", 26, "CRITICAL", pct(ROWS - 26)),
+]
+
+
+@pytest.mark.parametrize(("dimension", "assignment", "rows", "severity", "value"), ROW_DEFECTS)
+def test_row_defects_reach_their_severity(warehouse, run_suite, dimension, assignment, rows, severity, value):
+    warehouse.affect_rows(DATE, rows, assignment)
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict(dimension)
+    assert (verdict["severity"], verdict["value"]) == (severity, value)
+    others = [check["severity"] for check in run.results["checks"] if check["dimension"] != dimension]
+    assert others == ["OK"] * 6
+    assert run.ret == (0 if severity == "WARNING" else 1)
+    expected_status = {"WARNING": "DEGRADED", "ERROR": "UNHEALTHY", "CRITICAL": "CRITICAL"}[severity]
+    assert run.results["status"] == expected_status
+    assert f"Overall Status: {dict(DEGRADED='⚠️', UNHEALTHY='❌', CRITICAL='🚨')[expected_status]} {expected_status}" in run.stdout
+
+
+def test_warning_passes_visibly_and_fails_with_fail_on_warning(warehouse, run_suite):
+    warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    assert run.ret == 0
+    assert "7 passed, 1 warning" in run.stdout
+    assert "HealthWarning: WARNING Quality Tiers on 2026-02-05: 2.4% POOR (6/252)" in run.stdout
+    assert "⚠️ Quality Tiers: 2.4% POOR (6/252)" in run.stdout
+    assert "Summary: 7/7 checks passed, 1 with warnings" in run.stdout
+    strict = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--fail-on=warning")
+    assert strict.ret == 1
+    assert "1 failed, 6 passed" in strict.stdout
+    assert "Summary: 6/7 checks passed, 1 with warnings" in strict.stdout
+
+
+def test_coverage_warning_below_ten_rows_per_team(warehouse, run_suite):
+    warehouse.execute(
+        """DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND player_lookup IN (
+               SELECT player_lookup FROM nba_precompute.player_daily_cache WHERE cache_date = ?
+               ORDER BY player_lookup LIMIT 73)""",
+        [DATE, DATE],
+    )
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("coverage")
+    assert (verdict["severity"], verdict["value"]) == ("WARNING", 179)
+    assert verdict["message"] == "179 records found: 9.9 per team playing (18 teams), below 10"
+    assert run.ret == 0
+
+
+def test_coverage_critical_when_no_rows_but_games_scheduled(warehouse, run_suite):
+    warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [DATE])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    assert run.ret == 1
+    coverage = run.verdict("coverage")
+    assert (coverage["severity"], coverage["value"]) == ("CRITICAL", 0)
+    assert coverage["message"] == "0 records found while 9 games are scheduled"
+    # predictions still exist for the date: downstream usage is judged; the rest has no rows
+    assert run.verdict("downstream_usage")["severity"] == "OK"
+    skipped = [c["dimension"] for c in run.results["checks"] if c["severity"] == "SKIPPED"]
+    assert skipped == ["production_readiness", "null_rates", "quality_tiers", "completeness", "staleness"]
+    assert run.results["status"] == "CRITICAL"
+
+
+def test_downstream_usage_warning_without_active_predictions(warehouse, run_suite):
+    warehouse.execute("UPDATE nba_predictions.player_prop_predictions SET is_active = FALSE WHERE game_date = ?", [DATE])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("downstream_usage")
+    assert (verdict["severity"], verdict["value"]) == ("WARNING", 0)
+    assert verdict["message"] == "0 active predictions while 9 games are scheduled"
+    assert run.ret == 0
+    assert run.results["status"] == "DEGRADED"
+
+
+@pytest.mark.parametrize(("hours_back", "severity"), [(20, "WARNING"), (45, "ERROR"), (70, "CRITICAL")])
+def test_staleness_severities(warehouse, run_suite, hours_back, severity):
+    warehouse.execute(
+        f"UPDATE nba_precompute.player_daily_cache SET processed_at = processed_at - INTERVAL {hours_back} HOUR "
+        "WHERE cache_date = ?", [DATE],
+    )
+    latest = warehouse.scalar("SELECT MAX(processed_at) FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [DATE])
+    deadline = dt.datetime(2026, 2, 5, 14, 0)  # 09:00 EST on the date, in UTC
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("staleness")
+    assert verdict["severity"] == severity
+    assert verdict["value"] == round((deadline - latest).total_seconds() / 3600, 2)
+    assert run.ret == (0 if severity == "WARNING" else 1)
+
+
+def test_several_defects_at_once_each_reported(warehouse, run_suite):
+    warehouse.affect_rows(DATE, 13, "is_production_ready = FALSE")
+    warehouse.affect_rows(DATE, 30, "ts_pct_last_10 = NULL")
+    warehouse.execute("UPDATE nba_predictions.player_prop_predictions SET is_active = FALSE WHERE game_date = ?", [DATE])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    severities = {check["dimension"]: check["severity"] for check in run.results["checks"]}
+    assert severities == {
+        "coverage": "OK", "production_readiness": "ERROR", "null_rates": "CRITICAL", "quality_tiers": "OK",
+        "completeness": "OK", "downstream_usage": "WARNING", "staleness": "OK",
+    }
+    assert run.results["status"] == "CRITICAL"
+    assert run.results["summary"] == {
+        "checks": 7, "passed": 5, "warnings": 1, "errors": 1, "critical": 1, "not_evaluated": 0, "skipped": 0,
+    }
+    assert run.ret == 1
+    assert "Rerun: pytest data_tests --date=2026-02-05" in run.stdout
+
+
+def test_no_game_day_is_not_an_outage(warehouse, run_suite):
+    warehouse.execute("DELETE FROM nba_reference.nba_schedule WHERE game_date = ?", [DATE])
+    warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [DATE])
+    warehouse.execute("DELETE FROM nba_predictions.player_prop_predictions WHERE game_date = ?", [DATE])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    assert run.ret == 0
+    assert "1 passed, 6 skipped" in run.stdout
+    coverage = run.verdict("coverage")
+    assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
+    assert "Summary: 1/1 checks passed, 6 skipped (nothing to judge)" in run.stdout
+    assert "Overall Status: ✅ HEALTHY" in run.stdout
+
+
+def test_missing_table_is_not_evaluated_never_a_pass(warehouse, run_suite):
+    warehouse.execute("DROP TABLE nba_precompute.player_daily_cache")
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    assert run.ret == 1
+    assert "7 errors" in run.stdout
+    assert all(check["severity"] == "NOT_EVALUATED" for check in run.results["checks"])
+    message = run.verdict("coverage")["message"]
+    assert message.startswith("not evaluated: player_daily_cache: Catalog Error: Table with name player_daily_cache does not exist")
+    assert "Traceback" not in run.stdout
+    assert run.results["status"] == "UNHEALTHY"
+    assert "Summary: 0/7 checks passed, 7 not evaluated" in run.stdout
+
+
+def test_week_window_judges_every_date_in_one_query(warehouse, run_suite):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=7")
+    assert run.ret == 0, run.stdout
+    assert run.results["dates"] == [f"2026-01-{day}" for day in (30, 31)] + [f"2026-02-0{day}" for day in range(1, 6)]
+    rows = {check["date"]: check["value"] for check in run.results["checks"] if check["dimension"] == "coverage"}
+    assert [rows[f"2026-02-0{day}"] for day in range(1, 6)] == [303, 125, 307, 218, 252]
+    assert len(run.results["checks"]) == 49
+    assert len(run.results["queries"]) == 1
