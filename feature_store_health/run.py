@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
-from feature_store_health.checks.query import AggregateQuery, build_aggregate_query
+from feature_store_health.checks.plan import table_query
 from feature_store_health.checks.verdict import Severity, Verdict, overall_status
 from feature_store_health.clock import as_of_for
 from feature_store_health.config import HealthConfig, TableConfig
@@ -63,11 +63,6 @@ class HealthRun:
             for check_date in self.settings.dates
         ]
 
-    def query_for(self, table: TableConfig) -> AggregateQuery:
-        """Every metric of every dimension for ``table``, in one query."""
-        metrics = [metric for dimension in DIMENSIONS.values() for metric in dimension.metrics(table, self.config)]
-        return build_aggregate_query(table, self.config, metrics)
-
     def as_of(self, check_date: dt.date) -> dt.datetime:
         return as_of_for(
             check_date,
@@ -94,7 +89,7 @@ class HealthRun:
         return fetched
 
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
-        query = self.query_for(table)
+        query = table_query(table, self.config)
         dates = self.settings.dates
         try:
             result = self.backend.run_query(table.name, query.sql, query.parameters(dates[0], dates[-1]))

@@ -8,7 +8,7 @@ import pytest
 from feature_store_health.backends.duckdb_backend import transpile_to_duckdb
 from feature_store_health.config import load_config
 from feature_store_health.checks.dimensions import DIMENSIONS
-from feature_store_health.checks.query import build_aggregate_query
+from feature_store_health.checks.plan import table_query
 
 
 class CountingConnection:
@@ -46,7 +46,7 @@ def test_query_holds_every_metric_once_and_no_literal_dates():
     config = load_config()
     table = config.tables[0]
     metrics = [metric for dimension in DIMENSIONS.values() for metric in dimension.metrics(table, config)]
-    query = build_aggregate_query(table, config, metrics)
+    query = table_query(table, config)
     names = [metric.name for metric in query.metrics]
     assert len(names) == len(set(names))
     assert names.count("row_count") == 1 and metrics.count(query.metrics[0]) > 1  # shared, not repeated
