@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-__all__ = ["RunSettings", "add_options", "parse_as_of", "parse_date", "parse_days", "MAX_DAYS", "resolve_config_path"]
+__all__ = ["RunSettings", "add_options", "parse_as_of", "parse_date", "parse_days", "MAX_DAYS", "parse_bytes", "parse_seconds", "resolve_config_path"]
 
 MAX_DAYS = 366
+DEFAULT_MAX_BYTES_BILLED = 2**30
+ENDPOINT_ENV = "BIGQUERY_EMULATOR_HOST"
 BACKENDS = ("duckdb", "bigquery")
 
 
@@ -45,6 +48,34 @@ def parse_as_of(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an ISO-8601 time; expected e.g. 2026-02-05T09:00 or 2026-02-05T14:00:00Z"
         ) from None
+
+
+_BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def parse_bytes(text: str) -> int:
+    """A byte count: ``1073741824``, ``500MB``, ``1GiB``, ``2TB``."""
+    stripped = text.strip().upper().replace(" ", "")
+    digits = stripped.rstrip("KMGTIB")
+    unit = stripped[len(digits):]
+    try:
+        value = float(digits) * _BYTE_UNITS[unit]
+    except (ValueError, KeyError):
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a byte count; expected e.g. 1GiB, 500MB or 1073741824")
+    return int(value)
+
+
+def parse_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return seconds
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -84,6 +115,29 @@ def add_options(parser: pytest.Parser) -> None:
         help="Lowest severity that fails the run. Default: error.",
     )
     group.addoption(
+        "--location", dest="health_location", metavar="LOCATION", default=None,
+        help="BigQuery location of the datasets, e.g. US or europe-west1. Default: the client's default.",
+    )
+    group.addoption(
+        "--max-bytes-billed", dest="health_max_bytes_billed", type=parse_bytes, metavar="BYTES",
+        default=DEFAULT_MAX_BYTES_BILLED,
+        help="BigQuery maximum_bytes_billed per query (e.g. 1GiB, 500MB); a query over it fails, never bills. "
+        "Default: 1GiB.",
+    )
+    group.addoption(
+        "--query-timeout", dest="health_query_timeout", type=parse_seconds, metavar="SECONDS", default=300.0,
+        help="Seconds one BigQuery query may take, retries of transient errors included. Default: 300.",
+    )
+    group.addoption(
+        "--bigquery-endpoint", dest="health_bigquery_endpoint", metavar="URL", default=None,
+        help="BigQuery API endpoint of an emulator (anonymous credentials), e.g. http://127.0.0.1:9050. "
+        f"Default: ${ENDPOINT_ENV}, else Google's.",
+    )
+    group.addoption(
+        "--dry-run", dest="health_dry_run", action="store_true", default=False,
+        help="Validate and print every planned query with its estimated bytes; run no check. Default: off.",
+    )
+    group.addoption(
         "--health-config", dest="health_config", type=Path, metavar="PATH", default=None,
         help="Configuration file (tables, critical features, thresholds) merged over the defaults. "
         "Default: the health_config ini value, else the built-in defaults.",
@@ -107,6 +161,11 @@ class RunSettings:
     results_json: Path | None
     fail_on: str
     config_path: Path | None
+    location: str | None = None
+    max_bytes_billed: int = DEFAULT_MAX_BYTES_BILLED
+    query_timeout: float = 300.0
+    bigquery_endpoint: str | None = None
+    dry_run: bool = False
 
     @property
     def dates(self) -> tuple[dt.date, ...]:
@@ -119,8 +178,14 @@ class RunSettings:
         backend = option.health_backend
         if backend == "bigquery" and option.health_database is not None:
             raise pytest.UsageError("--database is a DuckDB file; it cannot be used with --backend=bigquery")
-        if backend == "duckdb" and option.health_project is not None:
-            raise pytest.UsageError("--project is for --backend=bigquery; the duckdb backend reads --database")
+        if backend == "duckdb":
+            for flag, value in (("--project", option.health_project), ("--location", option.health_location),
+                                ("--bigquery-endpoint", option.health_bigquery_endpoint)):
+                if value is not None:
+                    raise pytest.UsageError(f"{flag} is for --backend=bigquery; the duckdb backend reads --database")
+        endpoint = option.health_bigquery_endpoint or os.environ.get(ENDPOINT_ENV) or None
+        if backend == "bigquery" and endpoint and not option.health_project:
+            raise pytest.UsageError("--project is required with a BigQuery emulator endpoint, e.g. --project=demo")
         database = option.health_database
         if database is not None:
             database = database.expanduser().resolve()
@@ -144,6 +209,11 @@ class RunSettings:
             results_json=option.health_results_json,
             fail_on=option.health_fail_on,
             config_path=resolve_config_path(config),
+            location=option.health_location,
+            max_bytes_billed=option.health_max_bytes_billed,
+            query_timeout=option.health_query_timeout,
+            bigquery_endpoint=endpoint if backend == "bigquery" else None,
+            dry_run=option.health_dry_run,
         )
 
 

@@ -90,6 +90,23 @@ def assert_acceptable(health: HealthRun, verdict: Verdict) -> None:
         warnings.warn(HealthWarning(text), stacklevel=2)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """--dry-run: validate and print every planned query instead of running the checks."""
+    run = session.config.stash[RUN_KEY]
+    if not run.settings.dry_run or session.config.option.collectonly:
+        return None
+    from feature_store_health.reporting.console import dry_run_lines
+
+    planned = run.dry_run()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for line in dry_run_lines(run, planned):
+        reporter.write_line(line)
+    if any(error for *_, error in planned):
+        session.testsfailed += 1
+    return True
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(RUN_KEY, None)

@@ -102,6 +102,20 @@ class HealthRun:
             return BackendError(f"{table.name}: the query returned no row for {', '.join(missing)}")
         return values
 
+    def dry_run(self) -> list[tuple[str, str, int | None, str | None]]:
+        """Validate each table's query without running it: (table, sql, estimated bytes, error)."""
+        dates = self.settings.dates
+        planned = []
+        for table in self.config.tables:
+            query = table_query(table, self.config)
+            try:
+                estimate = self.backend.dry_run(table.name, query.sql, query.parameters(dates[0], dates[-1]))
+            except BackendError as exc:
+                planned.append((table.name, query.sql, None, str(exc)))
+            else:
+                planned.append((table.name, query.sql, estimate, None))
+        return planned
+
     # -- judge -------------------------------------------------------------------------------
     def judge(self, spec: CheckSpec) -> Verdict:
         """Judge one check and record it; a query that failed gives NOT_EVALUATED, never a pass."""
@@ -143,6 +157,8 @@ class HealthRun:
             parts.append(f"--backend={self.settings.backend}")
         if self.settings.project:
             parts.append(f"--project={self.settings.project}")
+        if self.settings.location:
+            parts.append(f"--location={self.settings.location}")
         if self.settings.database is not None:
             parts.append(f"--database={self.settings.database}")
         if self.settings.as_of is not None:

@@ -17,9 +17,17 @@ __all__ = ["demo_warehouse_path", "make_backend"]
 def make_backend(settings: RunSettings, rootpath: Path, sql_cache: SqlCache | None) -> Backend:
     """The backend the settings ask for; raises BackendError when it cannot be set up."""
     if settings.backend == "bigquery":
-        from feature_store_health.backends.bigquery_backend import BigQueryBackend
+        from feature_store_health.backends.bigquery_backend import BigQueryBackend, BigQuerySettings, normalize_endpoint
 
-        return BigQueryBackend.from_settings(settings)
+        return BigQueryBackend(BigQuerySettings(
+            project=settings.project,
+            location=settings.location,
+            endpoint=normalize_endpoint(settings.bigquery_endpoint) if settings.bigquery_endpoint else None,
+            max_bytes_billed=settings.max_bytes_billed,
+            query_timeout=settings.query_timeout,
+            labels={"app": "feature-store-health", "check-date": settings.check_date.isoformat(),
+                    "days": str(settings.days)},
+        ))
     path = settings.database if settings.database is not None else demo_warehouse_path(rootpath)
     return DuckDBBackend(path, sql_cache)
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import os
 import shutil
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,19 +24,9 @@ HEALTH_TESTS = ROOT / "data_tests" / "test_player_daily_cache.py"
 HEALTHY_WEEK = (dt.date(2026, 2, 1), dt.date(2026, 2, 5))
 
 
-def _generator():
-    name = "feature_store_health_demo_warehouse"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "fixtures" / "demo_warehouse.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="session")
 def demo_generator():
-    return _generator()
+    return _load_module("feature_store_health_demo_warehouse", ROOT / "fixtures" / "demo_warehouse.py")
 
 
 @pytest.fixture(scope="session")
@@ -109,3 +104,84 @@ def run_suite(pytester):
         return SuiteRun(int(outcome.ret), outcome.stdout.str(), outcome.stderr.str(), document)
 
     return run
+
+
+# -- BigQuery emulator (bqemulator) on loopback -------------------------------------------------
+
+# pytester points HOME at a scratch folder; the emulator finds DuckDB's spatial extension (installed
+# by tools/bqemulator/install) under the real one, and must never try to download it.
+REAL_HOME = os.path.expanduser("~")
+EMULATOR_BIN = Path(os.environ.get("BQEMULATOR_BIN", ROOT / ".venv-bqemulator" / "bin" / "bqemulator"))
+
+
+@dataclass
+class Emulator:
+    url: str
+    process: subprocess.Popen
+
+    def client(self, project: str):
+        from google.api_core.client_options import ClientOptions
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import bigquery
+
+        return bigquery.Client(project=project, credentials=AnonymousCredentials(),
+                               client_options=ClientOptions(api_endpoint=self.url))
+
+    def load(self, project: str, database: Path, skip: tuple[str, ...] = ()) -> None:
+        """Copy the contract tables of a DuckDB warehouse into ``project`` on the emulator."""
+        loader = _load_module("feature_store_health_load_bigquery", ROOT / "fixtures" / "load_bigquery.py")
+        loader.load_warehouse(self.client(project), database, skip=skip)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_emulator(log_path: Path) -> Emulator:
+    """Start bqemulator on a free loopback port and wait until it answers /healthz."""
+    if not EMULATOR_BIN.exists():
+        pytest.fail(f"bqemulator not found at {EMULATOR_BIN}: run tools/bqemulator/install (./with-venv runs it)",
+                    pytrace=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(log_path, "wb")
+    process = subprocess.Popen(
+        [str(EMULATOR_BIN), "start", "--rest-host", "127.0.0.1", "--rest-port", str(port),
+         "--grpc-host", "127.0.0.1", "--grpc-port", "0"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": REAL_HOME},
+    )
+    emulator = Emulator(f"http://127.0.0.1:{port}", process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"bqemulator exited with {process.returncode}; see {log_path}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{emulator.url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return emulator
+        except OSError:
+            time.sleep(0.2)
+    emulator.stop()
+    pytest.fail(f"bqemulator did not answer /healthz within 60 s; see {log_path}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(tmp_path_factory):
+    emulator = start_emulator(tmp_path_factory.mktemp("bqemulator") / "emulator.log")
+    yield emulator
+    emulator.stop()
+
+
+def _load_module(name: str, path: Path):
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

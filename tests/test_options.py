@@ -74,3 +74,34 @@ def test_usage_error_from_a_real_process_has_no_traceback():
     assert completed.returncode == 4
     assert "pytest: error: argument --date: '2026-13-45' is not a date; expected YYYY-MM-DD, e.g. 2026-02-05" in completed.stderr
     assert "Traceback" not in completed.stderr + completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error_line"),
+    [
+        (["--max-bytes-billed=lots"], "argument --max-bytes-billed: 'lots' is not a byte count; expected e.g. 1GiB, 500MB or 1073741824"),
+        (["--query-timeout=0"], "argument --query-timeout: '0' is not a positive number of seconds"),
+    ],
+)
+def test_bigquery_option_values(run_suite, arguments, error_line):
+    run = run_suite(*arguments, results=False)
+    assert run.ret == 4
+    assert run.stderr.splitlines()[1].endswith(f": error: {error_line}")
+
+
+def test_bigquery_only_flags_and_emulator_needs_project(run_suite, monkeypatch):
+    run = run_suite("--bigquery-endpoint=http://127.0.0.1:9050", results=False)
+    assert run.ret == 4
+    assert "ERROR: --bigquery-endpoint is for --backend=bigquery; the duckdb backend reads --database" in run.stderr
+    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", "127.0.0.1:9050")
+    run = run_suite("--backend=bigquery", results=False)
+    assert run.ret == 4
+    assert "ERROR: --project is required with a BigQuery emulator endpoint, e.g. --project=demo" in run.stderr
+
+
+def test_byte_counts():
+    from feature_store_health.options import parse_bytes
+
+    assert parse_bytes("1GiB") == 2**30
+    assert parse_bytes("500MB") == 500 * 10**6
+    assert parse_bytes("1073741824") == 2**30

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
 __all__ = ["Backend", "BackendError", "QueryResult", "QueryStats", "as_utc"]
@@ -20,15 +20,21 @@ class QueryStats:
     rows: int
     seconds: float
     bytes_processed: int | None
+    job_id: str | None = None                    # BigQuery: find the job in the console
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "table": self.table,
             "sql_hash": self.sql_hash,
             "rows": self.rows,
             "bytes_processed": self.bytes_processed,
             "seconds": round(self.seconds, 4),
         }
+        if self.job_id is not None:
+            document["job_id"] = self.job_id
+            document["labels"] = dict(self.labels)
+        return document
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,10 @@ class Backend(Protocol):
 
     def run_query(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> QueryResult:
         """Run ``sql`` for monitored ``table``; raise BackendError with a one-line message on failure."""
+        ...
+
+    def dry_run(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> int | None:
+        """Validate ``sql`` without running it; the bytes it would process, where the backend knows."""
         ...
 
     def describe(self) -> str:

@@ -77,6 +77,16 @@ class DuckDBBackend:
         seconds = time.perf_counter() - started
         return QueryResult(rows, QueryStats(table, sql_hash(sql), len(rows), seconds, None))
 
+    def dry_run(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> int | None:
+        """EXPLAIN the transpiled query: binds every table, column and parameter, reads no rows."""
+        import duckdb
+
+        try:
+            self._connect().execute("EXPLAIN " + self.duckdb_sql(sql), dict(parameters)).fetchall()
+        except duckdb.Error as exc:
+            raise BackendError(f"{table}: query failed: {_first_line(exc)}") from None
+        return None
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()

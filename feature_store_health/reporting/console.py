@@ -11,7 +11,7 @@ from feature_store_health.reporting.results_json import summary_counts
 if TYPE_CHECKING:
     from feature_store_health.run import HealthRun
 
-__all__ = ["STATUS_ICONS", "summary_lines"]
+__all__ = ["STATUS_ICONS", "dry_run_lines", "summary_lines"]
 
 STATUS_ICONS = {"HEALTHY": "✅", "DEGRADED": "⚠️", "UNHEALTHY": "❌", "CRITICAL": "🚨"}
 
@@ -44,4 +44,20 @@ def summary_lines(run: "HealthRun") -> list[str]:
     lines.append(f"Overall Status: {STATUS_ICONS[run.status]} {run.status}")
     if run.status != "HEALTHY":
         lines.append(f"Rerun: {run.rerun_command()}")
+    return lines
+
+
+def dry_run_lines(run: "HealthRun", planned: list[tuple[str, str, int | None, str | None]]) -> list[str]:
+    dates = run.settings.dates
+    lines = ["", f"Dry run: {len(planned)} planned quer{'y' if len(planned) == 1 else 'ies'} for "
+             f"{dates[0]}..{dates[-1]} ({run.settings.backend}: {run.source_description()}); no check runs", ""]
+    for table, sql, estimate, error in planned:
+        lines.append(f"-- {table}: @start_date = {dates[0]}, @end_date = {dates[-1]}")
+        lines.extend(sql.splitlines())
+        if error:
+            lines.append(f"-- ❌ would fail: {error}")
+        else:
+            size = f"{estimate:,} bytes" if estimate is not None else "n/a on this backend"
+            lines.append(f"-- ✅ valid; estimated bytes processed: {size}")
+        lines.append("")
     return lines

@@ -1,0 +1,282 @@
+"""The BigQuery backend with the official client against a real BigQuery API emulator on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import math
+import threading
+
+import pytest
+import requests
+
+FIRST, LAST = dt.date(2026, 1, 29), dt.date(2026, 2, 5)
+WINDOW = ["--date=2026-02-05", "--days=8"]
+VOLATILE = {"run_at", "backend", "source", "queries"}  # where the two runs rightly differ
+
+
+def day(number: int) -> dt.date:
+    return FIRST + dt.timedelta(days=number)
+
+
+def rows_on(warehouse, check_date) -> int:
+    return warehouse.scalar("SELECT count(*) FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [check_date])
+
+
+def share(warehouse, check_date, percent: float, assignment: str) -> None:
+    warehouse.affect_rows(check_date, math.ceil(rows_on(warehouse, check_date) * percent / 100), assignment)
+
+
+def shift_processed_at(warehouse, check_date, hours: int) -> None:
+    warehouse.execute(
+        f"UPDATE nba_precompute.player_daily_cache SET processed_at = processed_at - INTERVAL {hours} HOUR "
+        "WHERE cache_date = ?", [check_date])
+
+
+def warnings_case(warehouse):
+    share(warehouse, day(0), 3, "is_production_ready = FALSE")
+    share(warehouse, day(1), 3, "minutes_avg_last_10 = NULL")
+    share(warehouse, day(2), 3, "quality_tier = 'POOR'")
+    share(warehouse, day(3), 3, "all_windows_complete = FALSE")
+    teams = 8  # 4 games on 2026-02-02: keep 9 rows per team
+    warehouse.execute(
+        "DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND player_lookup NOT IN ("
+        "SELECT player_lookup FROM nba_precompute.player_daily_cache WHERE cache_date = ? ORDER BY player_lookup LIMIT ?)",
+        [day(4), day(4), 9 * teams])
+    warehouse.execute("UPDATE nba_predictions.player_prop_predictions SET is_active = FALSE WHERE game_date = ?", [day(5)])
+    shift_processed_at(warehouse, day(6), 20)
+    warehouse.execute("UPDATE nba_precompute.player_daily_cache SET quality_tier = NULL WHERE cache_date = ?", [day(7)])
+    return {(day(0), "production_readiness"): "WARNING", (day(1), "null_rates"): "WARNING",
+            (day(2), "quality_tiers"): "WARNING", (day(3), "completeness"): "WARNING",
+            (day(4), "coverage"): "WARNING", (day(5), "downstream_usage"): "WARNING",
+            (day(6), "staleness"): "WARNING", (day(7), "quality_tiers"): "WARNING"}
+
+
+def errors_case(warehouse):
+    share(warehouse, day(0), 7, "is_production_ready = FALSE")
+    share(warehouse, day(1), 7, "ts_pct_last_10 = NULL")
+    share(warehouse, day(2), 7, "quality_tier = 'POOR'")
+    share(warehouse, day(3), 7, "all_windows_complete = FALSE")
+    shift_processed_at(warehouse, day(6), 45)
+    return {(day(0), "production_readiness"): "ERROR", (day(1), "null_rates"): "ERROR",
+            (day(2), "quality_tiers"): "ERROR", (day(3), "completeness"): "ERROR", (day(6), "staleness"): "ERROR"}
+
+
+def critical_case(warehouse):
+    share(warehouse, day(0), 15, "is_production_ready = NULL")
+    share(warehouse, day(1), 15, "points_avg_last_10 = NULL")
+    share(warehouse, day(2), 15, "quality_tier = 'POOR'")
+    share(warehouse, day(3), 15, "all_windows_complete = NULL")
+    warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [day(4)])
+    for table, column in (("nba_reference.nba_schedule", "game_date"),
+                          ("nba_precompute.player_daily_cache", "cache_date"),
+                          ("nba_predictions.player_prop_predictions", "game_date")):
+        warehouse.execute(f"DELETE FROM {table} WHERE {column} = ?", [day(5)])  # a no-game day
+    shift_processed_at(warehouse, day(6), 70)
+    return {(day(0), "production_readiness"): "CRITICAL", (day(1), "null_rates"): "CRITICAL",
+            (day(2), "quality_tiers"): "CRITICAL", (day(3), "completeness"): "CRITICAL",
+            (day(4), "coverage"): "CRITICAL", (day(4), "staleness"): "SKIPPED",
+            (day(5), "coverage"): "OK", (day(5), "null_rates"): "SKIPPED", (day(6), "staleness"): "CRITICAL"}
+
+
+@pytest.mark.parametrize("case", [lambda warehouse: {}, warnings_case, errors_case, critical_case],
+                         ids=["healthy", "warnings", "errors", "critical"])
+def test_parity_with_duckdb_check_for_check(warehouse, run_suite, bigquery_emulator, case, request):
+    expected = case(warehouse)
+    project = f"parity-{request.node.callspec.id}"
+    bigquery_emulator.load(project, warehouse.path)
+
+    duckdb_run = run_suite(f"--database={warehouse.path}", *WINDOW)
+    bigquery_run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
+                             f"--project={project}", *WINDOW)
+
+    assert len(duckdb_run.results["checks"]) == 56
+    strip = lambda document: {key: value for key, value in document.items() if key not in VOLATILE | {"rerun"}}
+    assert strip(bigquery_run.results) == strip(duckdb_run.results)
+    assert bigquery_run.ret == duckdb_run.ret
+    severities = {(dt.date.fromisoformat(c["date"]), c["dimension"]): c["severity"] for c in bigquery_run.results["checks"]}
+    for key, severity in expected.items():
+        assert severities[key] == severity, key
+    unexpected = {key: value for key, value in severities.items()
+                  if key not in expected and value not in ("OK",)}
+    assert unexpected == ({} if case is not critical_case else {
+        (day(5), dimension): "SKIPPED" for dimension in
+        ("production_readiness", "quality_tiers", "completeness", "downstream_usage", "staleness")
+    } | {(day(4), dimension): "SKIPPED" for dimension in
+         ("production_readiness", "null_rates", "quality_tiers", "completeness")})
+    query = bigquery_run.results["queries"]
+    assert len(query) == 1 and query[0]["bytes_processed"] == 0  # the emulator reports 0 bytes
+    # the verdict lines people read are the same, backend line aside
+    lines = lambda run: [line for line in run.stdout.splitlines() if line[:2] in ("✅ ", "⚠️", "❌ ", "🚨 ", "➖ ")]
+    assert lines(bigquery_run) == lines(duckdb_run)
+
+
+def test_jobs_carry_labels_and_date_parameters(warehouse, run_suite, bigquery_emulator):
+    bigquery_emulator.load("labels", warehouse.path)
+    run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}", "--project=labels",
+                    "--date=2026-02-05", "--days=3")
+    assert run.ret == 0
+    (query,) = run.results["queries"]  # one query for three dates
+    assert query["labels"] == {"app": "feature-store-health", "check-date": "2026-02-05", "days": "3",
+                               "table": "player_daily_cache"}
+    # the job as the emulator holds it (it keeps a finished job's labels empty, so those are read above)
+    job = bigquery_emulator.client("labels").get_job(query["job_id"])
+    assert "2026" not in job.query  # dates are parameters, never SQL text
+    assert "@start_date" in job.query and "@end_date" in job.query
+    assert [check["date"] for check in run.results["checks"] if check["dimension"] == "coverage"] == [
+        "2026-02-03", "2026-02-04", "2026-02-05"]
+    assert "cache_date BETWEEN @start_date AND @end_date" in job.query
+
+
+def test_missing_table_fails_only_that_tables_checks(warehouse, run_suite, bigquery_emulator, tmp_path):
+    bigquery_emulator.load("one-table", warehouse.path)
+    config = tmp_path / "two-tables.toml"
+    config.write_text(_two_tables_config())
+    run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}", "--project=one-table",
+                    "--date=2026-02-05", f"--health-config={config}")
+    assert run.ret == 1
+    by_table = {}
+    for check in run.results["checks"]:
+        by_table.setdefault(check["table"], set()).add(check["severity"])
+    assert by_table == {"player_daily_cache": {"OK"}, "player_daily_cache_v2": {"NOT_EVALUATED"}}
+    message = next(c["message"] for c in run.results["checks"] if c["table"] == "player_daily_cache_v2")
+    assert message == (
+        "not evaluated: player_daily_cache_v2: Not found: Table one-table.nba_precompute.player_daily_cache_v2 "
+        "was not found in location US; check the dataset and table names in the configuration and --project")
+    assert "7 passed, 7 errors" in run.stdout
+    assert "Traceback" not in run.stdout
+
+
+def test_dry_run_prints_planned_queries_and_runs_no_check(warehouse, run_suite, bigquery_emulator, tmp_path):
+    bigquery_emulator.load("dry", warehouse.path)
+    args = ["--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}", "--project=dry",
+            "--date=2026-02-05", "--dry-run"]
+    run = run_suite(*args)
+    assert run.ret == 0
+    assert "Dry run: 1 planned query for 2026-02-05..2026-02-05" in run.stdout
+    assert "FROM `nba_precompute.player_daily_cache`" in run.stdout
+    assert "-- ✅ valid; estimated bytes processed: 0 bytes" in run.stdout
+    assert run.results is None and "passed" not in run.stdout
+    config = tmp_path / "two-tables.toml"
+    config.write_text(_two_tables_config())
+    failing = run_suite(*args, f"--health-config={config}")
+    assert failing.ret == 1
+    assert "-- ❌ would fail: player_daily_cache_v2: Not found: Table dry.nba_precompute.player_daily_cache_v2" in failing.stdout
+
+
+def test_emulator_stopped_mid_run_gives_errors(warehouse, pytester, run_suite, tmp_path):
+    from conftest import start_emulator
+
+    emulator = start_emulator(tmp_path / "emulator.log")
+    try:
+        emulator.load("doomed", warehouse.path)
+        # stop the emulator once the tests are collected, before the first query
+        pytester.makeconftest(
+            "import os, signal\n"
+            "def pytest_collection_finish(session):\n"
+            f"    os.kill({emulator.process.pid}, signal.SIGKILL)\n"
+        )
+        run = run_suite("--backend=bigquery", f"--bigquery-endpoint={emulator.url}", "--project=doomed",
+                        "--date=2026-02-05", "--query-timeout=3")
+    finally:
+        emulator.stop()
+    assert run.ret == 1
+    assert {check["severity"] for check in run.results["checks"]} == {"NOT_EVALUATED"}
+    message = run.results["checks"][0]["message"]
+    assert message.startswith(f"not evaluated: player_daily_cache: BigQuery is unreachable at {emulator.url}: "
+                              "gave up after retrying for 3 s (--query-timeout)")
+    assert "Overall Status: ❌ UNHEALTHY" in run.stdout
+    assert "Traceback" not in run.stdout
+
+
+class FlakyProxy(http.server.ThreadingHTTPServer):
+    """A loopback proxy in front of the emulator that answers 503 to the first query submissions."""
+
+    def __init__(self, upstream: str, failures: int):
+        self.upstream, self.failures, self.seen = upstream, failures, []
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def _forward(self):
+        server: FlakyProxy = self.server
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        submitting = self.command == "POST" and self.path.split("?")[0].endswith("/jobs")
+        server.seen.append((self.command, self.path.split("?")[0]))
+        if submitting and server.failures > 0:
+            server.failures -= 1
+            payload = json.dumps({"error": {"code": 503, "message": "backend unavailable",
+                                            "errors": [{"reason": "backendError", "message": "backend unavailable"}]}})
+            self.send_response(503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload.encode())
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        upstream = requests.request(self.command, server.upstream + self.path, data=body, headers=headers, timeout=30)
+        self.send_response(upstream.status_code)
+        for key, value in upstream.headers.items():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(upstream.content)))
+        self.end_headers()
+        self.wfile.write(upstream.content)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+
+
+def test_transient_errors_are_retried(warehouse, run_suite, bigquery_emulator):
+    bigquery_emulator.load("flaky", warehouse.path)
+    proxy = FlakyProxy(bigquery_emulator.url, failures=2)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        run = run_suite("--backend=bigquery", f"--bigquery-endpoint={proxy.url}", "--project=flaky",
+                        "--date=2026-02-05", "--query-timeout=30")
+    finally:
+        proxy.shutdown()
+    assert run.ret == 0, run.stdout
+    assert proxy.failures == 0
+    submissions = [path for method, path in proxy.seen if method == "POST" and path.endswith("/jobs")]
+    assert len(submissions) == 3  # two 503s, then the job that ran
+    assert run.results["status"] == "HEALTHY"
+
+
+def test_missing_credentials_say_how_to_authenticate(run_suite, monkeypatch, tmp_path):
+    for variable in ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "BIGQUERY_EMULATOR_HOST"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "no-gcloud"))
+    # no metadata-server probe leaves this machine: loopback, closed port
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
+    run = run_suite("--backend=bigquery", "--project=my-project", "--date=2026-02-05")
+    assert run.ret == 1
+    assert {c["severity"] for c in run.results["checks"]} == {"NOT_EVALUATED"}
+    assert run.results["checks"][0]["message"] == (
+        "not evaluated: no Google credentials found: authenticate with `gcloud auth application-default login`, "
+        "or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file")
+
+
+def _two_tables_config() -> str:
+    return (
+        '[[tables]]\nname = "player_daily_cache"\ntable = "nba_precompute.player_daily_cache"\n' + _COLUMNS +
+        '[[tables]]\nname = "player_daily_cache_v2"\ntable = "nba_precompute.player_daily_cache_v2"\n' + _COLUMNS
+    )
+
+
+_COLUMNS = (
+    'date_column = "cache_date"\nplayer_column = "player_lookup"\nproduction_ready_column = "is_production_ready"\n'
+    'quality_tier_column = "quality_tier"\npoor_tier = "POOR"\nquality_tiers = ["EXCELLENT", "GOOD", "ACCEPTABLE", "POOR"]\n'
+    'completeness_column = "all_windows_complete"\nprocessed_at_column = "processed_at"\n'
+    'critical_features = ["points_avg_last_10", "minutes_avg_last_10", "usage_rate_last_10", "ts_pct_last_10"]\n'
+)
