@@ -21,6 +21,7 @@ __all__ = [
     "HealthConfig",
     "PredictionsConfig",
     "ScheduleConfig",
+    "SlackConfig",
     "TableConfig",
     "DEFAULT_CONFIG_PATH",
     "load_config",
@@ -69,6 +70,15 @@ class TableConfig:
     processed_at_column: str
     critical_features: tuple[str, ...]
     thresholds: Mapping[str, Mapping[str, float]]
+    insufficient_data_reason_column: str | None = None
+    data_quality_issues_column: str | None = None   # a REPEATED STRING column
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    timeout_seconds: float = 10.0
+    total_seconds: float = 30.0
+    max_attempts: int = 4
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ class HealthConfig:
     schedule: ScheduleConfig
     predictions: PredictionsConfig
     tables: tuple[TableConfig, ...]
+    slack: SlackConfig = SlackConfig()
 
 
 def load_config(path: Path | None = None) -> HealthConfig:
@@ -115,7 +126,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build(raw: dict[str, Any], source: Path) -> HealthConfig:
-    _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables"}, "")
+    _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack"}, "")
     deadline = _section(raw, "deadline", {"time", "timezone"})
     default_thresholds = _thresholds(raw.get("thresholds", {}), "thresholds")
     tables = raw.get("tables")
@@ -141,7 +152,20 @@ def _build(raw: dict[str, Any], source: Path) -> HealthConfig:
             **_columns(_section(raw, "predictions", {"table", "date_column", "active_column"}), "predictions")
         ),
         tables=table_configs,
+        slack=_slack(raw.get("slack", {})),
     )
+
+
+def _slack(raw: Any) -> SlackConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("[slack] must be a table")
+    _no_unknown_keys(raw, {"timeout_seconds", "total_seconds", "max_attempts"}, "slack.")
+    for key, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"slack.{key} must be a positive number, got {value!r}")
+    if "max_attempts" in raw and not isinstance(raw["max_attempts"], int):
+        raise ConfigError(f"slack.max_attempts must be a whole number, got {raw['max_attempts']!r}")
+    return SlackConfig(**raw)
 
 
 def _section(raw: dict[str, Any], name: str, keys: set[str]) -> dict[str, Any]:
@@ -179,21 +203,23 @@ _TABLE_KEYS = {
     "name", "table", "date_column", "player_column", "production_ready_column",
     "quality_tier_column", "poor_tier", "quality_tiers", "completeness_column",
     "processed_at_column", "critical_features", "thresholds",
+    "insufficient_data_reason_column", "data_quality_issues_column",
 }
+_OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column"}
 
 
 def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> TableConfig:
     if not isinstance(entry, dict):
         raise ConfigError(f"{prefix} must be a table")
     _no_unknown_keys(entry, _TABLE_KEYS, f"{prefix}.")
-    missing = _TABLE_KEYS - {"thresholds"} - entry.keys()
+    missing = _TABLE_KEYS - _OPTIONAL_TABLE_KEYS - entry.keys()
     if missing:
         raise ConfigError(f"{prefix}: missing {', '.join(sorted(missing))}")
     name = entry["name"]
     if not isinstance(name, str) or not _COLUMN.match(name):
         raise ConfigError(f"{prefix}.name = {name!r} must be a simple name (letters, digits, _)")
     column_keys = {key for key in _TABLE_KEYS if key == "table" or key.endswith("_column")}
-    columns = _columns({key: entry[key] for key in column_keys}, prefix)
+    columns = _columns({key: entry[key] for key in column_keys if key in entry}, prefix)
     features = _string_list(entry["critical_features"], f"{prefix}.critical_features", _COLUMN)
     tiers = _string_list(entry["quality_tiers"], f"{prefix}.quality_tiers", None)
     poor = entry["poor_tier"]

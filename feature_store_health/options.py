@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from feature_store_health.alerting.secret import Secret
+
 __all__ = ["RunSettings", "add_options", "parse_as_of", "parse_date", "parse_days", "MAX_DAYS", "parse_bytes", "parse_seconds", "resolve_config_path"]
 
 MAX_DAYS = 366
 DEFAULT_MAX_BYTES_BILLED = 2**30
 ENDPOINT_ENV = "BIGQUERY_EMULATOR_HOST"
+SLACK_ENV = "SLACK_WEBHOOK_URL"
 BACKENDS = ("duckdb", "bigquery")
 
 
@@ -76,6 +79,13 @@ def parse_seconds(text: str) -> float:
     if not seconds > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
     return seconds
+
+
+def parse_webhook(text: str) -> Secret:
+    """An http(s) URL, held as a Secret. The error never echoes the value: it is a credential."""
+    if not text.startswith(("https://", "http://")) or len(text) < 12:
+        raise argparse.ArgumentTypeError("not an http(s) URL (the value is not shown: it is a secret)")
+    return Secret(text)
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -138,9 +148,31 @@ def add_options(parser: pytest.Parser) -> None:
         help="Validate and print every planned query with its estimated bytes; run no check. Default: off.",
     )
     group.addoption(
+        "--reports-dir", dest="health_reports_dir", type=Path, metavar="PATH", default=None,
+        help="Archive folder: each run of data_tests writes report.html, results.json and junit.xml under "
+        "PATH/<date>/<run time>/ and updates PATH/index.html. Default: the health_reports_dir ini value (reports).",
+    )
+    group.addoption(
+        "--no-archive", dest="health_no_archive", action="store_true", default=False,
+        help="Do not archive this run (no default HTML report either). Default: archive runs of data_tests.",
+    )
+    group.addoption(
+        "--slack-webhook", dest="health_slack_webhook", type=parse_webhook, metavar="URL", default=None,
+        help=f"Slack Incoming Webhook for the alert (a secret: prefer ${SLACK_ENV}). Default: ${SLACK_ENV}, else no message.",
+    )
+    group.addoption(
+        "--slack-on", dest="health_slack_on", choices=("always", "warning", "error"), default="warning",
+        help="Send the Slack message always, when the status is DEGRADED or worse (warning), or UNHEALTHY "
+        "or worse (error). Default: warning.",
+    )
+    group.addoption(
         "--health-config", dest="health_config", type=Path, metavar="PATH", default=None,
         help="Configuration file (tables, critical features, thresholds) merged over the defaults. "
         "Default: the health_config ini value, else the built-in defaults.",
+    )
+    parser.addini(
+        "health_reports_dir", type="string", default="reports",
+        help="Run archive folder for the feature store health checks, relative to the rootdir.",
     )
     parser.addini(
         "health_config", type="string", default="",
@@ -166,6 +198,9 @@ class RunSettings:
     query_timeout: float = 300.0
     bigquery_endpoint: str | None = None
     dry_run: bool = False
+    reports_dir: Path | None = None        # None: this run is not archived
+    slack_webhook: Secret | None = None
+    slack_on: str = "warning"
 
     @property
     def dates(self) -> tuple[dt.date, ...]:
@@ -214,7 +249,35 @@ class RunSettings:
             query_timeout=option.health_query_timeout,
             bigquery_endpoint=endpoint if backend == "bigquery" else None,
             dry_run=option.health_dry_run,
+            reports_dir=_reports_dir(config),
+            slack_webhook=option.health_slack_webhook or _webhook_from_environment(),
+            slack_on=option.health_slack_on,
         )
+
+
+def _webhook_from_environment() -> Secret | None:
+    value = os.environ.get(SLACK_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        return parse_webhook(value)
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"${SLACK_ENV}: {exc}") from None
+
+
+def _reports_dir(config: pytest.Config) -> Path | None:
+    """Runs of the health suite (data_tests) are archived; the project's own tests are not."""
+    option = config.option
+    if option.health_no_archive or option.collectonly or option.health_dry_run:
+        return None
+    if option.health_reports_dir is not None:
+        return option.health_reports_dir.expanduser().resolve()
+    health_tests = (config.rootpath / "data_tests").resolve()
+    for argument in config.args:
+        path = (config.invocation_params.dir / argument.split("::")[0]).resolve()
+        if path == health_tests or health_tests in path.parents:
+            return config.rootpath / config.getini("health_reports_dir")
+    return None
 
 
 def resolve_config_path(config: pytest.Config) -> Path | None:

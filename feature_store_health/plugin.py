@@ -6,7 +6,6 @@ No assertions here to rewrite (PYTEST_DONT_REWRITE): failures are raised with py
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import pytest
 
@@ -15,11 +14,13 @@ from feature_store_health.checks.verdict import Severity, Verdict
 from feature_store_health.clock import now_utc, today_in
 from feature_store_health.config import ConfigError, load_config
 from feature_store_health.options import RunSettings, add_options, resolve_config_path
+from feature_store_health.reporting.outputs import RunOutputs
 from feature_store_health.run import CheckSpec, HealthRun
 
 __all__ = ["HealthWarning", "RUN_KEY"]
 
 RUN_KEY = pytest.StashKey[HealthRun]()
+OUTPUTS_KEY = pytest.StashKey[RunOutputs]()
 
 
 class HealthWarning(UserWarning):
@@ -30,6 +31,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from feature_store_health import hookspec
+
+    pluginmanager.add_hookspecs(hookspec)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-html and junitxml read their output paths
 def pytest_configure(config: pytest.Config) -> None:
     for dimension in DIMENSIONS.values():
         config.addinivalue_line("markers", f"{dimension.id}: health dimension: {dimension.description}")
@@ -47,7 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
         return make_backend(settings, config.rootpath, getattr(config, "cache", None))
 
-    config.stash[RUN_KEY] = HealthRun(settings, health_config, backend_factory, now)
+    run = HealthRun(settings, health_config, backend_factory, now)
+    config.stash[RUN_KEY] = run
+    config.stash[OUTPUTS_KEY] = RunOutputs(config, run)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -107,22 +117,14 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     return True
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    run = session.config.stash.get(RUN_KEY, None)
-    if run is None or not run.verdicts or run.settings.results_json is None:
-        return
-    from feature_store_health.reporting.files import write_atomic
-    from feature_store_health.reporting.results_json import results_json
-
-    path: Path = run.settings.results_json
-    try:
-        write_atomic(path, results_json(run))
-    except OSError as exc:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"ERROR: --results-json: cannot write {path}: {exc.strerror or exc}", red=True)
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
+    """After pytest-html and junitxml have written their files: archive, results JSON, Slack."""
+    result = yield
+    outputs = session.config.stash.get(OUTPUTS_KEY, None)
+    if outputs is not None:
+        outputs.finish(session)
+    return result
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -134,6 +136,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.section("feature store health")
     for line in summary_lines(run):
         terminalreporter.write_line(line)
+    for line in config.stash[OUTPUTS_KEY].notes:
+        terminalreporter.write_line(line, yellow=line.startswith(("WARNING", "ERROR")))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

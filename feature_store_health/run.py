@@ -7,13 +7,15 @@ fetched on first need with one aggregate query for every date of the run, then j
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.checks.plan import table_query
+from feature_store_health.checks.query import build_issue_query, build_sample_query
+from feature_store_health.checks.trend import TrendRow, trend_row
 from feature_store_health.checks.verdict import Severity, Verdict, overall_status
 from feature_store_health.clock import as_of_for
 from feature_store_health.config import HealthConfig, TableConfig
@@ -53,6 +55,9 @@ class HealthRun:
         self._backend_factory = backend_factory
         self._backend: Backend | None = None
         self._fetched: dict[str, MetricsByDate | BackendError] = {}
+        self._samples: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
+        self._issues: dict[str, dict[str, list[tuple[str, int]]] | str] = {}
+        self._verdicts_by_spec: dict[CheckSpec, Verdict] = {}
         self._tables = {table.name: table for table in config.tables}
 
     # -- plan --------------------------------------------------------------------------------
@@ -88,15 +93,21 @@ class HealthRun:
             raise fetched
         return fetched
 
+    def _run(self, table: TableConfig, sql: str, purpose: str) -> list[dict[str, Any]]:
+        """Run one query over the run's date window and record what it cost."""
+        dates = self.settings.dates
+        result = self.backend.run_query(table.name, sql, {"start_date": dates[0], "end_date": dates[-1]})
+        self.queries.append(replace(result.stats, purpose=purpose))
+        return result.rows
+
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
         query = table_query(table, self.config)
         dates = self.settings.dates
         try:
-            result = self.backend.run_query(table.name, query.sql, query.parameters(dates[0], dates[-1]))
+            rows = self._run(table, query.sql, "metrics")
         except BackendError as exc:
             return exc
-        self.queries.append(result.stats)
-        values = query.values_by_date(result.rows)
+        values = query.values_by_date(rows)
         missing = [d.isoformat() for d in dates if d not in values]
         if missing:
             return BackendError(f"{table.name}: the query returned no row for {', '.join(missing)}")
@@ -116,6 +127,51 @@ class HealthRun:
                 planned.append((table.name, query.sql, estimate, None))
         return planned
 
+    def samples(self, table_name: str, dimension_id: str) -> list[dict[str, Any]] | str:
+        """Offending rows of a failing dimension (at most SAMPLE_ROWS per date): one query per
+        dimension, on first need. A failure to fetch them is returned as text, never raised."""
+        key = (table_name, dimension_id)
+        if key not in self._samples:
+            table = self._tables[table_name]
+            dimension = DIMENSIONS[dimension_id]
+            predicate = dimension.offending_rows(table)
+            if predicate is None:
+                self._samples[key] = []
+            else:
+                sql = build_sample_query(table, predicate, dimension.sample_columns(table))
+                try:
+                    self._samples[key] = self._run(table, sql, f"samples:{dimension_id}")
+                except BackendError as exc:
+                    self._samples[key] = f"samples unavailable: {exc}"
+        return self._samples[key]
+
+    def issue_counts(self, table_name: str) -> dict[str, list[tuple[str, int]]] | str:
+        """Occurrences of each insufficient_data_reason / data_quality_issues value in the window."""
+        if table_name not in self._issues:
+            table = self._tables[table_name]
+            sql = build_issue_query(table)
+            counts: dict[str, list[tuple[str, int]]] = {}
+            if sql is not None:
+                try:
+                    for row in self._run(table, sql, "issues"):
+                        counts.setdefault(row["field"], []).append((row["value"], row["occurrences"]))
+                except BackendError as exc:
+                    self._issues[table_name] = f"issue counts unavailable: {exc}"
+                    return self._issues[table_name]
+            self._issues[table_name] = counts
+        return self._issues[table_name]
+
+    def prefetch_weekly(self) -> None:
+        for table in self.config.tables:
+            if not isinstance(self._fetched.get(table.name), BackendError):
+                self.issue_counts(table.name)
+
+    def trend(self, table_name: str) -> list[TrendRow]:
+        """Per-date profile of a table for the reports (from the metrics already fetched)."""
+        table = self._tables[table_name]
+        by_date = self.metrics(table_name)
+        return [trend_row(table, check_date, by_date[check_date]) for check_date in self.settings.dates]
+
     # -- judge -------------------------------------------------------------------------------
     def judge(self, spec: CheckSpec) -> Verdict:
         """Judge one check and record it; a query that failed gives NOT_EVALUATED, never a pass."""
@@ -132,7 +188,11 @@ class HealthRun:
             verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
                               dict(limits), judgement.message, judgement.details)
         self.verdicts.append(verdict)
+        self._verdicts_by_spec[spec] = verdict
         return verdict
+
+    def verdict_for(self, spec: CheckSpec) -> Verdict | None:
+        return self._verdicts_by_spec.get(spec)
 
     # -- outcome -----------------------------------------------------------------------------
     @property

@@ -105,8 +105,9 @@ def test_parity_with_duckdb_check_for_check(warehouse, run_suite, bigquery_emula
         ("production_readiness", "quality_tiers", "completeness", "downstream_usage", "staleness")
     } | {(day(4), dimension): "SKIPPED" for dimension in
          ("production_readiness", "null_rates", "quality_tiers", "completeness")})
-    query = bigquery_run.results["queries"]
-    assert len(query) == 1 and query[0]["bytes_processed"] == 0  # the emulator reports 0 bytes
+    queries = bigquery_run.results["queries"]
+    assert [query["purpose"] for query in queries] == ["metrics", "issues"]  # the weekly report's one more
+    assert all(query["bytes_processed"] == 0 for query in queries)  # the emulator reports 0 bytes
     # the verdict lines people read are the same, backend line aside
     lines = lambda run: [line for line in run.stdout.splitlines() if line[:2] in ("✅ ", "⚠️", "❌ ", "🚨 ", "➖ ")]
     assert lines(bigquery_run) == lines(duckdb_run)
@@ -117,7 +118,8 @@ def test_jobs_carry_labels_and_date_parameters(warehouse, run_suite, bigquery_em
     run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}", "--project=labels",
                     "--date=2026-02-05", "--days=3")
     assert run.ret == 0
-    (query,) = run.results["queries"]  # one query for three dates
+    query, issues = run.results["queries"]  # one query for three dates, and the weekly issue counts
+    assert (query["purpose"], issues["purpose"]) == ("metrics", "issues")
     assert query["labels"] == {"app": "feature-store-health", "check-date": "2026-02-05", "days": "3",
                                "table": "player_daily_cache"}
     # the job as the emulator holds it (it keeps a finished job's labels empty, so those are read above)

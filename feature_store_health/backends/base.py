@@ -22,10 +22,12 @@ class QueryStats:
     bytes_processed: int | None
     job_id: str | None = None                    # BigQuery: find the job in the console
     labels: Mapping[str, str] = field(default_factory=dict)
+    purpose: str = "metrics"                     # metrics | samples:<dimension> | issues
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
             "table": self.table,
+            "purpose": self.purpose,
             "sql_hash": self.sql_hash,
             "rows": self.rows,
             "bytes_processed": self.bytes_processed,

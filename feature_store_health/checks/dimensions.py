@@ -16,7 +16,7 @@ from feature_store_health.checks.verdict import Severity
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["DIMENSIONS", "Dimension", "Judgement", "JudgeContext", "band"]
+__all__ = ["DIMENSIONS", "Dimension", "Judgement", "JudgeContext", "band", "null_metric_name", "tier_metric_name"]
 
 Values = Mapping[str, Any]
 
@@ -46,6 +46,8 @@ class Dimension:
     judge: Callable[[Values, "TableConfig", Mapping[str, float], JudgeContext], Judgement]
     # BigQuery boolean expression selecting the rows that make this dimension fail (report samples)
     offending_rows: Callable[["TableConfig"], str | None]
+    # the columns a sample of those rows shows
+    sample_columns: Callable[["TableConfig"], tuple[str, ...]] = lambda table: ()
 
     def validate_thresholds(self, values: Mapping[str, float], key: str) -> None:
         """Severity bands must be ordered: a WARNING limit is never stricter than an ERROR one."""
@@ -149,13 +151,13 @@ def _readiness(values: Values, table: "TableConfig", limits: Mapping[str, float]
 
 # -- NULL rates -------------------------------------------------------------------------------
 
-def _null_metric_name(feature: str) -> str:
+def null_metric_name(feature: str) -> str:
     return f"null_count__{feature}"
 
 
 def _null_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
     return (*_base(table), *(
-        Metric(Source.FEATURES, _null_metric_name(feature), f"COUNTIF({feature} IS NULL)")
+        Metric(Source.FEATURES, null_metric_name(feature), f"COUNTIF({feature} IS NULL)")
         for feature in table.critical_features
     ))
 
@@ -164,7 +166,7 @@ def _null_rates(values: Values, table: "TableConfig", limits: Mapping[str, float
     if (skip := _nothing_to_judge(values)) is not None:
         return skip
     rows = values["row_count"]
-    counts = {feature: values[_null_metric_name(feature)] for feature in table.critical_features}
+    counts = {feature: values[null_metric_name(feature)] for feature in table.critical_features}
     rates = {feature: _pct(count, rows) for feature, count in counts.items()}
     worst = max(rates, key=lambda feature: rates[feature])  # first listed wins a tie
     details = {
@@ -181,7 +183,7 @@ def _null_rates(values: Values, table: "TableConfig", limits: Mapping[str, float
 
 # -- quality tiers ----------------------------------------------------------------------------
 
-def _tier_metric_name(tier: str) -> str:
+def tier_metric_name(tier: str) -> str:
     return f"tier_count__{tier.lower()}"
 
 
@@ -190,7 +192,7 @@ def _tier_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric,
     return (
         *_base(table),
         Metric(Source.FEATURES, "tier_null_count", f"COUNTIF({column} IS NULL)"),
-        *(Metric(Source.FEATURES, _tier_metric_name(tier), f"COUNTIF({column} = '{tier}')") for tier in table.quality_tiers),
+        *(Metric(Source.FEATURES, tier_metric_name(tier), f"COUNTIF({column} = '{tier}')") for tier in table.quality_tiers),
     )
 
 
@@ -198,7 +200,7 @@ def _quality_tiers(values: Values, table: "TableConfig", limits: Mapping[str, fl
     if (skip := _nothing_to_judge(values)) is not None:
         return skip
     rows, unset = values["row_count"], values["tier_null_count"]
-    distribution = {tier: values[_tier_metric_name(tier)] for tier in table.quality_tiers}
+    distribution = {tier: values[tier_metric_name(tier)] for tier in table.quality_tiers}
     details = {"tiers": distribution, "tier_null": unset, "rows": rows}
     if unset == rows:
         return Judgement(Severity.WARNING, None, f"quality_tier not populated (NULL on all {rows} rows)", details)
@@ -269,6 +271,10 @@ def _staleness(values: Values, table: "TableConfig", limits: Mapping[str, float]
     return Judgement(band(hours, limits, "above"), round(hours, 2), message, details)
 
 
+def _optional(column: str | None) -> tuple[str, ...]:
+    return (column,) if column else ()
+
+
 DIMENSIONS: dict[str, Dimension] = {
     dimension.id: dimension
     for dimension in (
@@ -280,21 +286,25 @@ DIMENSIONS: dict[str, Dimension] = {
             "production_readiness", "Production Readiness", "% rows production ready",
             ("warning_below", "error_below", "critical_below"), _readiness_metrics, _readiness,
             lambda table: f"{table.production_ready_column} IS NOT TRUE",
+            lambda table: (table.production_ready_column, *_optional(table.insufficient_data_reason_column)),
         ),
         Dimension(
             "null_rates", "NULL Rates", "% NULL per critical feature, worst one decides",
             ("warning_above", "error_above", "critical_above"), _null_metrics, _null_rates,
             lambda table: " OR ".join(f"{feature} IS NULL" for feature in table.critical_features),
+            lambda table: table.critical_features,
         ),
         Dimension(
             "quality_tiers", "Quality Tiers", "% rows in the POOR tier; tier not populated",
             ("warning_above", "error_above", "critical_above"), _tier_metrics, _quality_tiers,
             lambda table: f"{table.quality_tier_column} IS NULL OR {table.quality_tier_column} = '{table.poor_tier}'",
+            lambda table: (table.quality_tier_column, *_optional(table.insufficient_data_reason_column)),
         ),
         Dimension(
             "completeness", "Completeness", "% rows with all rolling windows complete",
             ("warning_below", "error_below", "critical_below"), _completeness_metrics, _completeness,
             lambda table: f"{table.completeness_column} IS NOT TRUE",
+            lambda table: (table.completeness_column, *_optional(table.insufficient_data_reason_column)),
         ),
         Dimension(
             "downstream_usage", "Downstream Usage", "active predictions for the date",

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-__all__ = ["Severity", "Verdict", "overall_status"]
+__all__ = ["Severity", "Verdict", "describe_thresholds", "overall_status"]
 
 
 class Severity(enum.Enum):
@@ -58,6 +58,10 @@ class Verdict:
     message: str
     details: Mapping[str, Any] = field(default_factory=dict)
 
+    def threshold_text(self) -> str:
+        """Thresholds as people read them: ``warning < 98 · error < 95 · critical < 90``."""
+        return describe_thresholds(self.threshold)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "table": self.table,
@@ -69,6 +73,21 @@ class Verdict:
             "message": self.message,
             "details": dict(self.details),
         }
+
+
+_COMPARATORS = {"below": "<", "above": ">"}
+
+
+def describe_thresholds(threshold: Mapping[str, Any]) -> str:
+    parts = []
+    for key, limit in threshold.items():
+        level, _, rule = key.partition("_")
+        comparator = _COMPARATORS.get(rule, rule)
+        if rule == "min_rows_per_team":
+            parts.append(f"{level} < {limit:g} rows per team playing")
+        else:
+            parts.append(f"{level} {comparator} {limit:g}")
+    return " · ".join(parts) if parts else "no thresholds"
 
 
 def overall_status(severities: list[Severity]) -> str:

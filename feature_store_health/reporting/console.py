@@ -11,7 +11,7 @@ from feature_store_health.reporting.results_json import summary_counts
 if TYPE_CHECKING:
     from feature_store_health.run import HealthRun
 
-__all__ = ["STATUS_ICONS", "dry_run_lines", "summary_lines"]
+__all__ = ["STATUS_ICONS", "dry_run_lines", "summary_lines", "trend_lines"]
 
 STATUS_ICONS = {"HEALTHY": "✅", "DEGRADED": "⚠️", "UNHEALTHY": "❌", "CRITICAL": "🚨"}
 
@@ -28,6 +28,8 @@ def summary_lines(run: "HealthRun") -> list[str]:
         for verdict in verdicts:
             lines.append(f"{verdict.severity.icon} {DIMENSIONS[verdict.dimension].label}: {verdict.message}")
         lines.append("")
+    if run.settings.days > 1:
+        lines.extend(trend_lines(run))
     counts = summary_counts(run)
     summary = f"Summary: {counts['passed']}/{counts['checks']} checks passed"
     if counts["warnings"]:
@@ -61,3 +63,44 @@ def dry_run_lines(run: "HealthRun", planned: list[tuple[str, str, int | None, st
             lines.append(f"-- ✅ valid; estimated bytes processed: {size}")
         lines.append("")
     return lines
+
+
+def trend_lines(run: "HealthRun") -> list[str]:
+    """The weekly report's sections, one table per monitored table, plus the most common issues."""
+    from feature_store_health.backends.base import BackendError
+
+    lines: list[str] = []
+    dates = run.settings.dates
+    for table in run.config.tables:
+        try:
+            rows = run.trend(table.name)
+        except BackendError:
+            continue  # its checks already say why
+        lines.append(f"Trends · {table.name} · {dates[0]} … {dates[-1]}")
+        tiers = list(rows[0].tiers)
+        short = [feature.replace("_avg_last_10", "").replace("_last_10", "")[:7] for feature in table.critical_features]
+        header = (f"{'date':<10} {'games':>5} {'rows':>5} {'players':>7} {'ready%':>7} {'compl%':>7} "
+                  + " ".join(f"{tier[:4]:>5}" for tier in tiers) + "  "
+                  + " ".join(f"{name + '%':>8}" for name in short)
+                  + f" {'proc_min':>8} {'preds':>6} {'conv':>5}")
+        lines.append(header)
+        for row in rows:
+            lines.append(
+                f"{row.check_date!s:<10} {row.games:>5} {row.rows:>5} {row.players:>7} {_fmt(row.ready_pct):>7} "
+                f"{_fmt(row.complete_pct):>7} " + " ".join(f"{row.tiers[tier]:>5}" for tier in tiers) + "  "
+                + " ".join(f"{_fmt(row.null_pct[feature]):>8}" for feature in table.critical_features)
+                + f" {_fmt(row.processing_minutes):>8} {row.active_predictions:>6} {_fmt(row.conversion):>5}"
+            )
+        issues = run.issue_counts(table.name)
+        if isinstance(issues, str):
+            lines.append(issues)
+        else:
+            for field, values in issues.items():
+                top = ", ".join(f"{value} ({count})" for value, count in values[:3])
+                lines.append(f"Most common {field}: {top}")
+        lines.append("")
+    return lines
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
