@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 import pytest
+import requests  # noqa: F401  loaded once here: pytester's in-process runs would re-import it per run
+
 
 ROOT = Path(__file__).resolve().parents[1]
 HEALTH_TESTS = ROOT / "data_tests" / "test_player_daily_cache.py"

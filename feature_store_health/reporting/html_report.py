@@ -5,6 +5,8 @@ than one date, the weekly trend tables and charts. Everything is inline (self-co
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import html
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -66,7 +68,22 @@ def samples_html(samples: list[dict[str, Any]] | str, verdict: Verdict) -> str:
         return ""
     headers = [key for key in rows[0] if key != "check_date"]
     return (f"<h4>Offending rows (first {len(rows)}, by player)</h4>"
-            + _table(headers, ([row[key] for key in headers] for row in rows)))
+            + _table(headers, ([_cell(row[key]) for key in headers] for row in rows)))
+
+
+def _cell(value: Any) -> str:
+    """Sample cells as people read them: NULL spelled out, numbers short, times in UTC."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return f"{float(value):.4f}".rstrip("0").rstrip(".") if not isinstance(value, int) else str(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "[]"
+    return str(value)
 
 
 def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = None) -> str:

@@ -1,0 +1,314 @@
+"""Reports people read: the archive, the HTML report, the weekly sections, the Slack alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html.parser
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from feature_store_health.reporting.archive import RunArchive, update_index
+from loopback_http import Reply, WebhookServer
+
+DATE = dt.date(2026, 2, 5)
+FAST_SLACK = "[slack]\ntimeout_seconds = 1\ntotal_seconds = 5\nmax_attempts = 3\n"
+
+
+@pytest.fixture
+def webhook():
+    server = WebhookServer([Reply(200, "ok")])
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fast_slack_config(tmp_path) -> Path:
+    path = tmp_path / "health.toml"
+    path.write_text(FAST_SLACK)
+    return path
+
+
+class AssetFinder(html.parser.HTMLParser):
+    """Every src/href of an HTML page, and the text, for assertions."""
+
+    def __init__(self):
+        super().__init__()
+        self.assets: list[tuple[str, str, str]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href") and value:
+                self.assets.append((tag, name, value))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(path: Path) -> AssetFinder:
+    finder = AssetFinder()
+    finder.feed(path.read_text(encoding="utf-8"))
+    return finder
+
+
+def only_folder(reports: Path) -> Path:
+    folders = [p for p in reports.glob("*/*") if p.is_dir()]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+@freeze_time("2026-11-25 17:00:00")
+def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_suite, tmp_path):
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=7", f"--reports-dir={reports}")
+    assert run.ret == 0
+    folder = only_folder(reports)
+    assert folder.relative_to(reports).as_posix() == "2026-02-05/20261125T170000Z"
+    assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "results.json"]
+    archived = json.loads((folder / "results.json").read_text())
+    assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 49
+    assert archived["checks"] == run.results["checks"]
+    assert 'tests="49"' in (folder / "junit.xml").read_text()
+    # the weekly sections, in the console
+    assert "Trends · player_daily_cache · 2026-01-30 … 2026-02-05" in run.stdout
+    trend_rows = [line for line in run.stdout.splitlines() if line.startswith("2026-02-0")]
+    assert trend_rows[0].split()[:4] == ["2026-02-01", "11", "303", "303"]
+    assert trend_rows[-1].split()[:4] == ["2026-02-05", "9", "252", "252"]
+    assert "Most common data_quality_issues: missing_upstream_box_score (4), source_hash_mismatch (2)" in run.stdout
+    assert f"Archived: " in run.stdout
+    # the HTML: self-contained, with the banner, every check, the NULL table and the charts
+    page = parse(folder / "report.html")
+    text = " ".join(page.text)
+    assert "Overall Status: ✅ HEALTHY · 49/49 checks passed" in text
+    assert text.count("Date Coverage") >= 7
+    assert "NULL rate per critical feature (%)" in text
+    assert "Weekly trends · player_daily_cache · 2026-01-30 … 2026-02-05" in text
+    assert "Most common insufficient_data_reason" in text
+    source = (folder / "report.html").read_text()
+    assert source.count("<svg") == 1 and "Quality tier distribution (rows)" in source
+    external = [asset for asset in page.assets if not asset[2].startswith("#")
+                and not (asset[0] == "a" and asset[2].startswith("https://pypi.python.org/pypi/pytest-html"))]
+    assert external == []  # no script, stylesheet or image loaded from anywhere
+    # the index lists the run with its date, status and a link
+    index = (reports / "index.html").read_text()
+    assert 'href="2026-02-05/20261125T170000Z/report.html"' in index
+    assert "2026-01-30 … 2026-02-05" in index and "HEALTHY" in index
+
+
+@freeze_time("2026-11-25 17:00:00")
+def test_failing_check_html_shows_value_thresholds_and_offending_rows(warehouse, run_suite, tmp_path):
+    warehouse.affect_rows(DATE, 13, "usage_rate_last_10 = NULL")
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}")
+    assert run.ret == 1
+    purposes = [query["purpose"] for query in json.loads((only_folder(reports) / "results.json").read_text())["queries"]]
+    assert purposes == ["metrics", "samples:null_rates"]  # one extra query, for the failing dimension only
+    source = (only_folder(reports) / "report.html").read_text()
+    page = " ".join(parse(only_folder(reports) / "report.html").text)
+    assert "Overall Status: ❌ UNHEALTHY · 6/7 checks passed" in page
+    blob = html.unescape(source)
+    assert "worst usage_rate_last_10 5.2% NULL (13/252)" in blob
+    assert "warning &gt; 2 · error &gt; 5 · critical &gt; 10" in source or "warning > 2 · error > 5 · critical > 10" in blob
+    offending = warehouse.scalar(
+        "SELECT count(*) FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND (points_avg_last_10 IS NULL "
+        "OR minutes_avg_last_10 IS NULL OR usage_rate_last_10 IS NULL OR ts_pct_last_10 IS NULL)", [DATE])
+    assert offending == 15  # the 13 injected and 2 the day already had
+    assert "Offending rows (first 15, by player)" in blob
+    assert blob.count("<td>NULL</td>") == 15
+
+
+def test_user_html_path_still_works_and_is_archived(warehouse, run_suite, tmp_path):
+    reports, mine = tmp_path / "reports", tmp_path / "mine" / "report.html"
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}", f"--html={mine}")
+    assert run.ret == 0
+    assert mine.exists() and "Overall Status" in mine.read_text()
+    assert (only_folder(reports) / "report.html").read_text() == mine.read_text()
+
+
+def test_runs_are_not_archived_without_the_health_suite_or_with_no_archive(warehouse, run_suite, tmp_path):
+    reports = tmp_path / "reports"
+    run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}", "--no-archive")
+    assert not reports.exists()
+    run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}", "-m", "nothing")
+    assert list(reports.glob("*/*")) == []  # a run that judged nothing leaves no folder
+
+
+def test_two_runs_in_the_same_second_never_overwrite(tmp_path):
+    started = dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.timezone.utc)
+    archives: list[RunArchive] = []
+    barrier = threading.Barrier(4)
+
+    def reserve_and_finish(number):
+        barrier.wait()
+        archive = RunArchive.reserve(tmp_path, DATE, started)
+        archive.write("results.json", json.dumps({"status": "HEALTHY", "run_at": started.isoformat(),
+                                                  "dates": ["2026-02-05"], "number": number}))
+        archive.finish()
+        archives.append(archive)
+
+    threads = [threading.Thread(target=reserve_and_finish, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = sorted(archive.folder.name for archive in archives)
+    assert names == ["20261125T140000Z", "20261125T140000Z-1", "20261125T140000Z-2", "20261125T140000Z-3"]
+    numbers = sorted(json.loads((a.folder / "results.json").read_text())["number"] for a in archives)
+    assert numbers == [0, 1, 2, 3]
+    index = (tmp_path / "index.html").read_text()
+    assert all(f"2026-02-05/{name}/results.json" in index for name in names)
+    assert not list(tmp_path.rglob(".partial")) and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_two_suite_processes_at_once_both_archived(warehouse, tmp_path):
+    reports = tmp_path / "reports"
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "pytest", str(root / "data_tests"), f"--database={warehouse.path}",
+               "--date=2026-02-05", f"--reports-dir={reports}", "-q", "-p", "no:cacheprovider"]
+    processes = [subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    assert [process.wait(timeout=120) for process in processes] == [0, 0]
+    folders = sorted(p for p in reports.glob("2026-02-05/*") if p.is_dir())
+    assert len(folders) == 2
+    for folder in folders:
+        assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "results.json"]
+    index = (reports / "index.html").read_text()
+    assert all(f"{folder.relative_to(reports).as_posix()}/report.html" in index for folder in folders)
+
+
+def test_index_lists_newest_first(tmp_path):
+    for hour in (9, 11, 10):
+        started = dt.datetime(2026, 2, 5, hour, tzinfo=dt.timezone.utc)
+        archive = RunArchive.reserve(tmp_path, DATE, started)
+        archive.write("results.json", json.dumps({"status": "DEGRADED" if hour == 11 else "HEALTHY",
+                                                  "run_at": started.isoformat(), "dates": ["2026-02-05"]}))
+        archive.finish()
+    index = update_index(tmp_path).read_text()
+    positions = [index.index(f"20260205T{hour}0000Z") for hour in (11, 10, "09")]
+    assert positions == sorted(positions)
+    assert "2026-02-05 06:00:00 EST" in index  # displayed in New York time
+
+
+# -- Slack -----------------------------------------------------------------------------------
+
+def failing_warehouse(warehouse):
+    warehouse.affect_rows(DATE, 13, "is_production_ready = FALSE")  # ERROR: 94.84% ready
+    return warehouse
+
+
+def everything_written(run, reports: Path) -> str:
+    texts = [run.stdout, run.stderr, json.dumps(run.results)]
+    texts += [path.read_text(errors="replace") for path in reports.rglob("*") if path.is_file()]
+    return "\n".join(texts)
+
+
+def test_failing_run_sends_exactly_one_block_kit_message(warehouse, run_suite, webhook, tmp_path, fast_slack_config):
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={failing_warehouse(warehouse).path}", "--date=2026-02-05",
+                    f"--reports-dir={reports}", f"--slack-webhook={webhook.url}", f"--health-config={fast_slack_config}")
+    assert run.ret == 1
+    assert len(webhook.received) == 1
+    request = webhook.received[0]
+    assert request["path"] == "/services/T0001/B0002/s3cretT0ken"
+    assert request["content_type"] == "application/json"
+    message = request["json"]
+    assert message["text"].startswith("❌ Feature store UNHEALTHY: player_daily_cache 2026-02-05")
+    blocks = message["blocks"]
+    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "❌ Feature store health: UNHEALTHY", "emoji": True}}
+    fields = [field["text"] for field in blocks[1]["fields"]]
+    assert fields[:2] == ["*Dates*\n2026-02-05", "*Status*\nUNHEALTHY"]
+    checks = blocks[2]["text"]["text"]
+    assert checks == ("*Checks not OK*\n❌ *Production Readiness* · player_daily_cache · 2026-02-05: "
+                      "94.8% production ready (239/252) (value 94.84; warning &lt; 98 · error &lt; 95 · critical &lt; 90)")
+    assert blocks[3]["text"]["text"] == f"*Rerun*\n```pytest data_tests --date=2026-02-05 --database={warehouse.path} --health-config={fast_slack_config}```"
+    report = blocks[4]["elements"][0]["text"]
+    assert report.startswith(f"Report: {reports}/2026-02-05/") and report.endswith("/report.html")
+    assert "Slack: alert sent (HTTP 200, 1 attempt)" in run.stdout
+    assert "s3cretT0ken" not in everything_written(run, reports)
+
+
+def test_slack_server_error_never_changes_the_verdict_or_leaks_the_url(warehouse, run_suite, webhook, tmp_path,
+                                                                        fast_slack_config, monkeypatch):
+    webhook.script(Reply(500, "internal_error"))
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", webhook.url)
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={failing_warehouse(warehouse).path}", "--date=2026-02-05",
+                    f"--reports-dir={reports}", f"--health-config={fast_slack_config}", "--log-cli-level=DEBUG")
+    assert run.ret == 1  # the data verdict, not Slack's
+    assert len(webhook.received) == 3  # max_attempts
+    assert ("WARNING: Slack alert not delivered after 3 attempts: HTTP 500 internal_error; "
+            "the data verdict and exit code stand") in run.stdout
+    written = everything_written(run, reports)
+    assert webhook.url not in written and "s3cretT0ken" not in written and "B0002" not in written
+
+
+def test_slack_failure_on_a_healthy_run_keeps_exit_zero(warehouse, run_suite, webhook, fast_slack_config):
+    webhook.script(Reply(500, "internal_error"))
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--slack-webhook={webhook.url}",
+                    "--slack-on=always", f"--health-config={fast_slack_config}")
+    assert run.ret == 0
+    assert "WARNING: Slack alert not delivered" in run.stdout
+
+
+def test_429_retry_after_is_honoured(warehouse, run_suite, webhook, fast_slack_config):
+    webhook.script(Reply(429, "rate_limited", {"Retry-After": "1"}), Reply(200, "ok"))
+    run = run_suite(f"--database={failing_warehouse(warehouse).path}", "--date=2026-02-05",
+                    f"--slack-webhook={webhook.url}", f"--health-config={fast_slack_config}")
+    assert run.ret == 1
+    assert len(webhook.received) == 2
+    assert webhook.times[1] - webhook.times[0] >= 0.95
+    assert "Slack: alert sent (HTTP 200, 2 attempts)" in run.stdout
+
+
+def test_too_slow_endpoint_is_bounded_in_time(warehouse, run_suite, webhook, fast_slack_config):
+    webhook.script(Reply(200, "ok", delay=3))
+    started = time.monotonic()
+    run = run_suite(f"--database={failing_warehouse(warehouse).path}", "--date=2026-02-05",
+                    f"--slack-webhook={webhook.url}", f"--health-config={fast_slack_config}")
+    assert time.monotonic() - started < 8  # total_seconds = 5, plus the run itself
+    assert run.ret == 1
+    assert "WARNING: Slack alert not delivered after" in run.stdout
+    assert "no answer within 1 s" in run.stdout
+    assert "s3cretT0ken" not in run.stdout
+
+
+def test_no_message_when_healthy_by_default(warehouse, run_suite, webhook):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--slack-webhook={webhook.url}")
+    assert run.ret == 0 and webhook.received == []
+    assert "Slack: no message (status HEALTHY, --slack-on=warning)" in run.stdout
+
+
+def test_slack_on_error_skips_warnings(warehouse, run_suite, webhook):
+    warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")  # WARNING only
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--slack-webhook={webhook.url}",
+                    "--slack-on=error")
+    assert webhook.received == []
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--slack-webhook={webhook.url}")
+    assert len(webhook.received) == 1
+    assert "⚠️ *Quality Tiers*" in webhook.received[0]["json"]["blocks"][2]["text"]["text"]
+
+
+def test_a_conftest_hook_reshapes_the_message(warehouse, run_suite, webhook, pytester):
+    pytester.makeconftest(
+        "def pytest_feature_store_health_slack_message(run, message):\n"
+        "    message['text'] = '<!here> ' + message['text']\n"
+        "    message['blocks'] = message['blocks'][:1]\n"
+        "    return message\n"
+    )
+    run_suite(f"--database={failing_warehouse(warehouse).path}", "--date=2026-02-05", f"--slack-webhook={webhook.url}")
+    message = webhook.received[0]["json"]
+    assert message["text"].startswith("<!here> ❌ Feature store UNHEALTHY")
+    assert len(message["blocks"]) == 1
+
+
+def test_bad_webhook_value_is_a_usage_error_without_echoing_it(run_suite):
+    run = run_suite("--slack-webhook=hooks.slack.com/services/T/B/secretvalue", results=False)
+    assert run.ret == 4
+    assert "argument --slack-webhook: not an http(s) URL (the value is not shown: it is a secret)" in run.stderr
+    assert "secretvalue" not in run.stderr + run.stdout
