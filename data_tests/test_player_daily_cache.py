@@ -6,46 +6,46 @@ fetched by one aggregate query per table; these tests only judge numbers already
 
 import pytest
 
-from feature_store_health.plugin import assert_acceptable
+from feature_store_health import assert_acceptable
 
 
 @pytest.mark.coverage
 def test_coverage(health, verdict):
     """Rows for the date against the teams playing; 0 rows while games are scheduled is CRITICAL."""
-    assert_acceptable(health, verdict)
+    assert_acceptable(verdict, health.settings.fail_on)
 
 
 @pytest.mark.production_readiness
 def test_production_readiness(health, verdict):
     """% rows is_production_ready = TRUE."""
-    assert_acceptable(health, verdict)
+    assert_acceptable(verdict, health.settings.fail_on)
 
 
 @pytest.mark.null_rates
 def test_null_rates(health, verdict):
     """% NULL per critical feature; the worst one decides."""
-    assert_acceptable(health, verdict)
+    assert_acceptable(verdict, health.settings.fail_on)
 
 
 @pytest.mark.quality_tiers
 def test_quality_tiers(health, verdict):
     """% rows in the POOR tier; a tier NULL on every row is a WARNING (not populated)."""
-    assert_acceptable(health, verdict)
+    assert_acceptable(verdict, health.settings.fail_on)
 
 
 @pytest.mark.completeness
 def test_completeness(health, verdict):
     """% rows with every rolling window (l5, l10, l7d, l14d) complete."""
-    assert_acceptable(health, verdict)
+    assert_acceptable(verdict, health.settings.fail_on)
 
 
 @pytest.mark.downstream_usage
 def test_downstream_usage(health, verdict):
     """Active predictions for the date while games are scheduled."""
-    assert_acceptable(health, verdict)
+    assert_acceptable(verdict, health.settings.fail_on)
 
 
 @pytest.mark.staleness
 def test_staleness(health, verdict):
     """Hours from MAX(processed_at) to the as-of time."""
-    assert_acceptable(health, verdict)
+    assert_acceptable(verdict, health.settings.fail_on)

@@ -5,8 +5,6 @@ No assertions here to rewrite (PYTEST_DONT_REWRITE): failures are raised with py
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 
 from feature_store_health.checks.dimensions import DIMENSIONS
@@ -17,14 +15,10 @@ from feature_store_health.options import RunSettings, add_options, resolve_confi
 from feature_store_health.reporting.outputs import RunOutputs
 from feature_store_health.run import CheckSpec, HealthRun
 
-__all__ = ["HealthWarning", "RUN_KEY"]
+__all__ = ["OUTPUTS_KEY", "RUN_KEY"]
 
 RUN_KEY = pytest.StashKey[HealthRun]()
 OUTPUTS_KEY = pytest.StashKey[RunOutputs]()
-
-
-class HealthWarning(UserWarning):
-    """A check at WARNING severity: the run passes (unless --fail-on=warning), visibly."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,18 +80,6 @@ def verdict(health: HealthRun, check: CheckSpec) -> Verdict:
     if judged.severity is Severity.NOT_EVALUATED:
         pytest.fail(judged.message, pytrace=False)
     return judged
-
-
-def assert_acceptable(health: HealthRun, verdict: Verdict) -> None:
-    """Pass, warn visibly, skip (nothing to judge) or fail, by severity and --fail-on."""
-    label = DIMENSIONS[verdict.dimension].label
-    if verdict.severity is Severity.SKIPPED:
-        pytest.skip(f"{label}: {verdict.message}")
-    text = f"{verdict.severity.value} {label} on {verdict.check_date}: {verdict.message}"
-    if verdict.severity.fails(health.settings.fail_on):
-        pytest.fail(f"{text}; thresholds {dict(verdict.threshold)}", pytrace=False)
-    if verdict.severity is Severity.WARNING:
-        warnings.warn(HealthWarning(text), stacklevel=2)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -138,15 +138,18 @@ def _readiness_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Me
     return (*_base(table), Metric(Source.FEATURES, "production_ready_count", _count_true(table.production_ready_column)))
 
 
-def _readiness(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+def _share_of_rows(values: Values, limits: Mapping[str, float], metric: str, what: str) -> Judgement:
+    """% rows counted by ``metric`` (TRUE rows), judged against ``*_below`` limits."""
     if (skip := _nothing_to_judge(values)) is not None:
         return skip
-    ready, rows = values["production_ready_count"], values["row_count"]
-    pct = _pct(ready, rows)
-    return Judgement(
-        band(pct, limits, "below"), round(pct, 2),
-        f"{pct:.1f}% production ready ({ready}/{rows})", {"ready_rows": ready, "rows": rows},
-    )
+    part, rows = values[metric], values["row_count"]
+    pct = _pct(part, rows)
+    return Judgement(band(pct, limits, "below"), round(pct, 2), f"{pct:.1f}% {what} ({part}/{rows})",
+                     {metric: part, "rows": rows})
+
+
+def _readiness(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    return _share_of_rows(values, limits, "production_ready_count", "production ready")
 
 
 # -- NULL rates -------------------------------------------------------------------------------
@@ -216,14 +219,7 @@ def _completeness_metrics(table: "TableConfig", config: "HealthConfig") -> tuple
 
 
 def _completeness(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    if (skip := _nothing_to_judge(values)) is not None:
-        return skip
-    complete, rows = values["complete_count"], values["row_count"]
-    pct = _pct(complete, rows)
-    return Judgement(
-        band(pct, limits, "below"), round(pct, 2),
-        f"{pct:.1f}% rows with all windows complete ({complete}/{rows})", {"complete_rows": complete, "rows": rows},
-    )
+    return _share_of_rows(values, limits, "complete_count", "rows with all windows complete")
 
 
 # -- downstream usage -------------------------------------------------------------------------
