@@ -72,6 +72,7 @@ class TableConfig:
     thresholds: Mapping[str, Mapping[str, float]]
     insufficient_data_reason_column: str | None = None
     data_quality_issues_column: str | None = None   # a REPEATED STRING column
+    partition_expiration_days: int | None = None    # older dates may hold no rows, and that is fine
 
 
 @dataclass(frozen=True)
@@ -203,9 +204,10 @@ _TABLE_KEYS = {
     "name", "table", "date_column", "player_column", "production_ready_column",
     "quality_tier_column", "poor_tier", "quality_tiers", "completeness_column",
     "processed_at_column", "critical_features", "thresholds",
-    "insufficient_data_reason_column", "data_quality_issues_column",
+    "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
 }
-_OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column"}
+_OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
+                        "partition_expiration_days"}
 
 
 def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> TableConfig:
@@ -218,6 +220,9 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> Ta
     name = entry["name"]
     if not isinstance(name, str) or not _COLUMN.match(name):
         raise ConfigError(f"{prefix}.name = {name!r} must be a simple name (letters, digits, _)")
+    expiration = entry.get("partition_expiration_days")
+    if expiration is not None and (isinstance(expiration, bool) or not isinstance(expiration, int) or expiration < 1):
+        raise ConfigError(f"{prefix}.partition_expiration_days must be a whole number of days, got {expiration!r}")
     column_keys = {key for key in _TABLE_KEYS if key == "table" or key.endswith("_column")}
     columns = _columns({key: entry[key] for key in column_keys if key in entry}, prefix)
     features = _string_list(entry["critical_features"], f"{prefix}.critical_features", _COLUMN)
@@ -235,6 +240,7 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> Ta
         quality_tiers=tiers,
         poor_tier=poor,
         thresholds=thresholds,
+        partition_expiration_days=expiration,
         **columns,
     )
 

@@ -17,7 +17,7 @@ from feature_store_health.checks.plan import table_query
 from feature_store_health.checks.query import build_issue_query, build_sample_query
 from feature_store_health.checks.trend import TrendRow, trend_row
 from feature_store_health.checks.verdict import Severity, Verdict, overall_status
-from feature_store_health.clock import as_of_for
+from feature_store_health.clock import as_of_for, today_in
 from feature_store_health.config import HealthConfig, TableConfig
 from feature_store_health.options import RunSettings
 
@@ -76,6 +76,13 @@ class HealthRun:
             timezone=self.config.timezone,
             now=self.started_at,
         )
+
+    def expired(self, table: TableConfig, check_date: dt.date) -> bool:
+        """Whether the date is older than the table's partition expiration (counted from today)."""
+        if table.partition_expiration_days is None:
+            return False
+        today = today_in(self.config.timezone, self.started_at)
+        return check_date < today - dt.timedelta(days=table.partition_expiration_days)
 
     # -- fetch -------------------------------------------------------------------------------
     @property
@@ -184,7 +191,8 @@ class HealthRun:
             verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
                               dict(limits), f"not evaluated: {exc}")
         else:
-            judgement = dimension.judge(values, table, limits, JudgeContext(as_of=self.as_of(spec.check_date)))
+            context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date))
+            judgement = dimension.judge(values, table, limits, context)
             verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
                               dict(limits), judgement.message, judgement.details)
         self.verdicts.append(verdict)

@@ -168,3 +168,17 @@ def test_severity_fails_by_fail_on():
     assert Severity.WARNING.fails("warning")
     assert Severity.NOT_EVALUATED.fails("error")
     assert not Severity.SKIPPED.fails("warning")
+
+
+def test_no_rows_past_the_partition_expiration_are_expired_not_an_outage():
+    expired = JudgeContext(AS_OF, expired=True)
+    coverage = DIMENSIONS["coverage"].judge(values(row_count=0, active_predictions=0), TABLE,
+                                            TABLE.thresholds["coverage"], expired)
+    assert coverage.severity is Severity.SKIPPED
+    assert coverage.message == "0 records found: the date is past the partition expiration, its rows have expired"
+    usage = DIMENSIONS["downstream_usage"].judge(values(row_count=0, active_predictions=0), TABLE,
+                                                 TABLE.thresholds["downstream_usage"], expired)
+    assert usage.severity is Severity.SKIPPED
+    # rows that are still there are judged as usual, however old the date
+    kept = DIMENSIONS["coverage"].judge(values(row_count=252), TABLE, TABLE.thresholds["coverage"], expired)
+    assert kept.severity is Severity.OK

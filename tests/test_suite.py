@@ -202,3 +202,42 @@ def test_week_window_judges_every_date_in_one_query(warehouse, run_suite):
     assert [rows[f"2026-02-0{day}"] for day in range(1, 6)] == [303, 125, 307, 218, 252]
     assert len(run.results["checks"]) == 49
     assert [query["purpose"] for query in run.results["queries"]] == ["metrics", "issues"]
+
+
+def test_an_expired_date_is_skipped_a_recent_empty_one_is_critical(warehouse, run_suite, tmp_path):
+    config = tmp_path / "production.toml"
+    config.write_text(PRODUCTION_TABLE)
+    warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [DATE])
+    warehouse.execute("DELETE FROM nba_predictions.player_prop_predictions WHERE game_date = ?", [DATE])
+    from freezegun import freeze_time
+
+    with freeze_time("2026-03-20 15:00:00"):  # 43 days later: past the 30-day partition expiration
+        old = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--health-config={config}")
+    assert old.ret == 0
+    assert old.verdict("coverage")["severity"] == "SKIPPED"
+    assert "partition expiration" in old.verdict("coverage")["message"]
+    with freeze_time("2026-02-20 15:00:00"):  # 15 days later: those rows should be there
+        recent = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--health-config={config}")
+    assert recent.ret == 1
+    assert recent.verdict("coverage")["severity"] == "CRITICAL"
+
+    # without the setting (the default), an empty old date is CRITICAL: nothing says it expired
+    assert run_suite(f"--database={warehouse.path}", "--date=2026-02-05").verdict("coverage")["severity"] == "CRITICAL"
+
+
+
+PRODUCTION_TABLE = """
+[[tables]]
+name = "player_daily_cache"
+table = "nba_precompute.player_daily_cache"
+date_column = "cache_date"
+player_column = "player_lookup"
+production_ready_column = "is_production_ready"
+quality_tier_column = "quality_tier"
+poor_tier = "POOR"
+quality_tiers = ["EXCELLENT", "GOOD", "ACCEPTABLE", "POOR"]
+completeness_column = "all_windows_complete"
+processed_at_column = "processed_at"
+critical_features = ["points_avg_last_10", "minutes_avg_last_10", "usage_rate_last_10", "ts_pct_last_10"]
+partition_expiration_days = 30
+"""

@@ -23,9 +23,11 @@ Values = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class JudgeContext:
-    """What a judgement needs besides metric values: the time staleness is measured at."""
+    """What a judgement needs besides metric values."""
 
-    as_of: dt.datetime  # timezone-aware
+    as_of: dt.datetime  # timezone-aware: the time staleness is measured at
+    # the date is older than the table's partition expiration: missing rows are expired, not lost
+    expired: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,9 @@ def _coverage(values: Values, table: "TableConfig", limits: Mapping[str, float],
     details = {"games_scheduled": games, "teams_playing": teams}
     if not games:
         return Judgement(Severity.OK, rows, f"no games scheduled ({rows} records found)", details)
+    if rows == 0 and ctx.expired:
+        return Judgement(Severity.SKIPPED, 0, "0 records found: the date is past the partition expiration, "
+                         "its rows have expired", details)
     if rows == 0:
         return Judgement(Severity.CRITICAL, 0, f"0 records found while {games} games are scheduled", details)
     per_team = rows / teams
@@ -234,6 +239,9 @@ def _downstream_usage(values: Values, table: "TableConfig", limits: Mapping[str,
         return Judgement(Severity.SKIPPED, None, "no games scheduled: nothing to judge", {})
     conversion = round(active / rows, 2) if rows else None
     details = {"active_predictions": active, "feature_rows": rows, "conversion": conversion}
+    if active == 0 and ctx.expired:
+        return Judgement(Severity.SKIPPED, 0, "no active predictions: the date is past the partition expiration",
+                         details)
     if active < limits["warning_below"]:
         return Judgement(Severity.WARNING, active, f"{active} active predictions while {games} games are scheduled", details)
     ratio = f"{conversion:.2f} per feature row" if conversion is not None else "no feature rows"
