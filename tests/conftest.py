@@ -26,6 +26,13 @@ HEALTH_TESTS = ROOT / "data_tests" / "test_player_daily_cache.py"
 HEALTHY_WEEK = (dt.date(2026, 2, 1), dt.date(2026, 2, 5))
 
 
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch):
+    """A developer's own Slack webhook or emulator setting never reaches the suites run here."""
+    for variable in ("SLACK_WEBHOOK_URL", "BIGQUERY_EMULATOR_HOST", "PYTEST_ADDOPTS"):
+        monkeypatch.delenv(variable, raising=False)
+
+
 @pytest.fixture(scope="session")
 def demo_generator():
     return _load_module("feature_store_health_demo_warehouse", ROOT / "fixtures" / "demo_warehouse.py")
