@@ -123,6 +123,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    outputs = config.stash.get(OUTPUTS_KEY, None)
+    if outputs is not None:
+        outputs.close()
     run = config.stash.get(RUN_KEY, None)
     if run is not None:
         run.close()

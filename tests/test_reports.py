@@ -312,3 +312,14 @@ def test_bad_webhook_value_is_a_usage_error_without_echoing_it(run_suite):
     assert run.ret == 4
     assert "argument --slack-webhook: not an http(s) URL (the value is not shown: it is a secret)" in run.stderr
     assert "secretvalue" not in run.stderr + run.stdout
+
+
+@pytest.mark.parametrize("argument", ["--help", "--markers", "--fixtures"])
+def test_runs_that_check_nothing_leave_no_archive_folder(tmp_path, argument):
+    reports = tmp_path / "reports"
+    root = Path(__file__).resolve().parents[1]
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "data_tests", argument, f"--reports-dir={reports}", "-p", "no:cacheprovider"],
+        cwd=root, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0
+    assert not reports.exists() or list(reports.rglob("*")) == []

@@ -72,6 +72,11 @@ class RunOutputs:
             self.report_path = Path(self.user_html).resolve()
         self._alert()
 
+    def close(self) -> None:
+        """A run that never finished (``--help``, ``--markers``, an abort) leaves no folder behind."""
+        if self.archive is not None and self.archive.staging.exists():
+            self.archive.discard()
+
     def _archive(self, document: str) -> None:
         archive = self.archive
         archive.write(RESULTS, document)
