@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from feature_store_health.reporting.archive import JUNIT, REPORT, RESULTS, RunArchive
 from feature_store_health.reporting.files import write_atomic
 
 if TYPE_CHECKING:
+    from feature_store_health.reporting.archive import RunArchive
     from feature_store_health.run import HealthRun
 
 __all__ = ["RunOutputs"]
@@ -33,6 +33,8 @@ class RunOutputs:
         self.user_html = getattr(config.option, "htmlpath", None) if self.html_enabled else None
         self.user_junit = config.option.xmlpath
         if settings.reports_dir is not None:
+            from feature_store_health.reporting.archive import JUNIT, REPORT, RunArchive
+
             self.archive = RunArchive.reserve(settings.reports_dir, settings.check_date, run.started_at)
             if self.html_enabled and not self.user_html:
                 config.option.htmlpath = str(self.archive.staged(REPORT))
@@ -78,6 +80,8 @@ class RunOutputs:
             self.archive.discard()
 
     def _archive(self, document: str) -> None:
+        from feature_store_health.reporting.archive import JUNIT, REPORT, RESULTS
+
         archive = self.archive
         archive.write(RESULTS, document)
         html_plugin = _html_plugin(self.config)
@@ -97,12 +101,12 @@ class RunOutputs:
         self.notes.append(f"Archived: {_shown(archive.folder)} (index: {_shown(archive.root / 'index.html')})")
 
     def _alert(self) -> None:
-        from feature_store_health.alerting.secret import redact
-        from feature_store_health.alerting.slack import build_message, send, should_alert
-
         settings = self.run.settings
         if settings.slack_webhook is None:
             return
+        from feature_store_health.alerting.secret import redact
+        from feature_store_health.alerting.slack import build_message, send, should_alert
+
         status = self.run.status
         if not should_alert(status, settings.slack_on):
             self.notes.append(f"Slack: no message (status {status}, --slack-on={settings.slack_on})")
