@@ -7,14 +7,15 @@ fetched on first need with one aggregate query for every date of the run, then j
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
-from feature_store_health.checks.plan import table_query
-from feature_store_health.checks.query import build_issue_query, build_sample_query
+from feature_store_health.checks.plan import ISSUE_METRICS, table_query
+from feature_store_health.checks.query import build_sample_query
 from feature_store_health.checks.trend import TrendRow, trend_row
 from feature_store_health.checks.verdict import Severity, Verdict, overall_status
 from feature_store_health.clock import as_of_for, today_in
@@ -56,7 +57,6 @@ class HealthRun:
         self._backend: Backend | None = None
         self._fetched: dict[str, MetricsByDate | BackendError] = {}
         self._samples: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
-        self._issues: dict[str, dict[str, list[tuple[str, int]]] | str] = {}
         self._verdicts_by_spec: dict[CheckSpec, Verdict] = {}
         self._tables = {table.name: table for table in config.tables}
 
@@ -152,26 +152,18 @@ class HealthRun:
                     self._samples[key] = f"samples unavailable: {exc}"
         return self._samples[key]
 
-    def issue_counts(self, table_name: str) -> dict[str, list[tuple[str, int]]] | str:
-        """Occurrences of each insufficient_data_reason / data_quality_issues value in the window."""
-        if table_name not in self._issues:
-            table = self._tables[table_name]
-            sql = build_issue_query(table)
-            counts: dict[str, list[tuple[str, int]]] = {}
-            if sql is not None:
-                try:
-                    for row in self._run(table, sql, "issues"):
-                        counts.setdefault(row["field"], []).append((row["value"], row["occurrences"]))
-                except BackendError as exc:
-                    self._issues[table_name] = f"issue counts unavailable: {exc}"
-                    return self._issues[table_name]
-            self._issues[table_name] = counts
-        return self._issues[table_name]
-
-    def prefetch_weekly(self) -> None:
-        for table in self.config.tables:
-            if not isinstance(self._fetched.get(table.name), BackendError):
-                self.issue_counts(table.name)
+    def issue_counts(self, table_name: str) -> dict[str, list[tuple[str, int]]]:
+        """Occurrences of each insufficient_data_reason / data_quality_issues value in the window,
+        most common first, from the values the one aggregate query returned per date."""
+        table = self._tables[table_name]
+        by_date = self.metrics(table_name)
+        counts = {}
+        for config_key, metric in ISSUE_METRICS.items():
+            column = getattr(table, config_key)
+            if column:
+                counter = Counter(value for values in by_date.values() for value in values[metric] or ())
+                counts[column] = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+        return counts
 
     def trend(self, table_name: str) -> list[TrendRow]:
         """Per-date profile of a table for the reports (from the metrics already fetched)."""

@@ -106,11 +106,14 @@ def test_parity_with_duckdb_check_for_check(warehouse, run_suite, bigquery_emula
     } | {(day(4), dimension): "SKIPPED" for dimension in
          ("production_readiness", "null_rates", "quality_tiers", "completeness")})
     queries = bigquery_run.results["queries"]
-    assert [query["purpose"] for query in queries] == ["metrics", "issues"]  # the weekly report's one more
-    assert all(query["bytes_processed"] == 0 for query in queries)  # the emulator reports 0 bytes
+    assert [query["purpose"] for query in queries] == ["metrics"]  # the weekly sections included
+    assert queries[0]["bytes_processed"] == 0  # the emulator reports 0 bytes
     # the verdict lines people read are the same, backend line aside
     lines = lambda run: [line for line in run.stdout.splitlines() if line[:2] in ("✅ ", "⚠️", "❌ ", "🚨 ", "➖ ")]
     assert lines(bigquery_run) == lines(duckdb_run)
+    # and so are the weekly sections: trends per date and the most common issues
+    weekly = lambda run: [line for line in run.stdout.splitlines() if line.startswith(("2026-", "Most common"))]
+    assert len(weekly(duckdb_run)) == 10 and weekly(bigquery_run) == weekly(duckdb_run)
 
 
 def test_jobs_carry_labels_and_date_parameters(warehouse, run_suite, bigquery_emulator):
@@ -118,8 +121,7 @@ def test_jobs_carry_labels_and_date_parameters(warehouse, run_suite, bigquery_em
     run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}", "--project=labels",
                     "--date=2026-02-05", "--days=3")
     assert run.ret == 0
-    query, issues = run.results["queries"]  # one query for three dates, and the weekly issue counts
-    assert (query["purpose"], issues["purpose"]) == ("metrics", "issues")
+    (query,) = run.results["queries"]  # one query for three dates, the weekly sections included
     assert query["labels"] == {"app": "feature-store-health", "check-date": "2026-02-05", "days": "3",
                                "table": "player_daily_cache"}
     # the job as the emulator holds it (it keeps a finished job's labels empty, so those are read above)

@@ -201,7 +201,7 @@ def test_week_window_judges_every_date_in_one_query(warehouse, run_suite):
     rows = {check["date"]: check["value"] for check in run.results["checks"] if check["dimension"] == "coverage"}
     assert [rows[f"2026-02-0{day}"] for day in range(1, 6)] == [303, 125, 307, 218, 252]
     assert len(run.results["checks"]) == 49
-    assert [query["purpose"] for query in run.results["queries"]] == ["metrics", "issues"]
+    assert [query["purpose"] for query in run.results["queries"]] == ["metrics"]
 
 
 def test_an_expired_date_is_skipped_a_recent_empty_one_is_critical(warehouse, run_suite, tmp_path):

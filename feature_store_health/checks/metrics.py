@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Metric", "Source"]
 
@@ -27,5 +28,5 @@ class Metric:
     source: Source
     name: str
     sql: str
-    # value for a date on which the source has no rows at all (counts are 0, MAX is NULL)
-    empty_value: int | None = 0
+    # value for a date on which the source has no rows at all (counts are 0, MAX is NULL, lists empty)
+    empty_value: Any = 0

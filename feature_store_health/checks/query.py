@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from feature_store_health.checks.metrics import Metric, Source
 
-__all__ = ["AggregateQuery", "SAMPLE_ROWS", "build_aggregate_query", "build_issue_query", "build_sample_query", "sql_hash"]
+__all__ = ["AggregateQuery", "SAMPLE_ROWS", "build_aggregate_query", "build_sample_query", "sql_hash"]
 
 SAMPLE_ROWS = 20  # offending rows shown per failing check
 
@@ -118,23 +118,3 @@ def build_sample_query(table: Any, predicate: str, columns: Iterable[str]) -> st
         f"ORDER BY check_date, {table.player_column}"
     )
 
-
-def build_issue_query(table: Any) -> str | None:
-    """How often each insufficient_data_reason and data_quality_issues value occurs in the window."""
-    window = f"{table.date_column} BETWEEN @start_date AND @end_date"
-    parts = []
-    if table.insufficient_data_reason_column:
-        column = table.insufficient_data_reason_column
-        parts.append(
-            f"SELECT '{column}' AS field, {column} AS value, COUNT(*) AS occurrences\n"
-            f"FROM `{table.table}`\nWHERE {window} AND {column} IS NOT NULL\nGROUP BY value"
-        )
-    if table.data_quality_issues_column:
-        column = table.data_quality_issues_column
-        parts.append(
-            f"SELECT '{column}' AS field, issue AS value, COUNT(*) AS occurrences\n"
-            f"FROM `{table.table}`, UNNEST({column}) AS issue\nWHERE {window}\nGROUP BY value"
-        )
-    if not parts:
-        return None
-    return "\nUNION ALL\n".join(parts) + "\nORDER BY occurrences DESC, field, value"

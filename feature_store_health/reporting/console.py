@@ -91,13 +91,9 @@ def trend_lines(run: "HealthRun") -> list[str]:
                 + " ".join(f"{_fmt(row.null_pct[feature]):>8}" for feature in table.critical_features)
                 + f" {_fmt(row.processing_minutes):>8} {row.active_predictions:>6} {_fmt(row.conversion):>5}"
             )
-        issues = run.issue_counts(table.name)
-        if isinstance(issues, str):
-            lines.append(issues)
-        else:
-            for field, values in issues.items():
-                top = ", ".join(f"{value} ({count})" for value, count in values[:3])
-                lines.append(f"Most common {field}: {top}")
+        for field, values in run.issue_counts(table.name).items():
+            top = ", ".join(f"{value} ({count})" for value, count in values[:3]) or "none"
+            lines.append(f"Most common {field}: {top}")
         lines.append("")
     return lines
 

@@ -159,13 +159,9 @@ def weekly_html(run: "HealthRun") -> str:
               *(r.tiers[t] for t in tiers), *(_num(r.null_pct[f]) for f in features),
               _num(r.processing_minutes), r.active_predictions, _num(r.conversion)) for r in rows),
         ))
-        issues = run.issue_counts(table.name)
-        if isinstance(issues, str):
-            parts.append(f"<p>{_e(issues)}</p>")
-        else:
-            for field, values in issues.items():
-                parts.append(f"<h4>Most common {_e(field)}</h4>")
-                parts.append(_table(("value", "rows"), values[:5]))
+        for field, values in run.issue_counts(table.name).items():
+            parts.append(f"<h4>Most common {_e(field)}</h4>")
+            parts.append(_table(("value", "rows"), values[:5]) if values else "<p>none</p>")
     return "".join(parts)
 
 

@@ -55,8 +55,6 @@ class RunOutputs:
             return
         from feature_store_health.reporting.results_json import results_json
 
-        if run.settings.days > 1:
-            run.prefetch_weekly()  # the weekly sections' one extra query, recorded before the JSON
         document = results_json(run)
         if run.settings.results_json is not None:
             try:
