@@ -22,7 +22,7 @@ class QueryStats:
     bytes_processed: int | None
     job_id: str | None = None                    # BigQuery: find the job in the console
     labels: Mapping[str, str] = field(default_factory=dict)
-    purpose: str = "metrics"                     # metrics | samples:<dimension> | issues
+    purpose: str = "metrics"                     # metrics | samples:<dimension>
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
