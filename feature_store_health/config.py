@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from feature_store_health.checks.dimensions import DIMENSIONS
 
@@ -38,8 +37,7 @@ class ConfigError(ValueError):
     """The configuration file is unreadable or says something invalid; the message names the key."""
 
 
-@dataclass(frozen=True)
-class ScheduleConfig:
+class ScheduleConfig(NamedTuple):
     table: str
     date_column: str
     game_id_column: str
@@ -47,15 +45,13 @@ class ScheduleConfig:
     away_team_column: str
 
 
-@dataclass(frozen=True)
-class PredictionsConfig:
+class PredictionsConfig(NamedTuple):
     table: str
     date_column: str
     active_column: str
 
 
-@dataclass(frozen=True)
-class TableConfig:
+class TableConfig(NamedTuple):
     """One monitored table: where it is, which columns each dimension reads, its thresholds."""
 
     name: str
@@ -75,15 +71,13 @@ class TableConfig:
     partition_expiration_days: int | None = None    # older dates may hold no rows, and that is fine
 
 
-@dataclass(frozen=True)
-class SlackConfig:
+class SlackConfig(NamedTuple):
     timeout_seconds: float = 10.0
     total_seconds: float = 30.0
     max_attempts: int = 4
 
 
-@dataclass(frozen=True)
-class HealthConfig:
+class HealthConfig(NamedTuple):
     path: Path
     deadline_time: dt.time
     timezone: str

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -180,8 +180,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
 
 
-@dataclass(frozen=True)
-class RunSettings:
+class RunSettings(NamedTuple):
     """Every per-run value, read once from the command line."""
 
     check_date: dt.date

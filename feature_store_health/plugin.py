@@ -5,6 +5,8 @@ No assertions here to rewrite (PYTEST_DONT_REWRITE): failures are raised with py
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from feature_store_health.checks.dimensions import DIMENSIONS
@@ -52,6 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
     run = HealthRun(settings, health_config, backend_factory, now)
     config.stash[RUN_KEY] = run
     config.stash[OUTPUTS_KEY] = RunOutputs(config, run)
+    # Start-up objects (pytest, its plugins, this package, the parsed config) live until exit:
+    # moving them to the permanent generation keeps every later garbage collection, pytest's own
+    # at exit included, from walking them again. About 0.08 s of a 0.45 s weekly run. Once per
+    # process: nested in-process runs (pytester) must not freeze their parent's garbage.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
@@ -27,8 +26,7 @@ __all__ = ["CheckSpec", "HealthRun"]
 MetricsByDate = dict[dt.date, dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class CheckSpec:
+class CheckSpec(NamedTuple):
     """One parametrized test: a dimension of a table on a date."""
 
     table: str
@@ -104,7 +102,7 @@ class HealthRun:
         """Run one query over the run's date window and record what it cost."""
         dates = self.settings.dates
         result = self.backend.run_query(table.name, sql, {"start_date": dates[0], "end_date": dates[-1]})
-        self.queries.append(replace(result.stats, purpose=purpose))
+        self.queries.append(result.stats._replace(purpose=purpose))
         return result.rows
 
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.alerting.secret import Secret, redact
 from feature_store_health.checks.dimensions import DIMENSIONS
@@ -27,8 +26,7 @@ MAX_CHECK_SECTIONS = 10
 STATUS_ICONS = {"HEALTHY": "✅", "DEGRADED": "⚠️", "UNHEALTHY": "❌", "CRITICAL": "🚨"}
 
 
-@dataclass(frozen=True)
-class SlackOutcome:
+class SlackOutcome(NamedTuple):
     sent: bool
     attempts: int
     detail: str

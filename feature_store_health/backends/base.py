@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple, Protocol
 
 __all__ = ["Backend", "BackendError", "QueryResult", "QueryStats", "as_utc"]
 
@@ -13,15 +13,14 @@ class BackendError(Exception):
     """A query could not run. The message is one line a user can act on; checks become NOT_EVALUATED."""
 
 
-@dataclass(frozen=True)
-class QueryStats:
+class QueryStats(NamedTuple):
     table: str
     sql_hash: str
     rows: int
     seconds: float
     bytes_processed: int | None
     job_id: str | None = None                    # BigQuery: find the job in the console
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = MappingProxyType({})
     purpose: str = "metrics"                     # metrics | samples:<dimension>
 
     def to_json(self) -> dict[str, Any]:
@@ -39,8 +38,7 @@ class QueryStats:
         return document
 
 
-@dataclass(frozen=True)
-class QueryResult:
+class QueryResult(NamedTuple):
     rows: list[dict[str, Any]]
     stats: QueryStats
 

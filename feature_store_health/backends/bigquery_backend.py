@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from feature_store_health.backends.base import BackendError, QueryResult, QueryStats, as_utc
 from feature_store_health.checks.query import sql_hash
@@ -26,8 +25,7 @@ AUTH_HINT = (
 PERMISSION_HINT = "the caller needs bigquery.jobs.create on the project and read access (bigquery.tables.getData) on the datasets"
 
 
-@dataclass(frozen=True)
-class BigQuerySettings:
+class BigQuerySettings(NamedTuple):
     project: str | None
     location: str | None
     endpoint: str | None          # an emulator's URL; anonymous credentials then

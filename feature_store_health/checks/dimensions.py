@@ -7,8 +7,7 @@ every rule here is testable without a database. Thresholds come from the configu
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.checks.metrics import Metric, Source
 from feature_store_health.checks.verdict import Severity
@@ -21,8 +20,7 @@ __all__ = ["DIMENSIONS", "Dimension", "Judgement", "JudgeContext", "band", "null
 Values = Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class JudgeContext:
+class JudgeContext(NamedTuple):
     """What a judgement needs besides metric values."""
 
     as_of: dt.datetime  # timezone-aware: the time staleness is measured at
@@ -30,16 +28,14 @@ class JudgeContext:
     expired: bool = False
 
 
-@dataclass(frozen=True)
-class Judgement:
+class Judgement(NamedTuple):
     severity: Severity
     value: float | int | None
     message: str
     details: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Dimension:
+class Dimension(NamedTuple):
     id: str
     label: str
     description: str

@@ -7,8 +7,7 @@ the one aggregate query. The SQL is BigQuery Standard SQL, evaluated per date of
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Metric", "Source"]
 
@@ -21,8 +20,7 @@ class Source(enum.Enum):
     PREDICTIONS = "predictions"  # player_prop_predictions
 
 
-@dataclass(frozen=True)
-class Metric:
+class Metric(NamedTuple):
     """An aggregate expression over one source, grouped by date. Hashable, so checks share it."""
 
     source: Source

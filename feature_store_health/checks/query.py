@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from feature_store_health.checks.metrics import Metric, Source
 
@@ -19,8 +18,7 @@ __all__ = ["AggregateQuery", "SAMPLE_ROWS", "build_aggregate_query", "build_samp
 SAMPLE_ROWS = 20  # offending rows shown per failing check
 
 
-@dataclass(frozen=True)
-class AggregateQuery:
+class AggregateQuery(NamedTuple):
     """The SQL and the metrics it returns, one row per date in the parameter window."""
 
     table: str

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.checks.dimensions import null_metric_name, tier_metric_name
 
@@ -14,8 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["TrendRow", "trend_row"]
 
 
-@dataclass(frozen=True)
-class TrendRow:
+class TrendRow(NamedTuple):
     check_date: dt.date
     rows: int
     players: int

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
 
 __all__ = ["Severity", "Verdict", "describe_thresholds", "overall_status"]
 
@@ -45,8 +45,7 @@ _ICONS = {
 }
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """One dimension of one table on one date, judged against its thresholds."""
 
     table: str
@@ -56,7 +55,7 @@ class Verdict:
     value: float | int | None
     threshold: Mapping[str, Any]
     message: str
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = MappingProxyType({})
 
     def threshold_text(self) -> str:
         """Thresholds as people read them: ``warning < 98 · error < 95 · critical < 90``."""
