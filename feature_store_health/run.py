@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from feature_store_health.backends.base import Backend, BackendError, QueryStats
@@ -49,13 +48,12 @@ class HealthRun:
         self.settings = settings
         self.config = config
         self.started_at = started_at
-        self.verdicts: list[Verdict] = []
         self.queries: list[QueryStats] = []
         self._backend_factory = backend_factory
         self._backend: Backend | None = None
         self._fetched: dict[str, MetricsByDate | BackendError] = {}
         self._samples: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
-        self._verdicts_by_spec: dict[CheckSpec, Verdict] = {}
+        self._verdicts: dict[CheckSpec, Verdict] = {}  # in the order the checks ran
         self._tables = {table.name: table for table in config.tables}
 
     # -- plan --------------------------------------------------------------------------------
@@ -98,10 +96,14 @@ class HealthRun:
             raise fetched
         return fetched
 
+    def _window(self) -> dict[str, dt.date]:
+        """The query parameters of every query of the run: its first and last date."""
+        dates = self.settings.dates
+        return {"start_date": dates[0], "end_date": dates[-1]}
+
     def _run(self, table: TableConfig, sql: str, purpose: str) -> list[dict[str, Any]]:
         """Run one query over the run's date window and record what it cost."""
-        dates = self.settings.dates
-        result = self.backend.run_query(table.name, sql, {"start_date": dates[0], "end_date": dates[-1]})
+        result = self.backend.run_query(table.name, sql, self._window())
         self.queries.append(result.stats._replace(purpose=purpose))
         return result.rows
 
@@ -120,12 +122,11 @@ class HealthRun:
 
     def dry_run(self) -> list[tuple[str, str, int | None, str | None]]:
         """Validate each table's query without running it: (table, sql, estimated bytes, error)."""
-        dates = self.settings.dates
         planned = []
         for table in self.config.tables:
             query = table_query(table, self.config)
             try:
-                estimate = self.backend.dry_run(table.name, query.sql, query.parameters(dates[0], dates[-1]))
+                estimate = self.backend.dry_run(table.name, query.sql, self._window())
             except BackendError as exc:
                 planned.append((table.name, query.sql, None, str(exc)))
             else:
@@ -185,12 +186,15 @@ class HealthRun:
             judgement = dimension.judge(values, table, limits, context)
             verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
                               dict(limits), judgement.message, judgement.details)
-        self.verdicts.append(verdict)
-        self._verdicts_by_spec[spec] = verdict
+        self._verdicts[spec] = verdict
         return verdict
 
     def verdict_for(self, spec: CheckSpec) -> Verdict | None:
-        return self._verdicts_by_spec.get(spec)
+        return self._verdicts.get(spec)
+
+    @property
+    def verdicts(self) -> list[Verdict]:
+        return list(self._verdicts.values())
 
     # -- outcome -----------------------------------------------------------------------------
     @property
@@ -222,5 +226,5 @@ class HealthRun:
         if self.settings.as_of is not None:
             parts.append(f"--as-of={self.settings.as_of.isoformat()}")
         if self.settings.config_path is not None:
-            parts.append(f"--health-config={Path(self.settings.config_path)}")
+            parts.append(f"--health-config={self.settings.config_path}")
         return " ".join(parts)

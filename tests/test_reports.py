@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html.parser
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -58,6 +59,18 @@ def parse(path: Path) -> AssetFinder:
     return finder
 
 
+def check_cards(report: Path) -> dict[str, str]:
+    """The check cards of the report's failed or errored tests, by test id."""
+    source = report.read_text(encoding="utf-8")
+    blob = json.loads(html.unescape(re.search(r'data-jsonblob="([^"]*)"', source).group(1)))
+    return {
+        test_id: extra["content"]
+        for test_id, results in blob["tests"].items()
+        for result in results if result["result"] in ("Failed", "Error")
+        for extra in result.get("extras", [])
+    }
+
+
 def only_folder(reports: Path) -> Path:
     folders = [p for p in reports.glob("*/*") if p.is_dir()]
     assert len(folders) == 1, folders
@@ -82,7 +95,8 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     assert trend_rows[0].split()[:4] == ["2026-02-01", "11", "303", "303"]
     assert trend_rows[-1].split()[:4] == ["2026-02-05", "9", "252", "252"]
     assert "Most common data_quality_issues: missing_upstream_box_score (4), source_hash_mismatch (2)" in run.stdout
-    assert f"Archived: " in run.stdout
+    archived = [line for line in run.stdout.splitlines() if line.startswith("Archived: ")]
+    assert len(archived) == 1 and "2026-02-05/20261125T170000Z (index: " in archived[0]
     # the HTML: self-contained, with the banner, every check, the NULL table and the charts
     page = parse(folder / "report.html")
     text = " ".join(page.text)
@@ -110,18 +124,20 @@ def test_failing_check_html_shows_value_thresholds_and_offending_rows(warehouse,
     assert run.ret == 1
     purposes = [query["purpose"] for query in json.loads((only_folder(reports) / "results.json").read_text())["queries"]]
     assert purposes == ["metrics", "samples:null_rates"]  # one extra query, for the failing dimension only
-    source = (only_folder(reports) / "report.html").read_text()
     page = " ".join(parse(only_folder(reports) / "report.html").text)
     assert "Overall Status: ❌ UNHEALTHY · 6/7 checks passed" in page
-    blob = html.unescape(source)
-    assert "worst usage_rate_last_10 5.2% NULL (13/252)" in blob
-    assert "warning &gt; 2 · error &gt; 5 · critical &gt; 10" in source or "warning > 2 · error > 5 · critical > 10" in blob
+    cards = check_cards(only_folder(reports) / "report.html")
+    assert sorted(cards) == ["test_health.py::test_null_rates[player_daily_cache-2026-02-05]"]  # failing only
+    card = cards["test_health.py::test_null_rates[player_daily_cache-2026-02-05]"]
+    assert "worst usage_rate_last_10 5.2% NULL (13/252)" in card
+    assert "<td>5.16</td><td>warning &gt; 2 · error &gt; 5 · critical &gt; 10</td>" in card  # value vs thresholds
+    assert "<td>usage_rate_last_10</td><td>5.16%</td><td>13</td>" in card  # the per-feature NULL table
     offending = warehouse.scalar(
         "SELECT count(*) FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND (points_avg_last_10 IS NULL "
         "OR minutes_avg_last_10 IS NULL OR usage_rate_last_10 IS NULL OR ts_pct_last_10 IS NULL)", [DATE])
     assert offending == 15  # the 13 injected and 2 the day already had
-    assert "Offending rows (first 15, by player)" in blob
-    assert blob.count("<td>NULL</td>") == 15
+    assert "Offending rows (first 15, by player)" in card
+    assert card.count("<td>NULL</td>") == 15
 
 
 def test_user_html_path_still_works_and_is_archived(warehouse, run_suite, tmp_path):
@@ -288,9 +304,10 @@ def test_slack_on_error_skips_warnings(warehouse, run_suite, webhook):
     warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")  # WARNING only
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--slack-webhook={webhook.url}",
                     "--slack-on=error")
-    assert webhook.received == []
+    assert run.ret == 0 and webhook.received == []
+    assert "Slack: no message (status DEGRADED, --slack-on=error)" in run.stdout
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--slack-webhook={webhook.url}")
-    assert len(webhook.received) == 1
+    assert run.ret == 0 and len(webhook.received) == 1
     assert "⚠️ *Quality Tiers*" in webhook.received[0]["json"]["blocks"][2]["text"]["text"]
 
 

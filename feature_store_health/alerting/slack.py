@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterator, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.alerting.secret import Secret, redact
 from feature_store_health.checks.dimensions import DIMENSIONS
-from feature_store_health.checks.verdict import Severity
+from feature_store_health.checks.verdict import STATUS_ICONS, Severity
+from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
     from feature_store_health.config import SlackConfig
@@ -23,7 +24,6 @@ __all__ = ["SlackOutcome", "build_message", "send", "should_alert"]
 
 SECTION_LIMIT = 2900   # Slack allows 3000 characters in a section's text
 MAX_CHECK_SECTIONS = 10
-STATUS_ICONS = {"HEALTHY": "✅", "DEGRADED": "⚠️", "UNHEALTHY": "❌", "CRITICAL": "🚨"}
 
 
 class SlackOutcome(NamedTuple):
@@ -51,8 +51,7 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
     dates = run.settings.dates
     shown_dates = str(dates[0]) if len(dates) == 1 else f"{dates[0]} … {dates[-1]}"
     tables = ", ".join(dict.fromkeys(verdict.table for verdict in run.verdicts))
-    judged = [v for v in run.verdicts if v.severity is not Severity.SKIPPED]
-    passed = sum(not v.severity.fails(run.settings.fail_on) for v in judged)
+    counts = summary_counts(run)
     problems = [v for v in run.verdicts if v.severity not in (Severity.OK, Severity.SKIPPED)]
     title = f"{STATUS_ICONS[status]} Feature store health: {status}"
     blocks: list[dict[str, Any]] = [
@@ -61,7 +60,7 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
             {"type": "mrkdwn", "text": f"*Dates*\n{shown_dates}"},
             {"type": "mrkdwn", "text": f"*Status*\n{status}"},
             {"type": "mrkdwn", "text": f"*Table*\n{_escape(tables)}"},
-            {"type": "mrkdwn", "text": f"*Checks passed*\n{passed}/{len(judged)} ({run.settings.backend})"},
+            {"type": "mrkdwn", "text": f"*Checks passed*\n{counts['passed']}/{counts['checks']} ({run.settings.backend})"},
         ]},
     ]
     lines = [
@@ -87,7 +86,7 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Rerun*\n```{run.rerun_command()}```"}})
     if report_location:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Report: {_escape(report_location)}"}]})
-    failing = sum(v.severity.fails(run.settings.fail_on) for v in run.verdicts)
+    failing = counts["checks"] - counts["passed"]
     text = f"{STATUS_ICONS[status]} Feature store {status}: {tables} {shown_dates} ({failing} failing, {len(problems)} not OK)"
     return {"text": text, "blocks": blocks}
 

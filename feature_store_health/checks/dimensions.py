@@ -75,17 +75,13 @@ def band(value: float, thresholds: Mapping[str, float], direction: str) -> Sever
 
 # -- metrics shared between dimensions ---------------------------------------------------------
 
-def _row_count(table: "TableConfig") -> Metric:
-    return Metric(Source.FEATURES, "row_count", "COUNT(*)")
-
-
+_ROWS = Metric(Source.FEATURES, "row_count", "COUNT(*)")
 _GAMES = Metric(Source.SCHEDULE, "games_scheduled", "COUNT(DISTINCT game_id)")
 _TEAMS = Metric(Source.SCHEDULE, "teams_playing", "COUNT(DISTINCT team)")
 _ACTIVE_PREDICTIONS = Metric(Source.PREDICTIONS, "active_predictions", "COUNTIF(is_active)")
 
 
-def _base(table: "TableConfig") -> tuple[Metric, ...]:
-    return (_row_count(table), _GAMES)
+_BASE = (_ROWS, _GAMES)  # every dimension needs the rows and the games of the date
 
 
 def _count_true(column: str) -> str:
@@ -108,7 +104,7 @@ def _nothing_to_judge(values: Values) -> Judgement | None:
 # -- coverage ---------------------------------------------------------------------------------
 
 def _coverage_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
-    return (*_base(table), _TEAMS)
+    return (*_BASE, _TEAMS)
 
 
 def _coverage(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
@@ -136,7 +132,7 @@ def _coverage(values: Values, table: "TableConfig", limits: Mapping[str, float],
 # -- production readiness -------------------------------------------------------------------
 
 def _readiness_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
-    return (*_base(table), Metric(Source.FEATURES, "production_ready_count", _count_true(table.production_ready_column)))
+    return (*_BASE, Metric(Source.FEATURES, "production_ready_count", _count_true(table.production_ready_column)))
 
 
 def _share_of_rows(values: Values, limits: Mapping[str, float], metric: str, what: str) -> Judgement:
@@ -160,7 +156,7 @@ def null_metric_name(feature: str) -> str:
 
 
 def _null_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
-    return (*_base(table), *(
+    return (*_BASE, *(
         Metric(Source.FEATURES, null_metric_name(feature), f"COUNTIF({feature} IS NULL)")
         for feature in table.critical_features
     ))
@@ -194,7 +190,7 @@ def tier_metric_name(tier: str) -> str:
 def _tier_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
     column = table.quality_tier_column
     return (
-        *_base(table),
+        *_BASE,
         Metric(Source.FEATURES, "tier_null_count", f"COUNTIF({column} IS NULL)"),
         *(Metric(Source.FEATURES, tier_metric_name(tier), f"COUNTIF({column} = '{tier}')") for tier in table.quality_tiers),
     )
@@ -216,7 +212,7 @@ def _quality_tiers(values: Values, table: "TableConfig", limits: Mapping[str, fl
 # -- completeness -----------------------------------------------------------------------------
 
 def _completeness_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
-    return (*_base(table), Metric(Source.FEATURES, "complete_count", _count_true(table.completeness_column)))
+    return (*_BASE, Metric(Source.FEATURES, "complete_count", _count_true(table.completeness_column)))
 
 
 def _completeness(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
@@ -226,7 +222,7 @@ def _completeness(values: Values, table: "TableConfig", limits: Mapping[str, flo
 # -- downstream usage -------------------------------------------------------------------------
 
 def _usage_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
-    return (*_base(table), _ACTIVE_PREDICTIONS)
+    return (*_BASE, _ACTIVE_PREDICTIONS)
 
 
 def _downstream_usage(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
@@ -247,7 +243,7 @@ def _downstream_usage(values: Values, table: "TableConfig", limits: Mapping[str,
 # -- staleness --------------------------------------------------------------------------------
 
 def _staleness_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
-    return (*_base(table), Metric(
+    return (*_BASE, Metric(
         Source.FEATURES, "max_processed_at", f"MAX({table.processed_at_column})", empty_value=None,
     ))
 

@@ -25,9 +25,6 @@ class AggregateQuery(NamedTuple):
     sql: str
     metrics: tuple[Metric, ...]
 
-    def parameters(self, start_date: dt.date, end_date: dt.date) -> dict[str, dt.date]:
-        return {"start_date": start_date, "end_date": end_date}
-
     def values_by_date(self, rows: Iterable[Mapping[str, Any]]) -> dict[dt.date, dict[str, Any]]:
         """Metric values per date, with each metric's empty value where its source had no rows."""
         result = {}

@@ -7,7 +7,7 @@ import enum
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
-__all__ = ["Severity", "Verdict", "describe_thresholds", "overall_status"]
+__all__ = ["STATUS_COLORS", "STATUS_ICONS", "Severity", "Verdict", "describe_thresholds", "overall_status"]
 
 
 class Severity(enum.Enum):
@@ -87,6 +87,10 @@ def describe_thresholds(threshold: Mapping[str, Any]) -> str:
         else:
             parts.append(f"{level} {comparator} {limit:g}")
     return " · ".join(parts) if parts else "no thresholds"
+
+
+STATUS_ICONS = {"HEALTHY": "✅", "DEGRADED": "⚠️", "UNHEALTHY": "❌", "CRITICAL": "🚨"}
+STATUS_COLORS = {"HEALTHY": "#1a7f37", "DEGRADED": "#9a6700", "UNHEALTHY": "#cf222e", "CRITICAL": "#8b0000"}
 
 
 def overall_status(severities: list[Severity]) -> str:

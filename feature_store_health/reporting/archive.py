@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
+from feature_store_health.checks.verdict import STATUS_COLORS
 from feature_store_health.reporting.files import write_atomic
 
 __all__ = ["RunArchive", "update_index"]
@@ -114,9 +115,6 @@ def update_index(root: Path, timezone: str = "America/New_York") -> Path:
         return target
 
 
-_STATUS_COLORS = {"HEALTHY": "#1a7f37", "DEGRADED": "#9a6700", "UNHEALTHY": "#cf222e", "CRITICAL": "#8b0000"}
-
-
 def _index_html(root: Path, runs: list[tuple[str, Path, dict]], zone: ZoneInfo) -> str:
     rows = []
     for run_at, folder, document in runs:
@@ -133,7 +131,7 @@ def _index_html(root: Path, runs: list[tuple[str, Path, dict]], zone: ZoneInfo) 
         rows.append(
             "<tr>"
             f"<td>{html.escape(when)}</td><td>{html.escape(shown_dates)}</td>"
-            f'<td style="color:{_STATUS_COLORS.get(status, "#000")};font-weight:bold">{html.escape(status)}</td>'
+            f'<td style="color:{STATUS_COLORS.get(status, "#000")};font-weight:bold">{html.escape(status)}</td>'
             f"<td>{summary.get('passed', '')}/{summary.get('checks', '')}</td>"
             f"<td>{html.escape(str(document.get('backend', '')))}</td>"
             f'<td>{report} <a href="{html.escape(relative)}/{RESULTS}">json</a></td>'

@@ -6,14 +6,13 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.verdict import STATUS_ICONS
 from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
     from feature_store_health.run import HealthRun
 
-__all__ = ["STATUS_ICONS", "dry_run_lines", "summary_lines", "trend_lines"]
-
-STATUS_ICONS = {"HEALTHY": "✅", "DEGRADED": "⚠️", "UNHEALTHY": "❌", "CRITICAL": "🚨"}
+__all__ = ["dry_run_lines", "summary_lines", "trend_lines"]
 
 
 def summary_lines(run: "HealthRun") -> list[str]:

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import pytest
 
 from feature_store_health.checks.dimensions import DIMENSIONS
-from feature_store_health.checks.verdict import Severity, Verdict
-from feature_store_health.reporting.console import STATUS_ICONS
+from feature_store_health.checks.verdict import STATUS_COLORS, STATUS_ICONS, Severity, Verdict
 from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
@@ -26,7 +25,6 @@ SEVERITY_COLORS = {
     Severity.OK: "#1a7f37", Severity.WARNING: "#9a6700", Severity.ERROR: "#cf222e",
     Severity.CRITICAL: "#8b0000", Severity.NOT_EVALUATED: "#6e40c9", Severity.SKIPPED: "#57606a",
 }
-STATUS_COLORS = {"HEALTHY": "#1a7f37", "DEGRADED": "#9a6700", "UNHEALTHY": "#cf222e", "CRITICAL": "#8b0000"}
 STYLE = (
     "<style>.fsh table{border-collapse:collapse;margin:6px 0}.fsh td,.fsh th{border:1px solid #d0d7de;"
     "padding:3px 8px;text-align:left;font-size:13px}.fsh th{background:#f6f8fa}.fsh .sev{font-weight:bold}"
