@@ -207,7 +207,9 @@ class RunSettings(NamedTuple):
         return tuple(first + dt.timedelta(days=offset) for offset in range(self.days))
 
     @classmethod
-    def from_pytest_config(cls, config: pytest.Config, *, today: dt.date, timezone: str) -> "RunSettings":
+    def from_pytest_config(
+        cls, config: pytest.Config, *, config_path: Path | None, today: dt.date, timezone: str
+    ) -> "RunSettings":
         option = config.option
         backend = option.health_backend
         if backend == "bigquery" and option.health_database is not None:
@@ -242,7 +244,7 @@ class RunSettings(NamedTuple):
             as_of=as_of,
             results_json=option.health_results_json,
             fail_on=option.health_fail_on,
-            config_path=resolve_config_path(config),
+            config_path=config_path,
             location=option.health_location,
             max_bytes_billed=option.health_max_bytes_billed,
             query_timeout=option.health_query_timeout,

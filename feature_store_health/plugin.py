@@ -37,13 +37,14 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for dimension in DIMENSIONS.values():
         config.addinivalue_line("markers", f"{dimension.id}: health dimension: {dimension.description}")
+    config_path = resolve_config_path(config)
     try:
-        health_config = load_config(resolve_config_path(config))
+        health_config = load_config(config_path)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     now = now_utc()
     settings = RunSettings.from_pytest_config(
-        config, today=today_in(health_config.timezone, now), timezone=health_config.timezone
+        config, config_path=config_path, today=today_in(health_config.timezone, now), timezone=health_config.timezone
     )
 
     def backend_factory():

@@ -11,7 +11,7 @@ from feature_store_health.backends.base import Backend, BackendError
 from feature_store_health.backends.duckdb_backend import DuckDBBackend, SqlCache
 from feature_store_health.options import RunSettings
 
-__all__ = ["demo_warehouse_path", "make_backend"]
+__all__ = ["demo_warehouse_path", "load_fixture", "make_backend"]
 
 
 def make_backend(settings: RunSettings, rootpath: Path, sql_cache: SqlCache | None) -> Backend:
@@ -34,7 +34,7 @@ def make_backend(settings: RunSettings, rootpath: Path, sql_cache: SqlCache | No
 
 def demo_warehouse_path(rootpath: Path) -> Path:
     """The demo warehouse file, generated deterministically on first use and reused after."""
-    generator = _load_generator(rootpath / "fixtures" / "demo_warehouse.py")
+    generator = load_fixture(rootpath, "demo_warehouse")
     path = rootpath / "fixtures" / ".warehouse" / f"demo-{generator.VERSION}.duckdb"
     if not path.is_file():
         try:
@@ -44,17 +44,18 @@ def demo_warehouse_path(rootpath: Path) -> Path:
     return path
 
 
-def _load_generator(path: Path) -> ModuleType:
+def load_fixture(rootpath: Path, name: str) -> ModuleType:
+    """A module of the checkout's ``fixtures/`` folder (the demo generator, the BigQuery loader).
+    They are scripts, not part of the installed package, so they are loaded by path."""
+    path = rootpath / "fixtures" / f"{name}.py"
     if not path.is_file():
-        raise BackendError(
-            f"demo warehouse generator not found at {path}; run from the project checkout or pass --database"
-        )
-    name = "feature_store_health_demo_warehouse"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
+        raise BackendError(f"{path} not found; run from the project checkout or pass --database")
+    module_name = f"feature_store_health_fixtures_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
+    sys.modules[module_name] = module  # dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(module)
     return module

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -19,6 +17,8 @@ from typing import Any
 import duckdb
 import pytest
 import requests  # noqa: F401  loaded once here: pytester's in-process runs would re-import it per run
+
+from feature_store_health.warehouse import load_fixture
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def isolated_environment(monkeypatch):
 
 @pytest.fixture(scope="session")
 def demo_generator():
-    return _load_module("feature_store_health_demo_warehouse", ROOT / "fixtures" / "demo_warehouse.py")
+    return load_fixture(ROOT, "demo_warehouse")
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +138,7 @@ class Emulator:
 
     def load(self, project: str, database: Path, skip: tuple[str, ...] = ()) -> None:
         """Copy the contract tables of a DuckDB warehouse into ``project`` on the emulator."""
-        loader = _load_module("feature_store_health_load_bigquery", ROOT / "fixtures" / "load_bigquery.py")
+        loader = load_fixture(ROOT, "load_bigquery")
         loader.load_warehouse(self.client(project), database, skip=skip)
 
     def stop(self) -> None:
@@ -186,11 +186,3 @@ def bigquery_emulator(tmp_path_factory):
     yield emulator
     emulator.stop()
 
-
-def _load_module(name: str, path: Path):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
