@@ -8,12 +8,13 @@ identifiers are checked against a strict pattern because they are formatted into
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
-from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.dimensions import DIMENSIONS, tier_slug
 
 __all__ = [
     "ConfigError",
@@ -31,6 +32,12 @@ DEFAULT_CONFIG_PATH = Path(__file__).with_name("health.toml")
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
 # [project.]dataset.table; project ids may hold dashes, dataset and table names may not.
 _TABLE_REF = re.compile(r"^(?:[a-z][a-z0-9-]{4,29}[a-z0-9]\.)?[A-Za-z_][A-Za-z0-9_]{0,1023}\.[A-Za-z_][A-Za-z0-9_]{0,1023}$")
+
+
+# A value compared as a SQL string literal (a quality tier): printable, no quote or backslash,
+# with a letter or digit so that its alias (tier_slug) is not empty.
+_VALUE = re.compile(r"^(?=.*[A-Za-z0-9])[^'\\\x00-\x1f\x7f]{1,100}$")
+MAX_EXPIRATION_DAYS = 36_600  # a century
 
 
 class ConfigError(ValueError):
@@ -106,6 +113,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config {path} is a directory; give the path of a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"config {path}: cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {path}: not valid TOML: {exc}") from None
 
@@ -156,8 +169,8 @@ def _slack(raw: Any) -> SlackConfig:
         raise ConfigError("[slack] must be a table")
     _no_unknown_keys(raw, {"timeout_seconds", "total_seconds", "max_attempts"}, "slack.")
     for key, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError(f"slack.{key} must be a positive number, got {value!r}")
+        if not _is_number(value) or value <= 0:
+            raise ConfigError(f"slack.{key} must be a positive finite number, got {value!r}")
     if "max_attempts" in raw and not isinstance(raw["max_attempts"], int):
         raise ConfigError(f"slack.max_attempts must be a whole number, got {raw['max_attempts']!r}")
     return SlackConfig(**raw)
@@ -215,12 +228,16 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> Ta
     if not isinstance(name, str) or not _COLUMN.match(name):
         raise ConfigError(f"{prefix}.name = {name!r} must be a simple name (letters, digits, _)")
     expiration = entry.get("partition_expiration_days")
-    if expiration is not None and (isinstance(expiration, bool) or not isinstance(expiration, int) or expiration < 1):
-        raise ConfigError(f"{prefix}.partition_expiration_days must be a whole number of days, got {expiration!r}")
+    if expiration is not None and (isinstance(expiration, bool) or not isinstance(expiration, int)
+                                   or not 1 <= expiration <= MAX_EXPIRATION_DAYS):
+        raise ConfigError(f"{prefix}.partition_expiration_days must be a whole number of days from 1 to "
+                          f"{MAX_EXPIRATION_DAYS}, got {expiration!r}")
     column_keys = {key for key in _TABLE_KEYS if key == "table" or key.endswith("_column")}
     columns = _columns({key: entry[key] for key in column_keys if key in entry}, prefix)
     features = _string_list(entry["critical_features"], f"{prefix}.critical_features", _COLUMN)
+    _unique(features, str.lower, f"{prefix}.critical_features", "the same column (names ignore case)")
     tiers = _string_list(entry["quality_tiers"], f"{prefix}.quality_tiers", None)
+    _unique(tiers, tier_slug, f"{prefix}.quality_tiers", "the same tier ignoring case and punctuation")
     poor = entry["poor_tier"]
     if poor not in tiers:
         raise ConfigError(f"{prefix}.poor_tier = {poor!r} is not one of quality_tiers {list(tiers)}")
@@ -240,14 +257,26 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> Ta
 
 
 def _string_list(value: Any, key: str, pattern: re.Pattern[str] | None) -> tuple[str, ...]:
+    """Column names (``pattern``), or values that reach SQL only as string literals (tiers): those
+    must be printable, hold no quote or backslash, and have a letter or digit for their alias."""
     if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{key} must be a non-empty list of strings")
     for item in value:
         if pattern is not None and not pattern.match(item):
             raise ConfigError(f"{key}: {item!r} is not a column name")
-        if "'" in item or "\\" in item:
-            raise ConfigError(f"{key}: {item!r} may not contain quotes or backslashes")
+        if pattern is None and not _VALUE.match(item):
+            raise ConfigError(f"{key}: {item!r} is not allowed: a value holds at most 100 printable characters, "
+                              "no quote or backslash, and at least one letter or digit")
     return tuple(value)
+
+
+def _unique(values: tuple[str, ...], key_of: Any, key: str, meaning: str) -> None:
+    seen: dict[str, str] = {}
+    for value in values:
+        normal = key_of(value)
+        if normal in seen:
+            raise ConfigError(f"{key}: {seen[normal]!r} and {value!r} are {meaning}; list each once")
+        seen[normal] = value
 
 
 def _thresholds(raw: Any, prefix: str) -> dict[str, dict[str, float]]:
@@ -261,10 +290,15 @@ def _thresholds(raw: Any, prefix: str) -> dict[str, dict[str, float]]:
         allowed = set(DIMENSIONS[dimension_id].threshold_keys)
         _no_unknown_keys(values, allowed, f"{prefix}.{dimension_id}.")
         for key, number in values.items():
-            if isinstance(number, bool) or not isinstance(number, (int, float)):
-                raise ConfigError(f"{prefix}.{dimension_id}.{key} must be a number, got {number!r}")
+            if not _is_number(number):
+                raise ConfigError(f"{prefix}.{dimension_id}.{key} must be a finite number, got {number!r}")
         result[dimension_id] = dict(values)
     return result
+
+
+def _is_number(value: Any) -> bool:
+    """An int or a finite float: TOML admits nan and inf, which would compare false with everything."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _time(value: Any, key: str) -> dt.time:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,10 +19,14 @@ import pytest
 
 from feature_store_health.alerting.secret import Secret
 
-__all__ = ["RunSettings", "add_options", "parse_as_of", "parse_date", "parse_days", "MAX_DAYS", "parse_bytes", "parse_seconds", "resolve_config_path"]
+__all__ = ["DEFAULT_MAX_BYTES_BILLED", "DEFAULT_QUERY_TIMEOUT", "MAX_DAYS", "RunSettings", "add_options",
+           "parse_as_of", "parse_bytes", "parse_date", "parse_days", "parse_seconds", "resolve_config_path"]
 
 MAX_DAYS = 366
 DEFAULT_MAX_BYTES_BILLED = 2**30
+DEFAULT_QUERY_TIMEOUT = 300.0
+MAX_BYTES = 2**63 - 1            # BigQuery's maximum_bytes_billed is an int64
+MAX_SECONDS = 7 * 24 * 3600.0   # a query timeout beyond a week is a typo
 ENDPOINT_ENV = "BIGQUERY_EMULATOR_HOST"
 SLACK_ENV = "SLACK_WEBHOOK_URL"
 BACKENDS = ("duckdb", "bigquery")
@@ -55,29 +61,33 @@ def parse_as_of(text: str) -> dt.datetime:
 
 _BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
                "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+_BYTE_COUNT = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]I?B|B)?$")
 
 
 def parse_bytes(text: str) -> int:
-    """A byte count: ``1073741824``, ``500MB``, ``1GiB``, ``2TB``."""
-    stripped = text.strip().upper().replace(" ", "")
-    digits = stripped.rstrip("KMGTIB")
-    unit = stripped[len(digits):]
-    try:
-        value = float(digits) * _BYTE_UNITS[unit]
-    except (ValueError, KeyError):
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a byte count; expected e.g. 1GiB, 500MB or 1073741824")
-    return int(value)
+    """A byte count: ``1073741824``, ``500MB``, ``1GiB``, ``2TB``; at least 1, at most 2**63-1."""
+    match = _BYTE_COUNT.match(text.strip().upper().replace(" ", ""))
+    value = 0
+    if match:
+        number, unit = match.groups()
+        # exact arithmetic: no float overflow (1e400, inf are not byte counts and do not match)
+        whole, _, fraction = number.partition(".")
+        scale = _BYTE_UNITS[unit or ""]
+        value = int(whole) * scale + (int(fraction) * scale // 10 ** len(fraction) if fraction else 0)
+    if not 1 <= value <= MAX_BYTES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a byte count; expected e.g. 1GiB, 500MB or 1073741824 (at most {MAX_BYTES})"
+        )
+    return value
 
 
 def parse_seconds(text: str) -> float:
     try:
         seconds = float(text)
     except ValueError:
-        seconds = 0
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_SECONDS):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds (at most {MAX_SECONDS:g})")
     return seconds
 
 
@@ -135,7 +145,8 @@ def add_options(parser: pytest.Parser) -> None:
         "Default: 1GiB.",
     )
     group.addoption(
-        "--query-timeout", dest="health_query_timeout", type=parse_seconds, metavar="SECONDS", default=300.0,
+        "--query-timeout", dest="health_query_timeout", type=parse_seconds, metavar="SECONDS",
+        default=DEFAULT_QUERY_TIMEOUT,
         help="Seconds one BigQuery query may take, retries of transient errors included. Default: 300.",
     )
     group.addoption(
@@ -194,12 +205,15 @@ class RunSettings(NamedTuple):
     config_path: Path | None
     location: str | None = None
     max_bytes_billed: int = DEFAULT_MAX_BYTES_BILLED
-    query_timeout: float = 300.0
+    query_timeout: float = DEFAULT_QUERY_TIMEOUT
     bigquery_endpoint: str | None = None
     dry_run: bool = False
     reports_dir: Path | None = None        # None: this run is not archived
     slack_webhook: Secret | None = None
     slack_on: str = "warning"
+    # $SLACK_WEBHOOK_URL set but not a URL: said when the run would send, never before
+    slack_webhook_problem: str | None = None
+    selection: tuple[str, ...] = ()        # -m / -k as given: part of "the same run"
 
     @property
     def dates(self) -> tuple[dt.date, ...]:
@@ -230,19 +244,27 @@ class RunSettings(NamedTuple):
                     f"--database: no DuckDB file at {database}; give an existing file "
                     "(it is never created) or leave --database out to use the demo warehouse"
                 )
-        as_of = option.health_as_of
-        if as_of is not None and as_of.tzinfo is None:
-            from zoneinfo import ZoneInfo
-
-            as_of = as_of.replace(tzinfo=ZoneInfo(timezone))
+        check_date = option.health_date or today
+        if check_date.toordinal() - option.health_days + 1 < dt.date.min.toordinal():
+            raise pytest.UsageError(
+                f"--date={check_date.isoformat()} with --days={option.health_days} starts before "
+                f"{dt.date.min.isoformat()}; give a later --date or fewer --days"
+            )
+        as_of = _as_of_in_zone(option.health_as_of, timezone)
+        results_json = option.health_results_json
+        if results_json is not None and results_json.is_dir():
+            raise pytest.UsageError(f"--results-json: {results_json} is a directory; give a file path, e.g. {results_json / 'results.json'}")
+        webhook, webhook_problem = option.health_slack_webhook, None
+        if webhook is None:
+            webhook, webhook_problem = _webhook_from_environment()
         return cls(
-            check_date=option.health_date or today,
+            check_date=check_date,
             days=option.health_days,
             backend=backend,
             database=database,
             project=option.health_project,
             as_of=as_of,
-            results_json=option.health_results_json,
+            results_json=results_json,
             fail_on=option.health_fail_on,
             config_path=config_path,
             location=option.health_location,
@@ -251,19 +273,67 @@ class RunSettings(NamedTuple):
             bigquery_endpoint=endpoint if backend == "bigquery" else None,
             dry_run=option.health_dry_run,
             reports_dir=_reports_dir(config),
-            slack_webhook=option.health_slack_webhook or _webhook_from_environment(),
+            slack_webhook=webhook,
             slack_on=option.health_slack_on,
+            slack_webhook_problem=webhook_problem,
+            selection=_selection(option),
         )
 
 
-def _webhook_from_environment() -> Secret | None:
+def _as_of_in_zone(as_of: dt.datetime | None, timezone: str) -> dt.datetime | None:
+    """``--as-of`` with its offset; a local time (no offset) read in ``timezone``. A local time the
+    clocks skip (02:30 on the spring-forward night) or pass twice (01:30 in the autumn) is refused:
+    moving it silently would measure staleness at a time nobody asked for."""
+    if as_of is None:
+        return None
+    if as_of.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(timezone)
+        earlier, later = as_of.replace(tzinfo=zone, fold=0), as_of.replace(tzinfo=zone, fold=1)
+        if earlier.utcoffset() != later.utcoffset():
+            try:
+                round_trip = earlier.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
+            except OverflowError:
+                round_trip = None
+            problem = "does not exist" if round_trip != as_of else "happens twice"
+            raise pytest.UsageError(
+                f"--as-of={as_of.isoformat()} {problem} in {timezone} (a daylight-saving change); "
+                f"give a UTC offset, e.g. --as-of={as_of.isoformat()}{_offset_text(later.utcoffset())}"
+            )
+        as_of = earlier
+    try:
+        as_of.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise pytest.UsageError(f"--as-of={as_of.isoformat()} is out of range in UTC; give a time between years 1 and 9999") from None
+    return as_of
+
+
+def _offset_text(offset: dt.timedelta | None) -> str:
+    minutes = int((offset or dt.timedelta()).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _selection(option: argparse.Namespace) -> tuple[str, ...]:
+    selection: list[str] = []
+    if getattr(option, "markexpr", ""):
+        selection += ["-m", option.markexpr]
+    if getattr(option, "keyword", ""):
+        selection += ["-k", option.keyword]
+    return tuple(selection)
+
+
+def _webhook_from_environment() -> tuple[Secret | None, str | None]:
+    """$SLACK_WEBHOOK_URL as a Secret, or the problem with it. A malformed value must not stop
+    ``pytest --help`` or the project's own tests: it is reported by the runs that would send."""
     value = os.environ.get(SLACK_ENV, "").strip()
     if not value:
-        return None
+        return None, None
     try:
-        return parse_webhook(value)
+        return parse_webhook(value), None
     except argparse.ArgumentTypeError as exc:
-        raise pytest.UsageError(f"${SLACK_ENV}: {exc}") from None
+        return None, f"${SLACK_ENV}: {exc}"
 
 
 def _reports_dir(config: pytest.Config) -> Path | None:

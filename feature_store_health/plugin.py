@@ -53,6 +53,13 @@ def pytest_configure(config: pytest.Config) -> None:
         return make_backend(settings, config.rootpath, getattr(config, "cache", None))
 
     run = HealthRun(settings, health_config, backend_factory, now)
+    for check_date in (settings.dates[0], settings.dates[-1]):
+        try:
+            run.as_of(check_date)
+        except OverflowError:
+            raise pytest.UsageError(
+                f"--date={check_date.isoformat()}: its check deadline is out of range in UTC; give a later date"
+            ) from None
     config.stash[RUN_KEY] = run
     config.stash[OUTPUTS_KEY] = RunOutputs(config, run)
     # Start-up objects (pytest, its plugins, this package, the parsed config) live until exit:
@@ -76,6 +83,58 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("check", specs, ids=[spec.id for spec in specs])
 
 
+def _spec(item: pytest.Item) -> CheckSpec | None:
+    callspec = getattr(item, "callspec", None)
+    spec = callspec.params.get("check") if callspec is not None else None
+    return spec if isinstance(spec, CheckSpec) else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The checks selected for this run (after -m, -k and deselection): each must end judged."""
+    _record_selection(config, items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # a plugin that deselects after us (modifyitems) shrinks session.items: collected follows it
+    _record_selection(session.config, session.items)
+
+
+def _record_selection(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Runs that judge by design (not --collect-only, not --dry-run) owe a verdict per selected check."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is not None and not (run.settings.dry_run or config.option.collectonly):
+        run.collected = tuple(spec for spec in map(_spec, items) if spec is not None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A check's test ends judged: its call phase ran, or its setup failed or was skipped. A failure
+    that its verdict does not explain (an error in setup, in the test body, in teardown) makes
+    the check NOT_EVALUATED with the reason, so the summary never counts it as passed."""
+    report = yield
+    spec = _spec(item)
+    run = item.config.stash.get(RUN_KEY, None)
+    if spec is None or run is None:
+        return report
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        run.finished.add(spec)
+    if report.failed:
+        verdict = run.verdict_for(spec)
+        if verdict is None or not verdict.severity.fails(run.settings.fail_on):
+            run.record_unjudged(spec, f"the test failed in {report.when}: {_failure_text(report)}")
+            run.finished.add(spec)
+    return report
+
+
+def _failure_text(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
 @pytest.fixture
 def health(request: pytest.FixtureRequest) -> HealthRun:
     """The run state: settings, configuration, fetched metrics and recorded verdicts."""
@@ -83,9 +142,15 @@ def health(request: pytest.FixtureRequest) -> HealthRun:
 
 
 @pytest.fixture
-def verdict(health: HealthRun, check: CheckSpec) -> Verdict:
+def verdict(request: pytest.FixtureRequest, health: HealthRun, check: CheckSpec) -> Verdict:
     """The judged check. A check whose query failed errors here: never a pass."""
     judged = health.judge(check)
+    # JUnit (and any report reading user_properties) shows the severity, not a plain pass
+    request.node.user_properties.extend([
+        ("health_severity", judged.severity.value),
+        ("health_value", "n/a" if judged.value is None else judged.value),
+        ("health_message", judged.message),
+    ])
     if judged.severity is Severity.NOT_EVALUATED:
         pytest.fail(judged.message, pytrace=False)
     return judged
@@ -112,15 +177,28 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     """After pytest-html and junitxml have written their files: archive, results JSON, Slack."""
     result = yield
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is not None:
+        run.stop_reason = _stop_reason(session, exitstatus)
     outputs = session.config.stash.get(OUTPUTS_KEY, None)
     if outputs is not None:
         outputs.finish(session)
     return result
 
 
+def _stop_reason(session: pytest.Session, exitstatus: int) -> str | None:
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return "interrupted"
+    if session.shouldfail or session.shouldstop:
+        return str(session.shouldfail or session.shouldstop)
+    if getattr(session.config.option, "setuponly", False) or getattr(session.config.option, "setupplan", False):
+        return "--setup-only/--setup-plan: no test body ran"
+    return None
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     run = config.stash.get(RUN_KEY, None)
-    if run is None or not run.verdicts:
+    if run is None or not (run.verdicts or run.collected):
         return
     from feature_store_health.reporting.console import summary_lines
 

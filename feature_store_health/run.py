@@ -7,6 +7,7 @@ fetched on first need with one aggregate query for every date of the run, then j
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from collections import Counter
 from typing import Any, Callable, NamedTuple
 
@@ -18,7 +19,7 @@ from feature_store_health.checks.trend import TrendRow, trend_row
 from feature_store_health.checks.verdict import Severity, Verdict, overall_status
 from feature_store_health.clock import as_of_for, today_in
 from feature_store_health.config import HealthConfig, TableConfig
-from feature_store_health.options import RunSettings
+from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
 
 __all__ = ["CheckSpec", "HealthRun"]
 
@@ -55,6 +56,12 @@ class HealthRun:
         self._samples: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
         self._verdicts: dict[CheckSpec, Verdict] = {}  # in the order the checks ran
         self._tables = {table.name: table for table in config.tables}
+        # Completeness of the run: the checks pytest selected, and those whose test ran to its end
+        # (call phase reported, or setup failed or skipped). A selected check that never finished
+        # makes the run INCOMPLETE; one that finished without a verdict is NOT_EVALUATED.
+        self.collected: tuple[CheckSpec, ...] = ()
+        self.finished: set[CheckSpec] = set()
+        self.stop_reason: str | None = None   # why pytest stopped early (interrupted, -x, --setup-only)
 
     # -- plan --------------------------------------------------------------------------------
     def specs(self, dimension: str) -> list[CheckSpec]:
@@ -134,22 +141,40 @@ class HealthRun:
         return planned
 
     def samples(self, table_name: str, dimension_id: str) -> list[dict[str, Any]] | str:
-        """Offending rows of a failing dimension (at most SAMPLE_ROWS per date): one query per
-        dimension, on first need. A failure to fetch them is returned as text, never raised."""
+        """Offending rows of a failing dimension (at most SAMPLE_ROWS per date and reason), each with
+        its ``sample_reason`` key: one query per dimension, on first need. A failure to fetch them
+        is returned as text, never raised."""
         key = (table_name, dimension_id)
         if key not in self._samples:
             table = self._tables[table_name]
             dimension = DIMENSIONS[dimension_id]
-            predicate = dimension.offending_rows(table)
-            if predicate is None:
+            rules = dimension.sample_rules(table)
+            if not rules:
                 self._samples[key] = []
             else:
-                sql = build_sample_query(table, predicate, dimension.sample_columns(table))
+                sql = build_sample_query(table, rules, dimension.sample_columns(table))
                 try:
-                    self._samples[key] = self._run(table, sql, f"samples:{dimension_id}")
+                    rows = self._run(table, sql, f"samples:{dimension_id}")
                 except BackendError as exc:
                     self._samples[key] = f"samples unavailable: {exc}"
+                else:
+                    self._samples[key] = [{**row, "sample_reason": rules[row["sample_reason"]].reason} for row in rows]
         return self._samples[key]
+
+    def failing_samples(self, verdict: Verdict) -> list[dict[str, Any]] | str:
+        """The sampled rows that made ``verdict`` fail: its date, the reasons that failed, each row once."""
+        samples = self.samples(verdict.table, verdict.dimension)
+        if isinstance(samples, str):
+            return samples
+        table = self._tables[verdict.table]
+        reasons = DIMENSIONS[verdict.dimension].reasons_failing(verdict.details, verdict.threshold, table)
+        shown: dict[tuple, dict[str, Any]] = {}
+        for reason in reasons:  # the failing reasons' rows, in the order the dimension lists them
+            for row in samples:
+                if row["check_date"] == verdict.check_date and row["sample_reason"] == reason:
+                    columns = {name: value for name, value in row.items() if name not in ("check_date", "sample_reason")}
+                    shown.setdefault(tuple(map(repr, columns.values())), columns)
+        return list(shown.values())
 
     def issue_counts(self, table_name: str) -> dict[str, list[tuple[str, int]]]:
         """Occurrences of each insufficient_data_reason / data_quality_issues value in the window,
@@ -182,24 +207,63 @@ class HealthRun:
             verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
                               dict(limits), f"not evaluated: {exc}")
         else:
-            context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date))
-            judgement = dimension.judge(values, table, limits, context)
-            verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
-                              dict(limits), judgement.message, judgement.details)
+            try:
+                context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date))
+                judgement = dimension.judge(values, table, limits, context)
+            except Exception as exc:  # a rule that raises is a check that could not run, never a pass
+                verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
+                                  dict(limits), f"not evaluated: judging raised {type(exc).__name__}: {exc}")
+            else:
+                verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
+                                  dict(limits), judgement.message, judgement.details)
         self._verdicts[spec] = verdict
         return verdict
+
+    def record_unjudged(self, spec: CheckSpec, reason: str) -> None:
+        """A check whose test failed without a failing verdict (an error in its setup or body, or a
+        verdict never reached) is NOT_EVALUATED with the reason: it never reads as a pass."""
+        limits = self._tables[spec.table].thresholds[spec.dimension]
+        self._verdicts[spec] = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
+                                       dict(limits), f"not evaluated: {reason}")
 
     def verdict_for(self, spec: CheckSpec) -> Verdict | None:
         return self._verdicts.get(spec)
 
     @property
     def verdicts(self) -> list[Verdict]:
-        return list(self._verdicts.values())
+        """The verdicts of the checks that ran to their end, in the order they ran."""
+        return [verdict for spec, verdict in self._verdicts.items() if spec in self.finished]
 
     # -- outcome -----------------------------------------------------------------------------
     @property
-    def status(self) -> str:
+    def not_run(self) -> list[CheckSpec]:
+        """Selected checks whose test never ran to its end (interrupted, -x, --setup-only)."""
+        return [spec for spec in self.collected if spec not in self.finished]
+
+    @property
+    def judged(self) -> int:
+        """How many selected checks ran to their end: 0 means the run judged nothing."""
+        return sum(spec in self.finished for spec in self.collected)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.collected) and not self.not_run
+
+    @property
+    def judged_status(self) -> str:
+        """The status of the checks that were judged, whether or not the run completed."""
         return overall_status([verdict.severity for verdict in self.verdicts])
+
+    @property
+    def status(self) -> str:
+        """HEALTHY / DEGRADED / UNHEALTHY / CRITICAL; INCOMPLETE when a selected check never ran."""
+        return self.judged_status if self.complete else "INCOMPLETE"
+
+    def incomplete_reason(self) -> str:
+        if not self.collected:
+            return "no check was selected"
+        why = f" ({self.stop_reason})" if self.stop_reason else ""
+        return f"{len(self.not_run)} of {len(self.collected)} selected checks never ran{why}"
 
     def source_description(self) -> str:
         try:
@@ -212,19 +276,28 @@ class HealthRun:
             self._backend.close()
 
     def rerun_command(self) -> str:
-        parts = ["pytest", "data_tests", f"--date={self.settings.check_date.isoformat()}"]
-        if self.settings.days > 1:
-            parts.append(f"--days={self.settings.days}")
-        if self.settings.backend != "duckdb":
-            parts.append(f"--backend={self.settings.backend}")
-        if self.settings.project:
-            parts.append(f"--project={self.settings.project}")
-        if self.settings.location:
-            parts.append(f"--location={self.settings.location}")
-        if self.settings.database is not None:
-            parts.append(f"--database={self.settings.database}")
-        if self.settings.as_of is not None:
-            parts.append(f"--as-of={self.settings.as_of.isoformat()}")
-        if self.settings.config_path is not None:
-            parts.append(f"--health-config={self.settings.config_path}")
-        return " ".join(parts)
+        """The same run, as a shell command: every option that changes what is checked or how it is
+        judged, quoted for the shell."""
+        settings = self.settings
+        parts = ["pytest", "data_tests", f"--date={settings.check_date.isoformat()}"]
+        if settings.days > 1:
+            parts.append(f"--days={settings.days}")
+        if settings.backend != "duckdb":
+            parts.append(f"--backend={settings.backend}")
+        optional = (
+            ("--project", settings.project),
+            ("--location", settings.location),
+            ("--bigquery-endpoint", settings.bigquery_endpoint),
+            ("--database", settings.database),
+            ("--as-of", settings.as_of.isoformat() if settings.as_of is not None else None),
+            ("--health-config", settings.config_path),
+        )
+        parts.extend(f"{flag}={value}" for flag, value in optional if value is not None)
+        if settings.backend == "bigquery" and settings.max_bytes_billed != DEFAULT_MAX_BYTES_BILLED:
+            parts.append(f"--max-bytes-billed={settings.max_bytes_billed}")
+        if settings.backend == "bigquery" and settings.query_timeout != DEFAULT_QUERY_TIMEOUT:
+            parts.append(f"--query-timeout={settings.query_timeout:g}")
+        if settings.fail_on != "error":
+            parts.append(f"--fail-on={settings.fail_on}")
+        parts.extend(settings.selection)
+        return shlex.join(parts)

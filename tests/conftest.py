@@ -66,9 +66,12 @@ class Warehouse:
             connection.close()
 
     def scalar(self, sql: str, parameters: list[Any] | None = None) -> Any:
+        return self.execute_one(sql, parameters)[0]
+
+    def execute_one(self, sql: str, parameters: list[Any] | None = None) -> tuple:
         connection = duckdb.connect(str(self.path), read_only=True)
         try:
-            return connection.execute(sql, parameters or []).fetchone()[0]
+            return connection.execute(sql, parameters or []).fetchone()
         finally:
             connection.close()
 

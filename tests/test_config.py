@@ -49,7 +49,7 @@ def test_per_table_thresholds_override_the_defaults(tmp_path):
     [
         ("[thresholds.null_rate]\nwarning_above = 1\n", "unknown key thresholds.null_rate"),
         ("[thresholds.null_rates]\nwarn = 1\n", "unknown key thresholds.null_rates.warn"),
-        ("[thresholds.null_rates]\nwarning_above = 'two'\n", "thresholds.null_rates.warning_above must be a number, got 'two'"),
+        ("[thresholds.null_rates]\nwarning_above = 'two'\n", "thresholds.null_rates.warning_above must be a finite number, got 'two'"),
         ('[schedule]\ntable = "nba_reference.nba_schedule; DROP TABLE x"\n', "schedule.table = 'nba_reference.nba_schedule; DROP TABLE x' is not a dataset.table reference"),
         ('[predictions]\nactive_column = "is active"\n', "predictions.active_column = 'is active' is not a column name"),
         ('[deadline]\ntimezone = "Mars/Olympus"\n', "deadline.timezone = 'Mars/Olympus' is not an IANA time zone"),

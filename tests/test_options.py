@@ -79,8 +79,8 @@ def test_usage_error_from_a_real_process_has_no_traceback():
 @pytest.mark.parametrize(
     ("arguments", "error_line"),
     [
-        (["--max-bytes-billed=lots"], "argument --max-bytes-billed: 'lots' is not a byte count; expected e.g. 1GiB, 500MB or 1073741824"),
-        (["--query-timeout=0"], "argument --query-timeout: '0' is not a positive number of seconds"),
+        (["--max-bytes-billed=lots"], "argument --max-bytes-billed: 'lots' is not a byte count; expected e.g. 1GiB, 500MB or 1073741824 (at most 9223372036854775807)"),
+        (["--query-timeout=0"], "argument --query-timeout: '0' is not a positive number of seconds (at most 604800)"),
     ],
 )
 def test_bigquery_option_values(run_suite, arguments, error_line):

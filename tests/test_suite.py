@@ -163,6 +163,7 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
     assert run.results["status"] == "CRITICAL"
     assert run.results["summary"] == {
         "checks": 7, "passed": 5, "warnings": 1, "errors": 1, "critical": 1, "not_evaluated": 0, "skipped": 0,
+        "not_run": 0,
     }
     assert run.ret == 1
     assert "Rerun: pytest data_tests --date=2026-02-05" in run.stdout

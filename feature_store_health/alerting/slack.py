@@ -33,12 +33,13 @@ class SlackOutcome(NamedTuple):
 
 
 def should_alert(status: str, slack_on: str) -> bool:
-    """``always``: every run; ``warning``: anything but HEALTHY; ``error``: UNHEALTHY or CRITICAL."""
+    """``always``: every run; ``warning``: anything but HEALTHY; ``error``: UNHEALTHY, CRITICAL, or a
+    run that stopped before judging every check (INCOMPLETE)."""
     if slack_on == "always":
         return True
     if slack_on == "warning":
         return status != "HEALTHY"
-    return status in ("UNHEALTHY", "CRITICAL")
+    return status in ("UNHEALTHY", "CRITICAL", "INCOMPLETE")
 
 
 def _escape(text: str) -> str:
@@ -83,6 +84,9 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
         sections.append(f"… and {len(lines) - shown} more checks not OK: see the report")
     if problems:
         blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in sections]
+    if not run.complete:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
+                       f"*Incomplete run*: {_escape(run.incomplete_reason())}; the checks that ran say {run.judged_status}"}})
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Rerun*\n```{run.rerun_command()}```"}})
     if report_location:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Report: {_escape(report_location)}"}]})

@@ -7,7 +7,8 @@ every rule here is testable without a database. Thresholds come from the configu
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Mapping, NamedTuple, TYPE_CHECKING
+import re
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.checks.metrics import Metric, Source
 from feature_store_health.checks.verdict import Severity
@@ -15,7 +16,8 @@ from feature_store_health.checks.verdict import Severity
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["DIMENSIONS", "Dimension", "Judgement", "JudgeContext", "band", "null_metric_name", "tier_metric_name"]
+__all__ = ["DIMENSIONS", "Dimension", "Judgement", "JudgeContext", "SampleRule", "band", "judged_value",
+           "null_metric_name", "shown", "tier_metric_name", "tier_slug"]
 
 Values = Mapping[str, Any]
 
@@ -35,6 +37,13 @@ class Judgement(NamedTuple):
     details: Mapping[str, Any]
 
 
+class SampleRule(NamedTuple):
+    """One reason a row can make a dimension fail: a key and the BigQuery predicate selecting it."""
+
+    reason: str
+    predicate: str
+
+
 class Dimension(NamedTuple):
     id: str
     label: str
@@ -42,10 +51,17 @@ class Dimension(NamedTuple):
     threshold_keys: tuple[str, ...]
     metrics: Callable[["TableConfig", "HealthConfig"], tuple[Metric, ...]]
     judge: Callable[[Values, "TableConfig", Mapping[str, float], JudgeContext], Judgement]
-    # BigQuery boolean expression selecting the rows that make this dimension fail (report samples)
-    offending_rows: Callable[["TableConfig"], str | None]
+    # the reasons a row can make this dimension fail, for the report's offending-row samples
+    sample_rules: Callable[["TableConfig"], tuple[SampleRule, ...]] = lambda table: ()
     # the columns a sample of those rows shows
     sample_columns: Callable[["TableConfig"], tuple[str, ...]] = lambda table: ()
+    # which of those reasons made a judged check fail (from its details and thresholds); all by default
+    failing_reasons: Callable[[Mapping[str, Any], Mapping[str, float], "TableConfig"], tuple[str, ...]] | None = None
+
+    def reasons_failing(self, details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> tuple[str, ...]:
+        if self.failing_reasons is None:
+            return tuple(rule.reason for rule in self.sample_rules(table))
+        return self.failing_reasons(details, limits, table)
 
     def validate_thresholds(self, values: Mapping[str, float], key: str) -> None:
         """Severity bands must be ordered: a WARNING limit is never stricter than an ERROR one."""
@@ -71,6 +87,31 @@ def band(value: float, thresholds: Mapping[str, float], direction: str) -> Sever
         if (value < limit) if direction == "below" else (value > limit):
             return severity
     return Severity.OK
+
+
+def _places(value: float, limits: Iterable[float], minimum: int) -> int:
+    """The fewest decimals (at least ``minimum``) at which ``value`` shows on its own side of every
+    limit: 97.97 % against a limit of 98 is "97.97", never "98.0"."""
+    def side(a: float, b: float) -> int:
+        return (a > b) - (a < b)
+
+    numeric = [limit for limit in limits if isinstance(limit, (int, float))]
+    for places in range(minimum, 13):
+        rounded = float(f"{value:.{places}f}")
+        if all(side(rounded, limit) == side(value, limit) for limit in numeric):
+            return places
+    return 12
+
+
+def shown(value: float, limits: Mapping[str, float] | Iterable[float], minimum: int = 1) -> str:
+    """``value`` for a message, with enough decimals to show which side of each limit it is on."""
+    numbers = limits.values() if isinstance(limits, Mapping) else limits
+    return f"{value:.{_places(value, list(numbers), minimum)}f}"
+
+
+def judged_value(value: float, limits: Mapping[str, float]) -> float:
+    """The judged value for the results JSON: 2 decimals, more where 2 would land on a limit."""
+    return round(value, _places(value, list(limits.values()), 2))
 
 
 # -- metrics shared between dimensions ---------------------------------------------------------
@@ -117,16 +158,25 @@ def _coverage(values: Values, table: "TableConfig", limits: Mapping[str, float],
                          "its rows have expired", details)
     if rows == 0:
         return Judgement(Severity.CRITICAL, 0, f"0 records found while {games} games are scheduled", details)
+    if not teams:
+        # games with no team named (home and away NULL): the schedule itself is broken, and rows per
+        # team cannot be judged. Its own finding, never a division by zero.
+        return Judgement(
+            Severity.ERROR, rows,
+            f"{rows} records found, but the schedule names no team for its {games} games "
+            "(home and away team NULL): rows per team cannot be judged", details,
+        )
     per_team = rows / teams
-    details = {**details, "rows_per_team": round(per_team, 2)}
     minimum = limits["warning_min_rows_per_team"]
+    details = {**details, "rows_per_team": judged_value(per_team, limits)}
+    per_team_text = shown(per_team, limits)
     if per_team < minimum:
         return Judgement(
             Severity.WARNING, rows,
-            f"{rows} records found: {per_team:.1f} per team playing ({teams} teams), below {minimum:g}",
+            f"{rows} records found: {per_team_text} per team playing ({teams} teams), below {minimum:g}",
             details,
         )
-    return Judgement(Severity.OK, rows, f"{rows} records found ({teams} teams playing, {per_team:.1f} per team)", details)
+    return Judgement(Severity.OK, rows, f"{rows} records found ({teams} teams playing, {per_team_text} per team)", details)
 
 
 # -- production readiness -------------------------------------------------------------------
@@ -141,7 +191,7 @@ def _share_of_rows(values: Values, limits: Mapping[str, float], metric: str, wha
         return skip
     part, rows = values[metric], values["row_count"]
     pct = _pct(part, rows)
-    return Judgement(band(pct, limits, "below"), round(pct, 2), f"{pct:.1f}% {what} ({part}/{rows})",
+    return Judgement(band(pct, limits, "below"), judged_value(pct, limits), f"{shown(pct, limits)}% {what} ({part}/{rows})",
                      {metric: part, "rows": rows})
 
 
@@ -170,21 +220,44 @@ def _null_rates(values: Values, table: "TableConfig", limits: Mapping[str, float
     rates = {feature: _pct(count, rows) for feature, count in counts.items()}
     worst = max(rates, key=lambda feature: rates[feature])  # first listed wins a tie
     details = {
-        "null_pct": {feature: round(rate, 2) for feature, rate in rates.items()},
+        "null_pct": {feature: judged_value(rate, limits) for feature, rate in rates.items()},
         "null_count": counts,
         "worst_feature": worst,
         "rows": rows,
     }
     return Judgement(
-        band(rates[worst], limits, "above"), round(rates[worst], 2),
-        f"worst {worst} {rates[worst]:.1f}% NULL ({counts[worst]}/{rows})", details,
+        band(rates[worst], limits, "above"), judged_value(rates[worst], limits),
+        f"worst {worst} {shown(rates[worst], limits)}% NULL ({counts[worst]}/{rows})", details,
     )
+
+
+def _null_failing(details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> tuple[str, ...]:
+    """The features over a limit: their NULL rows made the check fail, not another feature's."""
+    rows, counts = details.get("rows"), details.get("null_count", {})
+    if not rows:
+        return ()
+    return tuple(feature for feature, count in counts.items() if band(_pct(count, rows), limits, "above") is not Severity.OK)
 
 
 # -- quality tiers ----------------------------------------------------------------------------
 
+def tier_slug(tier: str) -> str:
+    """A tier value's safe form for SQL aliases: lowercase letters, digits and _ only.
+
+    The value itself reaches SQL only as a string literal; the configuration rejects tiers whose
+    slugs collide ("POOR" and "poor", "Very Poor" and "very-poor") or that have none."""
+    return re.sub(r"[^a-z0-9]+", "_", tier.lower()).strip("_")
+
+
 def tier_metric_name(tier: str) -> str:
-    return f"tier_count__{tier.lower()}"
+    return f"tier_count__{tier_slug(tier)}"
+
+
+def sql_string(value: str) -> str:
+    """A BigQuery string literal; the configuration admits no quote, backslash or control character."""
+    if any(char in value for char in "'\\") or any(ord(char) < 32 for char in value):
+        raise ValueError(f"{value!r} cannot be a SQL string literal")
+    return f"'{value}'"
 
 
 def _tier_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
@@ -192,7 +265,8 @@ def _tier_metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric,
     return (
         *_BASE,
         Metric(Source.FEATURES, "tier_null_count", f"COUNTIF({column} IS NULL)"),
-        *(Metric(Source.FEATURES, tier_metric_name(tier), f"COUNTIF({column} = '{tier}')") for tier in table.quality_tiers),
+        *(Metric(Source.FEATURES, tier_metric_name(tier), f"COUNTIF({column} = {sql_string(tier)})")
+          for tier in table.quality_tiers),
     )
 
 
@@ -206,7 +280,26 @@ def _quality_tiers(values: Values, table: "TableConfig", limits: Mapping[str, fl
         return Judgement(Severity.WARNING, None, f"quality_tier not populated (NULL on all {rows} rows)", details)
     poor = distribution[table.poor_tier]
     pct = _pct(poor, rows)
-    return Judgement(band(pct, limits, "above"), round(pct, 2), f"{pct:.1f}% {table.poor_tier} ({poor}/{rows})", details)
+    return Judgement(band(pct, limits, "above"), judged_value(pct, limits),
+                     f"{shown(pct, limits)}% {table.poor_tier} ({poor}/{rows})", details)
+
+
+def _tier_rules(table: "TableConfig") -> tuple[SampleRule, ...]:
+    column = table.quality_tier_column
+    return (SampleRule("poor", f"{column} = {sql_string(table.poor_tier)}"), SampleRule("null", f"{column} IS NULL"))
+
+
+def _tier_failing(details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> tuple[str, ...]:
+    """POOR rows when the POOR share failed, NULL-tier rows when the tier is not populated."""
+    rows, unset = details.get("rows"), details.get("tier_null")
+    if not rows:
+        return ()
+    reasons = []
+    if band(_pct(details["tiers"][table.poor_tier], rows), limits, "above") is not Severity.OK:
+        reasons.append("poor")
+    if unset == rows:
+        reasons.append("null")
+    return tuple(reasons)
 
 
 # -- completeness -----------------------------------------------------------------------------
@@ -263,8 +356,8 @@ def _staleness(values: Values, table: "TableConfig", limits: Mapping[str, float]
     hours = (as_of - latest).total_seconds() / 3600
     details["max_processed_at"] = latest.isoformat()
     when = "after" if hours < 0 else "before"
-    message = f"last processed {abs(hours):.1f} h {when} the as-of time {as_of:%Y-%m-%d %H:%M} UTC"
-    return Judgement(band(hours, limits, "above"), round(hours, 2), message, details)
+    message = f"last processed {shown(abs(hours), [abs(limit) for limit in limits.values()])} h {when} the as-of time {as_of:%Y-%m-%d %H:%M} UTC"
+    return Judgement(band(hours, limits, "above"), judged_value(hours, limits), message, details)
 
 
 def _optional(column: str | None) -> tuple[str, ...]:
@@ -276,40 +369,41 @@ DIMENSIONS: dict[str, Dimension] = {
     for dimension in (
         Dimension(
             "coverage", "Date Coverage", "rows for the date against the teams playing",
-            ("warning_min_rows_per_team",), _coverage_metrics, _coverage, lambda table: None,
+            ("warning_min_rows_per_team",), _coverage_metrics, _coverage,
         ),
         Dimension(
             "production_readiness", "Production Readiness", "% rows production ready",
             ("warning_below", "error_below", "critical_below"), _readiness_metrics, _readiness,
-            lambda table: f"{table.production_ready_column} IS NOT TRUE",
+            lambda table: (SampleRule("not_ready", f"{table.production_ready_column} IS NOT TRUE"),),
             lambda table: (table.production_ready_column, *_optional(table.insufficient_data_reason_column)),
         ),
         Dimension(
             "null_rates", "NULL Rates", "% NULL per critical feature, worst one decides",
             ("warning_above", "error_above", "critical_above"), _null_metrics, _null_rates,
-            lambda table: " OR ".join(f"{feature} IS NULL" for feature in table.critical_features),
+            lambda table: tuple(SampleRule(feature, f"{feature} IS NULL") for feature in table.critical_features),
             lambda table: table.critical_features,
+            _null_failing,
         ),
         Dimension(
             "quality_tiers", "Quality Tiers", "% rows in the POOR tier; tier not populated",
             ("warning_above", "error_above", "critical_above"), _tier_metrics, _quality_tiers,
-            lambda table: f"{table.quality_tier_column} IS NULL OR {table.quality_tier_column} = '{table.poor_tier}'",
+            _tier_rules,
             lambda table: (table.quality_tier_column, *_optional(table.insufficient_data_reason_column)),
+            _tier_failing,
         ),
         Dimension(
             "completeness", "Completeness", "% rows with all rolling windows complete",
             ("warning_below", "error_below", "critical_below"), _completeness_metrics, _completeness,
-            lambda table: f"{table.completeness_column} IS NOT TRUE",
+            lambda table: (SampleRule("incomplete", f"{table.completeness_column} IS NOT TRUE"),),
             lambda table: (table.completeness_column, *_optional(table.insufficient_data_reason_column)),
         ),
         Dimension(
             "downstream_usage", "Downstream Usage", "active predictions for the date",
-            ("warning_below",), _usage_metrics, _downstream_usage, lambda table: None,
+            ("warning_below",), _usage_metrics, _downstream_usage,
         ),
         Dimension(
             "staleness", "Staleness", "hours from MAX(processed_at) to the as-of time",
             ("warning_above", "error_above", "critical_above"), _staleness_metrics, _staleness,
-            lambda table: None,
         ),
     )
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from feature_store_health.checks.metrics import Metric, Source
 
@@ -102,14 +102,19 @@ def _select(metrics: list[Metric]) -> str:
     return ",\n".join(f"    {metric.sql} AS {metric.name}" for metric in metrics)
 
 
-def build_sample_query(table: Any, predicate: str, columns: Iterable[str]) -> str:
-    """Up to SAMPLE_ROWS rows per date matching ``predicate`` (a dimension's offending rows)."""
+def build_sample_query(table: Any, rules: Sequence[Any], columns: Iterable[str]) -> str:
+    """Up to SAMPLE_ROWS rows per date and per reason (``rules``: a dimension's SampleRules), so a
+    date failing on POOR rows shows POOR rows even when NULL-tier rows outnumber them. A row
+    matching two reasons appears under each; ``sample_reason`` is the rule's index."""
     selected = ", ".join(dict.fromkeys([table.player_column, *columns, table.processed_at_column]))
+    reasons = ", ".join(f"IF({rule.predicate}, {index}, NULL)" for index, rule in enumerate(rules))
     return (
-        f"SELECT {table.date_column} AS check_date, {selected}\n"
-        f"FROM `{table.table}`\n"
-        f"WHERE {table.date_column} BETWEEN @start_date AND @end_date AND ({predicate})\n"
-        f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {table.date_column} ORDER BY {table.player_column}) <= {SAMPLE_ROWS}\n"
-        f"ORDER BY check_date, {table.player_column}"
+        f"SELECT check_date, sample_reason, {selected}\n"
+        f"FROM (\n"
+        f"  SELECT {table.date_column} AS check_date, sample_reason, {selected}\n"
+        f"  FROM `{table.table}`, UNNEST([{reasons}]) AS sample_reason\n"
+        f"  WHERE {table.date_column} BETWEEN @start_date AND @end_date AND sample_reason IS NOT NULL\n"
+        f")\n"
+        f"QUALIFY ROW_NUMBER() OVER (PARTITION BY check_date, sample_reason ORDER BY {table.player_column}) <= {SAMPLE_ROWS}\n"
+        f"ORDER BY check_date, sample_reason, {table.player_column}"
     )
-

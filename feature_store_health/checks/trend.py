@@ -21,7 +21,7 @@ class TrendRow(NamedTuple):
     ready_pct: float | None
     complete_pct: float | None
     tiers: Mapping[str, int]          # tier -> rows, plus "NULL"
-    null_pct: Mapping[str, float]     # critical feature -> % NULL
+    null_pct: Mapping[str, float | None]  # critical feature -> % NULL; None on a date with no rows
     processing_minutes: float | None  # MAX - MIN processed_at
     active_predictions: int
     conversion: float | None          # active predictions per feature row
@@ -43,7 +43,7 @@ def trend_row(table: "TableConfig", check_date: dt.date, values: Mapping[str, An
         complete_pct=pct(values["complete_count"]),
         tiers={**{tier: values[tier_metric_name(tier)] for tier in table.quality_tiers},
                "NULL": values["tier_null_count"]},
-        null_pct={feature: pct(values[null_metric_name(feature)]) or 0.0 for feature in table.critical_features},
+        null_pct={feature: pct(values[null_metric_name(feature)]) for feature in table.critical_features},
         processing_minutes=round((last - first).total_seconds() / 60, 1) if first and last else None,
         active_predictions=values["active_predictions"],
         conversion=round(values["active_predictions"] / rows, 2) if rows else None,

@@ -89,8 +89,11 @@ def describe_thresholds(threshold: Mapping[str, Any]) -> str:
     return " · ".join(parts) if parts else "no thresholds"
 
 
-STATUS_ICONS = {"HEALTHY": "✅", "DEGRADED": "⚠️", "UNHEALTHY": "❌", "CRITICAL": "🚨"}
-STATUS_COLORS = {"HEALTHY": "#1a7f37", "DEGRADED": "#9a6700", "UNHEALTHY": "#cf222e", "CRITICAL": "#8b0000"}
+# INCOMPLETE: the run stopped (interrupted, -x, --setup-only) before every collected check was judged;
+# whatever the judged checks say, such a run never reads HEALTHY.
+STATUS_ICONS = {"HEALTHY": "✅", "DEGRADED": "⚠️", "UNHEALTHY": "❌", "CRITICAL": "🚨", "INCOMPLETE": "⏸️"}
+STATUS_COLORS = {"HEALTHY": "#1a7f37", "DEGRADED": "#9a6700", "UNHEALTHY": "#cf222e", "CRITICAL": "#8b0000",
+                 "INCOMPLETE": "#6e40c9"}
 
 
 def overall_status(severities: list[Severity]) -> str:

@@ -75,9 +75,10 @@ class RunArchive:
         write_atomic(target, text)
         return target
 
-    def finish(self) -> None:
+    def finish(self, timezone: str = "America/New_York") -> None:
+        """Drop the staging folder and list the run in the index (times in ``timezone``)."""
         shutil.rmtree(self.staging, ignore_errors=True)
-        update_index(self.root)
+        update_index(self.root, timezone)
 
     def discard(self) -> None:
         """A run that judged nothing leaves no folder behind."""

@@ -41,7 +41,7 @@ def trend_chart_svg(rows: Sequence[TrendRow], title: str) -> str:
 
         nulls = axes[0][2]
         for feature in rows[0].null_pct if rows else ():
-            nulls.plot(positions, [row.null_pct[feature] for row in rows], marker=".", label=feature)
+            nulls.plot(positions, [_nan(row.null_pct[feature]) for row in rows], marker=".", label=feature)
         nulls.set_title("NULL rate per critical feature (%)")
         nulls.legend(loc="upper left", fontsize=6)
 

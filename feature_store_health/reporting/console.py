@@ -37,12 +37,16 @@ def summary_lines(run: "HealthRun") -> list[str]:
         summary += f", {counts['not_evaluated']} not evaluated"
     if counts["skipped"]:
         summary += f", {counts['skipped']} skipped (nothing to judge)"
+    if counts["not_run"]:
+        summary += f", {counts['not_run']} never ran"
     lines.append(summary)
     seconds = sum(stats.seconds for stats in run.queries)
     billed = [stats.bytes_processed for stats in run.queries if stats.bytes_processed is not None]
     bytes_text = f"{sum(billed):,} bytes processed" if billed else "bytes processed n/a"
     lines.append(f"Queries: {len(run.queries)} in {seconds:.3f} s, {bytes_text} ({run.settings.backend}: {run.source_description()})")
     lines.append(f"Overall Status: {STATUS_ICONS[run.status]} {run.status}")
+    if not run.complete:
+        lines.append(f"Incomplete: {run.incomplete_reason()}; the checks that ran say {run.judged_status}")
     if run.status != "HEALTHY":
         lines.append(f"Rerun: {run.rerun_command()}")
     return lines

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["explain_write_error", "write_atomic"]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -26,3 +26,17 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def explain_write_error(path: Path, exc: OSError) -> str:
+    """Why ``path`` could not be written, in words a user can act on (not "File exists")."""
+    for ancestor in [path, *path.parents]:
+        if ancestor.exists() or ancestor.is_symlink():
+            if ancestor != path and not ancestor.is_dir():
+                return f"{ancestor} is a file, not a folder"
+            break
+    if path.is_dir():
+        return f"{path} is a directory"
+    if isinstance(exc, PermissionError):
+        return f"permission denied ({exc.filename or path})"
+    return exc.strerror or str(exc)

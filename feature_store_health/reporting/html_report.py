@@ -58,15 +58,15 @@ def null_table(verdict: Verdict) -> str:
     return "<h4>NULL rate per critical feature</h4>" + _table(("feature", "% NULL", "NULL rows"), rows)
 
 
-def samples_html(samples: list[dict[str, Any]] | str, verdict: Verdict) -> str:
+def samples_html(samples: list[dict[str, Any]] | str) -> str:
+    """The rows that made the check fail (``HealthRun.failing_samples``), or why there are none."""
     if isinstance(samples, str):
         return f"<p>{_e(samples)}</p>"
-    rows = [row for row in samples if row.get("check_date") == verdict.check_date]
-    if not rows:
+    if not samples:
         return ""
-    headers = [key for key in rows[0] if key != "check_date"]
-    return (f"<h4>Offending rows (first {len(rows)}, by player)</h4>"
-            + _table(headers, ([_cell(row[key]) for key in headers] for row in rows)))
+    headers = list(samples[0])
+    return (f"<h4>Offending rows (first {len(samples)}, by player)</h4>"
+            + _table(headers, ([_cell(row[key]) for key in headers] for row in samples)))
 
 
 def _cell(value: Any) -> str:
@@ -95,7 +95,7 @@ def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = No
         null_table(verdict),
     ]
     if samples is not None:
-        parts.append(samples_html(samples, verdict))
+        parts.append(samples_html(samples))
     parts.append("</div>")
     return "".join(parts)
 
@@ -108,7 +108,10 @@ def summary_html(run: "HealthRun") -> str:
         f'<div class="fsh">{STYLE}<div style="padding:10px 14px;border-radius:6px;color:white;'
         f'background:{STATUS_COLORS[status]};font-size:18px;font-weight:bold">Overall Status: '
         f"{STATUS_ICONS[status]} {_e(status)} · {counts['passed']}/{counts['checks']} checks passed"
-        + (f" · {counts['skipped']} skipped" if counts["skipped"] else "") + "</div>",
+        + (f" · {counts['skipped']} skipped" if counts["skipped"] else "")
+        + (f" · {counts['not_run']} never ran" if counts["not_run"] else "") + "</div>",
+        "" if run.complete else f"<p><b>Incomplete run</b>: {_e(run.incomplete_reason())}; "
+        f"the checks that ran say {_e(run.judged_status)}.</p>",
         f"<p>Rerun: <code>{_e(run.rerun_command())}</code></p>",
         "<h3>Checks</h3>",
         _table(
@@ -118,13 +121,15 @@ def summary_html(run: "HealthRun") -> str:
             raw_columns=(3,),
         ),
     ]
-    nulls = [v for v in run.verdicts if v.dimension == "null_rates" and v.details.get("null_pct")]
-    if nulls:
-        features = list(nulls[0].details["null_pct"])
-        parts.append("<h3>NULL rate per critical feature (%)</h3>")
-        parts.append(_table(("date", "table", *features),
-                            ((v.check_date, v.table, *(f"{v.details['null_pct'][f]:.2f}" for f in features))
-                             for v in nulls)))
+    for table in run.config.tables:  # each table has its own critical features
+        nulls = [v for v in run.verdicts
+                 if v.table == table.name and v.dimension == "null_rates" and v.details.get("null_pct")]
+        if nulls:
+            features = list(table.critical_features)
+            parts.append(f"<h3>NULL rate per critical feature (%) · {_e(table.name)}</h3>")
+            parts.append(_table(("date", *features),
+                                ((v.check_date, *(_pct_cell(v.details["null_pct"].get(f)) for f in features))
+                                 for v in nulls)))
     if run.settings.days > 1:
         parts.append(weekly_html(run))
     parts.append("</div>")
@@ -161,6 +166,10 @@ def weekly_html(run: "HealthRun") -> str:
             parts.append(f"<h4>Most common {_e(field)}</h4>")
             parts.append(_table(("value", "rows"), values[:5]) if values else "<p>none</p>")
     return "".join(parts)
+
+
+def _pct_cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _num(value: float | None) -> str:
@@ -215,7 +224,7 @@ class HtmlReportHooks:
             return report
         samples = None
         if verdict.severity.fails(self.run.settings.fail_on) and verdict.severity is not Severity.NOT_EVALUATED:
-            samples = self.run.samples(spec.table, spec.dimension)
+            samples = self.run.failing_samples(verdict)
         from pytest_html import extras
 
         report.extras = [*getattr(report, "extras", []), extras.html(check_card(verdict, samples))]

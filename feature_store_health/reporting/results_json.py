@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from feature_store_health.checks.verdict import Severity
@@ -14,6 +15,7 @@ __all__ = ["results_document", "results_json", "summary_counts"]
 
 
 def summary_counts(run: "HealthRun") -> dict[str, int]:
+    """Counts of the judged checks; ``not_run``: selected checks that never ran (an incomplete run)."""
     severities = [verdict.severity for verdict in run.verdicts]
     judged = [severity for severity in severities if severity is not Severity.SKIPPED]
     return {
@@ -24,6 +26,7 @@ def summary_counts(run: "HealthRun") -> dict[str, int]:
         "critical": severities.count(Severity.CRITICAL),
         "not_evaluated": severities.count(Severity.NOT_EVALUATED),
         "skipped": severities.count(Severity.SKIPPED),
+        "not_run": len(run.not_run),
     }
 
 
@@ -39,6 +42,9 @@ def results_document(run: "HealthRun") -> dict[str, Any]:
         "fail_on": settings.fail_on,
         "config": str(run.config.path),
         "rerun": run.rerun_command(),
+        "complete": run.complete,
+        "incomplete_reason": None if run.complete else run.incomplete_reason(),
+        "judged_status": run.judged_status,
         "summary": summary_counts(run),
         "checks": [verdict.to_json() for verdict in run.verdicts],
         "queries": [stats.to_json() for stats in run.queries],
@@ -46,4 +52,15 @@ def results_document(run: "HealthRun") -> dict[str, Any]:
 
 
 def results_json(run: "HealthRun") -> str:
-    return json.dumps(results_document(run), indent=2, default=str) + "\n"
+    """Strict JSON: a non-finite number (which no config admits) is written as null, never NaN."""
+    return json.dumps(_finite(results_document(run)), indent=2, default=str, allow_nan=False) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
