@@ -102,13 +102,20 @@ class RunOutputs:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _discard_archive(self) -> None:
-        """No folder for a run that judged nothing, and no link to the report it would have held."""
+        """No folder for a run that judged nothing, and no link to the files it would have held."""
         if self.archive is None:
             return
         self.archive.discard()
         html_plugin = _html_plugin(self.config)
         if html_plugin is not None and not self.user_html:
             self.config.pluginmanager.unregister(html_plugin)
+        if self.junit_enabled and not self.user_junit:
+            from _pytest.junitxml import xml_key
+
+            log_xml = self.config.stash.get(xml_key, None)
+            if log_xml is not None:  # junitxml's own unconfigure unregisters what its stash holds
+                del self.config.stash[xml_key]
+                self.config.pluginmanager.unregister(log_xml)
 
     def close(self) -> None:
         """A run that never finished (``--help``, ``--markers``, an abort) leaves no folder behind."""

@@ -1,0 +1,161 @@
+"""Slack alerts: one Block Kit message per run to an Incoming Webhook, retried, bounded, never fatal.
+
+A delivery failure is reported, never raised: the data verdict and the exit code stand. The
+webhook URL is a Secret: it appears in no message, log line, report or exception text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Any, Callable, Iterator, NamedTuple, TYPE_CHECKING
+
+from feature_store_health.alerting.secret import Secret, redact
+from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.verdict import STATUS_ICONS, Severity
+from feature_store_health.reporting.results_json import summary_counts
+
+if TYPE_CHECKING:
+    from feature_store_health.config import SlackConfig
+    from feature_store_health.run import HealthRun
+
+__all__ = ["SlackOutcome", "build_message", "send", "should_alert"]
+
+SECTION_LIMIT = 2900   # Slack allows 3000 characters in a section's text
+MAX_CHECK_SECTIONS = 10
+
+
+class SlackOutcome(NamedTuple):
+    sent: bool
+    attempts: int
+    detail: str
+
+
+def should_alert(status: str, slack_on: str) -> bool:
+    """``always``: every run; ``warning``: anything but HEALTHY; ``error``: UNHEALTHY, CRITICAL, or a
+    run that stopped before judging every check (INCOMPLETE)."""
+    if slack_on == "always":
+        return True
+    if slack_on == "warning":
+        return status != "HEALTHY"
+    return status in ("UNHEALTHY", "CRITICAL", "INCOMPLETE")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def build_message(run: "HealthRun", report_location: str | None) -> dict[str, Any]:
+    """The Block Kit message: dates, status, each non-OK check with value and thresholds, rerun, report."""
+    status = run.status
+    dates = run.settings.dates
+    shown_dates = str(dates[0]) if len(dates) == 1 else f"{dates[0]} … {dates[-1]}"
+    tables = ", ".join(dict.fromkeys(verdict.table for verdict in run.verdicts))
+    counts = summary_counts(run)
+    problems = [v for v in run.verdicts if v.severity not in (Severity.OK, Severity.SKIPPED)]
+    title = f"{STATUS_ICONS[status]} Feature store health: {status}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
+        {"type": "section", "fields": [
+            {"type": "mrkdwn", "text": f"*Dates*\n{shown_dates}"},
+            {"type": "mrkdwn", "text": f"*Status*\n{status}"},
+            {"type": "mrkdwn", "text": f"*Table*\n{_escape(tables)}"},
+            {"type": "mrkdwn", "text": f"*Checks passed*\n{counts['passed']}/{counts['checks']} ({run.settings.backend})"},
+        ]},
+    ]
+    lines = [
+        f"{v.severity.icon} *{DIMENSIONS[v.dimension].label}* · {v.table} · {v.check_date}: "
+        f"{_escape(v.message)} (value {v.value if v.value is not None else 'n/a'}; {_escape(v.threshold_text())})"
+        for v in problems
+    ]
+    sections, current, shown = [], "*Checks not OK*", 0
+    for line in lines:
+        if len(current) + len(line) + 1 > SECTION_LIMIT:
+            sections.append(current)
+            current = ""
+            if len(sections) == MAX_CHECK_SECTIONS:
+                break
+        current = f"{current}\n{line}" if current else line
+        shown += 1
+    else:
+        sections.append(current)
+    if shown < len(lines):
+        sections.append(f"… and {len(lines) - shown} more checks not OK: see the report")
+    if problems:
+        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in sections]
+    if not run.complete:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
+                       f"*Incomplete run*: {_escape(run.incomplete_reason())}; the checks that ran say {run.judged_status}"}})
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Rerun*\n```{run.rerun_command()}```"}})
+    if report_location:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Report: {_escape(report_location)}"}]})
+    failing = counts["checks"] - counts["passed"]
+    text = f"{STATUS_ICONS[status]} Feature store {status}: {tables} {shown_dates} ({failing} failing, {len(problems)} not OK)"
+    return {"text": text, "blocks": blocks}
+
+
+@contextlib.contextmanager
+def _quiet_http_logs() -> Iterator[None]:
+    """urllib3 logs request URLs at DEBUG; the webhook path is the secret."""
+    logger = logging.getLogger("urllib3")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def send(
+    webhook: Secret,
+    message: dict[str, Any],
+    config: "SlackConfig",
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> SlackOutcome:
+    """POST the message; retry 429 (honouring Retry-After) and 5xx with backoff, within total_seconds."""
+    import requests
+
+    deadline = clock() + config.total_seconds
+    detail = "not attempted"
+    attempts = 0
+    backoff = 1.0
+    with _quiet_http_logs():
+        while attempts < config.max_attempts:
+            remaining = deadline - clock()
+            if remaining <= 0:
+                break
+            attempts += 1
+            wait = backoff
+            try:
+                response = requests.post(webhook.reveal(), json=message, timeout=min(config.timeout_seconds, remaining))
+            except requests.Timeout:
+                detail = f"no answer within {min(config.timeout_seconds, remaining):g} s"
+            except requests.RequestException as exc:
+                detail = redact(f"{type(exc).__name__}: {exc}", webhook)
+            else:
+                if 200 <= response.status_code < 300:
+                    return SlackOutcome(True, attempts, f"HTTP {response.status_code}")
+                body = redact(response.text.strip()[:200], webhook)
+                detail = f"HTTP {response.status_code}" + (f" {body}" if body else "")
+                if response.status_code == 429:
+                    wait = _retry_after(response.headers.get("Retry-After"), backoff)
+                elif response.status_code < 500:
+                    return SlackOutcome(False, attempts, f"{detail} (not retried: fix the webhook or the message)")
+            backoff *= 2
+            if attempts >= config.max_attempts:
+                break
+            if wait >= deadline - clock():
+                detail += f"; next retry would pass the {config.total_seconds:g} s limit"
+                break
+            sleep(wait)
+    return SlackOutcome(False, attempts, detail)
+
+
+def _retry_after(header: str | None, default: float) -> float:
+    try:
+        return max(0.0, float(header)) if header is not None else default
+    except ValueError:
+        return default

@@ -1,0 +1,73 @@
+"""The backend interface: run one parametrized query, report what it cost."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple, Protocol
+
+__all__ = ["Backend", "BackendError", "QueryResult", "QueryStats", "as_utc"]
+
+
+class BackendError(Exception):
+    """A query could not run. The message is one line a user can act on; checks become NOT_EVALUATED."""
+
+
+class QueryStats(NamedTuple):
+    table: str
+    sql_hash: str
+    rows: int
+    seconds: float
+    bytes_processed: int | None
+    job_id: str | None = None                    # BigQuery: find the job in the console
+    labels: Mapping[str, str] = MappingProxyType({})
+    purpose: str = "metrics"                     # metrics | samples:<dimension>
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "table": self.table,
+            "purpose": self.purpose,
+            "sql_hash": self.sql_hash,
+            "rows": self.rows,
+            "bytes_processed": self.bytes_processed,
+            "seconds": round(self.seconds, 4),
+        }
+        if self.job_id is not None:
+            document["job_id"] = self.job_id
+            document["labels"] = dict(self.labels)
+        return document
+
+
+class QueryResult(NamedTuple):
+    rows: list[dict[str, Any]]
+    stats: QueryStats
+
+
+class Backend(Protocol):
+    """Runs BigQuery-dialect SQL with named DATE parameters (``@start_date``) and returns rows."""
+
+    name: str
+
+    def run_query(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> QueryResult:
+        """Run ``sql`` for monitored ``table``; raise BackendError with a one-line message on failure."""
+        ...
+
+    def dry_run(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> int | None:
+        """Validate ``sql`` without running it; the bytes it would process, where the backend knows."""
+        ...
+
+    def describe(self) -> str:
+        """Where the data comes from, for reports (a file path, a project id)."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+def as_utc(value: Any) -> Any:
+    """Timestamps are UTC inside: naive ones (DuckDB TIMESTAMP) are read as UTC."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+    return value

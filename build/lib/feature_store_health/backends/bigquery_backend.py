@@ -1,0 +1,246 @@
+"""BigQuery backend: google-cloud-bigquery, query parameters, bounded cost, errors a user can act on.
+
+Only this module imports Google's libraries (~0.4 s), and only when ``--backend=bigquery`` runs.
+The SQL is the same BigQuery text the DuckDB backend transpiles: dates are DATE query
+parameters, the date filter prunes partitions, ``maximum_bytes_billed`` caps the cost, and
+jobs carry labels naming the suite, the table and the date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from typing import Any, Mapping, NamedTuple
+
+from feature_store_health.backends.base import BackendError, QueryResult, QueryStats, as_utc
+from feature_store_health.checks.query import sql_hash
+
+__all__ = ["BigQueryBackend", "BigQuerySettings", "normalize_endpoint"]
+
+AUTH_HINT = (
+    "authenticate with `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
+    "to a service-account key file"
+)
+PERMISSION_HINT = "the caller needs bigquery.jobs.create on the project and read access (bigquery.tables.getData) on the datasets"
+
+
+class BigQuerySettings(NamedTuple):
+    project: str | None
+    location: str | None
+    endpoint: str | None          # an emulator's URL; anonymous credentials then
+    max_bytes_billed: int
+    query_timeout: float          # seconds for one query, retries of transient errors included
+    labels: Mapping[str, str]
+
+
+def normalize_endpoint(value: str) -> str:
+    """``127.0.0.1:9050`` or ``http://127.0.0.1:9050`` -> ``http://127.0.0.1:9050``."""
+    value = value.strip().rstrip("/")
+    return value if "://" in value else f"http://{value}"
+
+
+class BigQueryBackend:
+    name = "bigquery"
+
+    def __init__(self, settings: BigQuerySettings) -> None:
+        self.settings = settings
+        self._client = None
+
+    def describe(self) -> str:
+        where = f"project {self.settings.project or '(from credentials)'}"
+        if self.settings.endpoint:
+            where += f" at {self.settings.endpoint}"
+        return where
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def _make_client(self):
+        try:
+            from google.cloud import bigquery
+        except ImportError:
+            raise BackendError(
+                "google-cloud-bigquery is not installed: pip install -e '.[bigquery]'"
+            ) from None
+        import google.auth.exceptions
+
+        options: dict[str, Any] = {"project": self.settings.project, "location": self.settings.location}
+        if self.settings.endpoint:
+            from google.api_core.client_options import ClientOptions
+            from google.auth.credentials import AnonymousCredentials
+
+            options["credentials"] = AnonymousCredentials()
+            options["client_options"] = ClientOptions(api_endpoint=self.settings.endpoint)
+        try:
+            return bigquery.Client(**options)
+        except google.auth.exceptions.DefaultCredentialsError:
+            raise BackendError(f"no Google credentials found: {AUTH_HINT}") from None
+        except google.auth.exceptions.GoogleAuthError as exc:
+            raise BackendError(f"Google credentials are not usable ({_first_line(exc)}): {AUTH_HINT}") from None
+        except OSError as exc:
+            # google.auth raises OSError when the default project cannot be determined
+            raise BackendError(f"cannot create a BigQuery client: {_first_line(exc)}; pass --project") from None
+
+    def _job_config(self, table: str, parameters: Mapping[str, dt.date], *, dry_run: bool):
+        from google.cloud import bigquery
+
+        labels = self._labels(table)
+        return bigquery.QueryJobConfig(
+            query_parameters=[
+                bigquery.ScalarQueryParameter(name, "DATE", value) for name, value in parameters.items()
+            ],
+            maximum_bytes_billed=self.settings.max_bytes_billed,
+            labels=labels,
+            dry_run=dry_run,
+            use_query_cache=not dry_run,
+        )
+
+    def _labels(self, table: str) -> dict[str, str]:
+        return {**self.settings.labels, "table": _label(table)}
+
+    def run_query(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> QueryResult:
+        from google.api_core.retry import Retry
+
+        started = time.perf_counter()
+
+        def attempt():
+            job = self._submit(table, sql, parameters, dry_run=False)
+            result = job.result(timeout=self.settings.query_timeout, retry=self._retry())
+            return job, [{key: as_utc(value) for key, value in row.items()} for row in result]
+
+        # A job that fails for a transient reason (rate limit, backend error) is submitted again,
+        # with backoff, within the same bound as the HTTP-level retries.
+        job_retry = Retry(predicate=_job_failed_transiently, initial=1.0, maximum=8.0, multiplier=2.0,
+                          timeout=self.settings.query_timeout)
+        try:
+            job, rows = job_retry(attempt)()
+        except BackendError:
+            raise
+        except Exception as exc:  # every failure becomes one actionable line, never a pass
+            raise BackendError(f"{table}: {self.explain(exc)}") from None
+        seconds = time.perf_counter() - started
+        stats = QueryStats(table, sql_hash(sql), len(rows), seconds, job.total_bytes_processed,
+                           job_id=job.job_id, labels=job.labels or self._labels(table))
+        return QueryResult(rows, stats)
+
+    def dry_run(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> int | None:
+        """Validate the query without running it; the estimated bytes it would process."""
+        try:
+            job = self._submit(table, sql, parameters, dry_run=True)
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise BackendError(f"{table}: {self.explain(exc)}") from None
+        return job.total_bytes_processed
+
+    def _retry(self):
+        from google.cloud.bigquery.retry import DEFAULT_RETRY
+
+        # transient errors (429, 5xx, rate limits, dropped connections) retried with backoff, bounded
+        return DEFAULT_RETRY.with_timeout(self.settings.query_timeout)
+
+    def _submit(self, table: str, sql: str, parameters: Mapping[str, dt.date], *, dry_run: bool):
+        # job_retry=None: the client's own job retry has a fixed 10-minute deadline; ours is bounded
+        return self.client.query(
+            sql,
+            job_config=self._job_config(table, parameters, dry_run=dry_run),
+            location=self.settings.location,
+            retry=self._retry(),
+            job_retry=None,
+            timeout=self.settings.query_timeout,
+        )
+
+    def explain(self, exc: BaseException) -> str:
+        """One line a user can act on, for any failure of a query."""
+        import concurrent.futures
+
+        import google.auth.exceptions
+        from google.api_core import exceptions as api
+
+        if isinstance(exc, api.RetryError):
+            last = exc.cause
+            if last is None or _is_connection_error(last):
+                return (f"BigQuery is unreachable{self._at()}: gave up after retrying for "
+                        f"{self.settings.query_timeout:g} s (--query-timeout): {_first_line(last or exc)}")
+            return f"still failing after retries for {self.settings.query_timeout:g} s: {self.explain(last)}"
+        reason = _reason(exc)
+        message = _api_message(exc)
+        if isinstance(exc, google.auth.exceptions.DefaultCredentialsError):
+            return f"no Google credentials found: {AUTH_HINT}"
+        if isinstance(exc, google.auth.exceptions.RefreshError):
+            return f"Google credentials were refused ({message}): {AUTH_HINT}"
+        if reason == "bytesBilledLimitExceeded" or "bytes billed" in message.lower():
+            return (
+                f"bytes limit exceeded: the query would bill more than --max-bytes-billed="
+                f"{self.settings.max_bytes_billed:,} bytes; raise the limit or check fewer --days ({message})"
+            )
+        if isinstance(exc, (concurrent.futures.TimeoutError, TimeoutError, api.DeadlineExceeded)):
+            return f"query timed out after {self.settings.query_timeout:g} s (--query-timeout); the job may still be running"
+        if _is_connection_error(exc):
+            return f"BigQuery is unreachable{self._at()}: {_first_line(exc)}"
+        if isinstance(exc, api.NotFound):
+            found = message if message.lower().startswith("not found") else f"not found: {message}"
+            return f"{found}; check the dataset and table names in the configuration and --project"
+        if isinstance(exc, api.Forbidden) or reason == "accessDenied":
+            return f"permission denied: {message}; {PERMISSION_HINT}"
+        if isinstance(exc, api.Unauthorized):
+            return f"not authenticated: {message}; {AUTH_HINT}"
+        if isinstance(exc, api.BadRequest):
+            return f"query rejected: {message}"
+        if isinstance(exc, api.GoogleAPICallError):
+            return f"BigQuery error {exc.code}: {message}"
+        return f"query failed: {type(exc).__name__}: {_first_line(exc)}"
+
+    def _at(self) -> str:
+        return f" at {self.settings.endpoint}" if self.settings.endpoint else ""
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+_TRANSIENT_JOB_REASONS = {"rateLimitExceeded", "jobRateLimitExceeded", "backendError", "internalError"}
+
+
+def _job_failed_transiently(exc: BaseException) -> bool:
+    from google.api_core import exceptions as api
+
+    return _reason(exc) in _TRANSIENT_JOB_REASONS or isinstance(
+        exc, (api.TooManyRequests, api.InternalServerError, api.BadGateway, api.ServiceUnavailable)
+    )
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import requests
+
+    return isinstance(exc, (ConnectionError, requests.exceptions.ConnectionError, requests.exceptions.Timeout))
+
+
+def _reason(exc: BaseException) -> str | None:
+    try:
+        return exc.errors[0]["reason"]  # type: ignore[attr-defined]
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return None
+
+
+def _api_message(exc: BaseException) -> str:
+    """The API's own words: no 'POST https://…/jobs:' prefix, no repeated 'reason: …' tail."""
+    message = str(getattr(exc, "message", None) or exc)
+    message = re.sub(r"^(GET|POST|PUT|PATCH|DELETE) \S+: ", "", message)
+    return _first_line(Exception(message.split("; reason:")[0]))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _label(value: str) -> str:
+    """BigQuery label values: lowercase letters, digits, _ and -, at most 63 characters."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in value.lower())
+    return cleaned[:63]

@@ -1,0 +1,30 @@
+"""Metrics: named aggregates that checks declare and the query builder batches.
+
+A metric is identified by (source, name); two checks needing ``row_count`` share one column of
+the one aggregate query. The SQL is BigQuery Standard SQL, evaluated per date of the run.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, NamedTuple
+
+__all__ = ["Metric", "Source"]
+
+
+class Source(enum.Enum):
+    """Which table (common table expression) a metric aggregates over."""
+
+    FEATURES = "features"      # the monitored table, filtered to the run's dates
+    SCHEDULE = "schedule"      # nba_schedule, one row per team playing per game
+    PREDICTIONS = "predictions"  # player_prop_predictions
+
+
+class Metric(NamedTuple):
+    """An aggregate expression over one source, grouped by date. Hashable, so checks share it."""
+
+    source: Source
+    name: str
+    sql: str
+    # value for a date on which the source has no rows at all (counts are 0, MAX is NULL, lists empty)
+    empty_value: Any = 0

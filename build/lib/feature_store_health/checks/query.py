@@ -1,0 +1,120 @@
+"""The one aggregate query per monitored table: every metric, every date of the run.
+
+Written once in BigQuery Standard SQL. Dates are query parameters (``@start_date``,
+``@end_date``), never formatted in; the date filters prune partitions. Identifiers come from
+the validated configuration. The DuckDB backend transpiles this same text with sqlglot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+
+from feature_store_health.checks.metrics import Metric, Source
+
+__all__ = ["AggregateQuery", "SAMPLE_ROWS", "build_aggregate_query", "build_sample_query", "sql_hash"]
+
+SAMPLE_ROWS = 20  # offending rows shown per failing check
+
+
+class AggregateQuery(NamedTuple):
+    """The SQL and the metrics it returns, one row per date in the parameter window."""
+
+    table: str
+    sql: str
+    metrics: tuple[Metric, ...]
+
+    def values_by_date(self, rows: Iterable[Mapping[str, Any]]) -> dict[dt.date, dict[str, Any]]:
+        """Metric values per date, with each metric's empty value where its source had no rows."""
+        result = {}
+        for row in rows:
+            check_date = row["check_date"]
+            if isinstance(check_date, dt.datetime):
+                check_date = check_date.date()
+            result[check_date] = {
+                metric.name: metric.empty_value if row[metric.name] is None else row[metric.name]
+                for metric in self.metrics
+            }
+        return result
+
+
+def sql_hash(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()[:16]
+
+
+def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric]) -> AggregateQuery:
+    """Render one SELECT computing ``metrics`` for ``table`` (a TableConfig) per date."""
+    unique = tuple(dict.fromkeys(metrics))  # a metric two checks need is computed once
+    names = [metric.name for metric in unique]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two different metrics share a name: {sorted(names)}")
+    by_source = {source: [m for m in unique if m.source is source] for source in Source}
+    window = "BETWEEN @start_date AND @end_date"
+
+    ctes = []
+    if by_source[Source.FEATURES]:
+        ctes.append(
+            f"features AS (\n"
+            f"  SELECT {table.date_column} AS check_date,\n{_select(by_source[Source.FEATURES])}\n"
+            f"  FROM `{table.table}`\n"
+            f"  WHERE {table.date_column} {window}\n"
+            f"  GROUP BY check_date\n)"
+        )
+    if by_source[Source.SCHEDULE]:
+        schedule = config.schedule
+        ctes.append(
+            f"schedule AS (\n"
+            f"  SELECT check_date,\n{_select(by_source[Source.SCHEDULE])}\n"
+            f"  FROM (\n"
+            f"    SELECT {schedule.date_column} AS check_date, {schedule.game_id_column} AS game_id, team\n"
+            f"    FROM `{schedule.table}`, UNNEST([{schedule.home_team_column}, {schedule.away_team_column}]) AS team\n"
+            f"    WHERE {schedule.date_column} {window}\n"
+            f"  )\n"
+            f"  GROUP BY check_date\n)"
+        )
+    if by_source[Source.PREDICTIONS]:
+        predictions = config.predictions
+        ctes.append(
+            f"predictions AS (\n"
+            f"  SELECT check_date,\n{_select(by_source[Source.PREDICTIONS])}\n"
+            f"  FROM (\n"
+            f"    SELECT {predictions.date_column} AS check_date, {predictions.active_column} AS is_active\n"
+            f"    FROM `{predictions.table}`\n"
+            f"    WHERE {predictions.date_column} {window}\n"
+            f"  )\n"
+            f"  GROUP BY check_date\n)"
+        )
+    joins = "".join(
+        f"\nLEFT JOIN {source.value} USING (check_date)" for source in Source if by_source[source]
+    )
+    columns = ",\n".join(f"  {metric.source.value}.{metric.name}" for metric in unique)
+    sql = (
+        "WITH " + ",\n".join(ctes) + "\n"
+        f"SELECT\n  check_date,\n{columns}\n"
+        f"FROM UNNEST(GENERATE_DATE_ARRAY(@start_date, @end_date)) AS check_date{joins}\n"
+        "ORDER BY check_date"
+    )
+    return AggregateQuery(table=table.name, sql=sql, metrics=unique)
+
+
+def _select(metrics: list[Metric]) -> str:
+    return ",\n".join(f"    {metric.sql} AS {metric.name}" for metric in metrics)
+
+
+def build_sample_query(table: Any, rules: Sequence[Any], columns: Iterable[str]) -> str:
+    """Up to SAMPLE_ROWS rows per date and per reason (``rules``: a dimension's SampleRules), so a
+    date failing on POOR rows shows POOR rows even when NULL-tier rows outnumber them. A row
+    matching two reasons appears under each; ``sample_reason`` is the rule's index."""
+    selected = ", ".join(dict.fromkeys([table.player_column, *columns, table.processed_at_column]))
+    reasons = ", ".join(f"IF({rule.predicate}, {index}, NULL)" for index, rule in enumerate(rules))
+    return (
+        f"SELECT check_date, sample_reason, {selected}\n"
+        f"FROM (\n"
+        f"  SELECT {table.date_column} AS check_date, sample_reason, {selected}\n"
+        f"  FROM `{table.table}`, UNNEST([{reasons}]) AS sample_reason\n"
+        f"  WHERE {table.date_column} BETWEEN @start_date AND @end_date AND sample_reason IS NOT NULL\n"
+        f")\n"
+        f"QUALIFY ROW_NUMBER() OVER (PARTITION BY check_date, sample_reason ORDER BY {table.player_column}) <= {SAMPLE_ROWS}\n"
+        f"ORDER BY check_date, sample_reason, {table.player_column}"
+    )

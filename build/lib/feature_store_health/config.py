@@ -1,0 +1,318 @@
+"""The configuration file: monitored tables, their columns, critical features and thresholds.
+
+Defaults live in ``health.toml`` beside this module. A user file is merged over them key by
+key, so it only needs the keys it changes. Everything is validated here, before any query:
+identifiers are checked against a strict pattern because they are formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping, NamedTuple
+
+from feature_store_health.checks.dimensions import DIMENSIONS, tier_slug
+
+__all__ = [
+    "ConfigError",
+    "HealthConfig",
+    "PredictionsConfig",
+    "ScheduleConfig",
+    "SlackConfig",
+    "TableConfig",
+    "DEFAULT_CONFIG_PATH",
+    "load_config",
+]
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("health.toml")
+
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
+# [project.]dataset.table; project ids may hold dashes, dataset and table names may not.
+_TABLE_REF = re.compile(r"^(?:[a-z][a-z0-9-]{4,29}[a-z0-9]\.)?[A-Za-z_][A-Za-z0-9_]{0,1023}\.[A-Za-z_][A-Za-z0-9_]{0,1023}$")
+
+
+# A value compared as a SQL string literal (a quality tier): printable, no quote or backslash,
+# with a letter or digit so that its alias (tier_slug) is not empty.
+_VALUE = re.compile(r"^(?=.*[A-Za-z0-9])[^'\\\x00-\x1f\x7f]{1,100}$")
+MAX_EXPIRATION_DAYS = 36_600  # a century
+
+
+class ConfigError(ValueError):
+    """The configuration file is unreadable or says something invalid; the message names the key."""
+
+
+class ScheduleConfig(NamedTuple):
+    table: str
+    date_column: str
+    game_id_column: str
+    home_team_column: str
+    away_team_column: str
+
+
+class PredictionsConfig(NamedTuple):
+    table: str
+    date_column: str
+    active_column: str
+
+
+class TableConfig(NamedTuple):
+    """One monitored table: where it is, which columns each dimension reads, its thresholds."""
+
+    name: str
+    table: str
+    date_column: str
+    player_column: str
+    production_ready_column: str
+    quality_tier_column: str
+    poor_tier: str
+    quality_tiers: tuple[str, ...]
+    completeness_column: str
+    processed_at_column: str
+    critical_features: tuple[str, ...]
+    thresholds: Mapping[str, Mapping[str, float]]
+    insufficient_data_reason_column: str | None = None
+    data_quality_issues_column: str | None = None   # a REPEATED STRING column
+    partition_expiration_days: int | None = None    # older dates may hold no rows, and that is fine
+
+
+class SlackConfig(NamedTuple):
+    timeout_seconds: float = 10.0
+    total_seconds: float = 30.0
+    max_attempts: int = 4
+
+
+class HealthConfig(NamedTuple):
+    path: Path
+    deadline_time: dt.time
+    timezone: str
+    schedule: ScheduleConfig
+    predictions: PredictionsConfig
+    tables: tuple[TableConfig, ...]
+    slack: SlackConfig = SlackConfig()
+
+
+def load_config(path: Path | None = None) -> HealthConfig:
+    """Load the defaults, merge ``path`` over them, validate, and return a typed config."""
+    raw = _read_toml(DEFAULT_CONFIG_PATH)
+    source = DEFAULT_CONFIG_PATH
+    if path is not None:
+        raw = _merge(raw, _read_toml(path))
+        source = path
+    try:
+        return _build(raw, source)
+    except ConfigError as exc:
+        raise ConfigError(f"config {source}: {exc}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config {path} is a directory; give the path of a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"config {path}: cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {path}: not valid TOML: {exc}") from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _build(raw: dict[str, Any], source: Path) -> HealthConfig:
+    _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack"}, "")
+    deadline = _section(raw, "deadline", {"time", "timezone"})
+    default_thresholds = _thresholds(raw.get("thresholds", {}), "thresholds")
+    tables = raw.get("tables")
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError("tables: at least one [[tables]] entry is required")
+    table_configs = tuple(
+        _table(entry, default_thresholds, f"tables[{index}]") for index, entry in enumerate(tables)
+    )
+    names = [table.name for table in table_configs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"tables: names must be unique, got {names}")
+    return HealthConfig(
+        path=source,
+        deadline_time=_time(deadline.get("time"), "deadline.time"),
+        timezone=_timezone(deadline.get("timezone"), "deadline.timezone"),
+        schedule=ScheduleConfig(
+            **_columns(
+                _section(raw, "schedule", {"table", "date_column", "game_id_column", "home_team_column", "away_team_column"}),
+                "schedule",
+            )
+        ),
+        predictions=PredictionsConfig(
+            **_columns(_section(raw, "predictions", {"table", "date_column", "active_column"}), "predictions")
+        ),
+        tables=table_configs,
+        slack=_slack(raw.get("slack", {})),
+    )
+
+
+def _slack(raw: Any) -> SlackConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("[slack] must be a table")
+    _no_unknown_keys(raw, {"timeout_seconds", "total_seconds", "max_attempts"}, "slack.")
+    for key, value in raw.items():
+        if not _is_number(value) or value <= 0:
+            raise ConfigError(f"slack.{key} must be a positive finite number, got {value!r}")
+    if "max_attempts" in raw and not isinstance(raw["max_attempts"], int):
+        raise ConfigError(f"slack.max_attempts must be a whole number, got {raw['max_attempts']!r}")
+    return SlackConfig(**raw)
+
+
+def _section(raw: dict[str, Any], name: str, keys: set[str]) -> dict[str, Any]:
+    section = raw.get(name)
+    if not isinstance(section, dict):
+        raise ConfigError(f"[{name}] section is missing")
+    _no_unknown_keys(section, keys, f"{name}.")
+    missing = keys - section.keys()
+    if missing:
+        raise ConfigError(f"{name}: missing {', '.join(sorted(missing))}")
+    return section
+
+
+def _no_unknown_keys(section: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown key {prefix}{unknown[0]} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _columns(section: dict[str, Any], prefix: str) -> dict[str, str]:
+    """Validate identifiers: ``table`` is a [project.]dataset.table reference, the rest are columns."""
+    checked = {}
+    for key, value in section.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{prefix}.{key} must be a string")
+        pattern = _TABLE_REF if key == "table" else _COLUMN
+        if not pattern.match(value):
+            what = "a dataset.table reference" if key == "table" else "a column name"
+            raise ConfigError(f"{prefix}.{key} = {value!r} is not {what}")
+        checked[key] = value
+    return checked
+
+
+_TABLE_KEYS = {
+    "name", "table", "date_column", "player_column", "production_ready_column",
+    "quality_tier_column", "poor_tier", "quality_tiers", "completeness_column",
+    "processed_at_column", "critical_features", "thresholds",
+    "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
+}
+_OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
+                        "partition_expiration_days"}
+
+
+def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> TableConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{prefix} must be a table")
+    _no_unknown_keys(entry, _TABLE_KEYS, f"{prefix}.")
+    missing = _TABLE_KEYS - _OPTIONAL_TABLE_KEYS - entry.keys()
+    if missing:
+        raise ConfigError(f"{prefix}: missing {', '.join(sorted(missing))}")
+    name = entry["name"]
+    if not isinstance(name, str) or not _COLUMN.match(name):
+        raise ConfigError(f"{prefix}.name = {name!r} must be a simple name (letters, digits, _)")
+    expiration = entry.get("partition_expiration_days")
+    if expiration is not None and (isinstance(expiration, bool) or not isinstance(expiration, int)
+                                   or not 1 <= expiration <= MAX_EXPIRATION_DAYS):
+        raise ConfigError(f"{prefix}.partition_expiration_days must be a whole number of days from 1 to "
+                          f"{MAX_EXPIRATION_DAYS}, got {expiration!r}")
+    column_keys = {key for key in _TABLE_KEYS if key == "table" or key.endswith("_column")}
+    columns = _columns({key: entry[key] for key in column_keys if key in entry}, prefix)
+    features = _string_list(entry["critical_features"], f"{prefix}.critical_features", _COLUMN)
+    _unique(features, str.lower, f"{prefix}.critical_features", "the same column (names ignore case)")
+    tiers = _string_list(entry["quality_tiers"], f"{prefix}.quality_tiers", None)
+    _unique(tiers, tier_slug, f"{prefix}.quality_tiers", "the same tier ignoring case and punctuation")
+    poor = entry["poor_tier"]
+    if poor not in tiers:
+        raise ConfigError(f"{prefix}.poor_tier = {poor!r} is not one of quality_tiers {list(tiers)}")
+    overrides = _thresholds(entry.get("thresholds", {}), f"{prefix}.thresholds")
+    thresholds = {dim: {**defaults.get(dim, {}), **overrides.get(dim, {})} for dim in DIMENSIONS}
+    for dimension_id, values in thresholds.items():
+        DIMENSIONS[dimension_id].validate_thresholds(values, f"{prefix}.thresholds.{dimension_id}")
+    return TableConfig(
+        name=name,
+        critical_features=features,
+        quality_tiers=tiers,
+        poor_tier=poor,
+        thresholds=thresholds,
+        partition_expiration_days=expiration,
+        **columns,
+    )
+
+
+def _string_list(value: Any, key: str, pattern: re.Pattern[str] | None) -> tuple[str, ...]:
+    """Column names (``pattern``), or values that reach SQL only as string literals (tiers): those
+    must be printable, hold no quote or backslash, and have a letter or digit for their alias."""
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{key} must be a non-empty list of strings")
+    for item in value:
+        if pattern is not None and not pattern.match(item):
+            raise ConfigError(f"{key}: {item!r} is not a column name")
+        if pattern is None and not _VALUE.match(item):
+            raise ConfigError(f"{key}: {item!r} is not allowed: a value holds at most 100 printable characters, "
+                              "no quote or backslash, and at least one letter or digit")
+    return tuple(value)
+
+
+def _unique(values: tuple[str, ...], key_of: Any, key: str, meaning: str) -> None:
+    seen: dict[str, str] = {}
+    for value in values:
+        normal = key_of(value)
+        if normal in seen:
+            raise ConfigError(f"{key}: {seen[normal]!r} and {value!r} are {meaning}; list each once")
+        seen[normal] = value
+
+
+def _thresholds(raw: Any, prefix: str) -> dict[str, dict[str, float]]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix} must be a table of dimensions")
+    _no_unknown_keys(raw, set(DIMENSIONS), f"{prefix}.")
+    result: dict[str, dict[str, float]] = {}
+    for dimension_id, values in raw.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{prefix}.{dimension_id} must be a table of thresholds")
+        allowed = set(DIMENSIONS[dimension_id].threshold_keys)
+        _no_unknown_keys(values, allowed, f"{prefix}.{dimension_id}.")
+        for key, number in values.items():
+            if not _is_number(number):
+                raise ConfigError(f"{prefix}.{dimension_id}.{key} must be a finite number, got {number!r}")
+        result[dimension_id] = dict(values)
+    return result
+
+
+def _is_number(value: Any) -> bool:
+    """An int or a finite float: TOML admits nan and inf, which would compare false with everything."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _time(value: Any, key: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} = {value!r} is not a time like '09:00'") from None
+
+
+def _timezone(value: Any, key: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (TypeError, ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(f"{key} = {value!r} is not an IANA time zone like 'America/New_York'") from None
+    return value

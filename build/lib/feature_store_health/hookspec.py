@@ -1,0 +1,28 @@
+"""Hooks for teams to extend the suite from their own conftest.py."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from feature_store_health.run import HealthRun
+
+__all__ = ["pytest_feature_store_health_slack_message"]
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_feature_store_health_slack_message(run: "HealthRun", message: dict[str, Any]) -> dict[str, Any] | None:
+    """Reshape the Slack alert before it is sent.
+
+    ``message`` is the Block Kit payload the suite built (``{"text": ..., "blocks": [...]}``).
+    Return a replacement payload, or ``None`` to send it unchanged. The first implementation that
+    returns a value wins. Example, in your ``conftest.py``::
+
+        def pytest_feature_store_health_slack_message(run, message):
+            if run.status == "CRITICAL":
+                message["text"] = "<!here> " + message["text"]
+                return message
+            return None
+    """

@@ -1,0 +1,105 @@
+"""The console summary, in the shape the team is used to (one line per check, then totals)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.verdict import STATUS_ICONS
+from feature_store_health.reporting.results_json import summary_counts
+
+if TYPE_CHECKING:
+    from feature_store_health.run import HealthRun
+
+__all__ = ["dry_run_lines", "summary_lines", "trend_lines"]
+
+
+def summary_lines(run: "HealthRun") -> list[str]:
+    zone = ZoneInfo(run.config.timezone)
+    lines: list[str] = []
+    groups: dict[tuple[str, object], list] = {}
+    for verdict in run.verdicts:
+        groups.setdefault((verdict.table, verdict.check_date), []).append(verdict)
+    for (table, check_date), verdicts in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1])):
+        as_of = run.as_of(check_date).astimezone(zone)
+        lines.append(f"{table} · {check_date} · as of {as_of:%Y-%m-%d %H:%M %Z}")
+        for verdict in verdicts:
+            lines.append(f"{verdict.severity.icon} {DIMENSIONS[verdict.dimension].label}: {verdict.message}")
+        lines.append("")
+    if run.settings.days > 1:
+        lines.extend(trend_lines(run))
+    counts = summary_counts(run)
+    summary = f"Summary: {counts['passed']}/{counts['checks']} checks passed"
+    if counts["warnings"]:
+        summary += f", {counts['warnings']} with warnings"
+    if counts["not_evaluated"]:
+        summary += f", {counts['not_evaluated']} not evaluated"
+    if counts["skipped"]:
+        summary += f", {counts['skipped']} skipped (nothing to judge)"
+    if counts["not_run"]:
+        summary += f", {counts['not_run']} never ran"
+    lines.append(summary)
+    seconds = sum(stats.seconds for stats in run.queries)
+    billed = [stats.bytes_processed for stats in run.queries if stats.bytes_processed is not None]
+    bytes_text = f"{sum(billed):,} bytes processed" if billed else "bytes processed n/a"
+    lines.append(f"Queries: {len(run.queries)} in {seconds:.3f} s, {bytes_text} ({run.settings.backend}: {run.source_description()})")
+    lines.append(f"Overall Status: {STATUS_ICONS[run.status]} {run.status}")
+    if not run.complete:
+        lines.append(f"Incomplete: {run.incomplete_reason()}; the checks that ran say {run.judged_status}")
+    if run.status != "HEALTHY":
+        lines.append(f"Rerun: {run.rerun_command()}")
+    return lines
+
+
+def dry_run_lines(run: "HealthRun", planned: list[tuple[str, str, int | None, str | None]]) -> list[str]:
+    dates = run.settings.dates
+    lines = ["", f"Dry run: {len(planned)} planned quer{'y' if len(planned) == 1 else 'ies'} for "
+             f"{dates[0]}..{dates[-1]} ({run.settings.backend}: {run.source_description()}); no check runs", ""]
+    for table, sql, estimate, error in planned:
+        lines.append(f"-- {table}: @start_date = {dates[0]}, @end_date = {dates[-1]}")
+        lines.extend(sql.splitlines())
+        if error:
+            lines.append(f"-- ❌ would fail: {error}")
+        else:
+            size = f"{estimate:,} bytes" if estimate is not None else "n/a on this backend"
+            lines.append(f"-- ✅ valid; estimated bytes processed: {size}")
+        lines.append("")
+    return lines
+
+
+def trend_lines(run: "HealthRun") -> list[str]:
+    """The weekly report's sections, one table per monitored table, plus the most common issues."""
+    from feature_store_health.backends.base import BackendError
+
+    lines: list[str] = []
+    dates = run.settings.dates
+    for table in run.config.tables:
+        try:
+            rows = run.trend(table.name)
+        except BackendError:
+            continue  # its checks already say why
+        lines.append(f"Trends · {table.name} · {dates[0]} … {dates[-1]}")
+        tiers = list(rows[0].tiers)
+        short = [feature.replace("_avg_last_10", "").replace("_last_10", "")[:7] for feature in table.critical_features]
+        header = (f"{'date':<10} {'games':>5} {'rows':>5} {'players':>7} {'ready%':>7} {'compl%':>7} "
+                  + " ".join(f"{tier[:4]:>5}" for tier in tiers) + "  "
+                  + " ".join(f"{name + '%':>8}" for name in short)
+                  + f" {'proc_min':>8} {'preds':>6} {'conv':>5}")
+        lines.append(header)
+        for row in rows:
+            lines.append(
+                f"{row.check_date!s:<10} {row.games:>5} {row.rows:>5} {row.players:>7} {_fmt(row.ready_pct):>7} "
+                f"{_fmt(row.complete_pct):>7} " + " ".join(f"{row.tiers[tier]:>5}" for tier in tiers) + "  "
+                + " ".join(f"{_fmt(row.null_pct[feature]):>8}" for feature in table.critical_features)
+                + f" {_fmt(row.processing_minutes):>8} {row.active_predictions:>6} {_fmt(row.conversion):>5}"
+            )
+        for field, values in run.issue_counts(table.name).items():
+            top = ", ".join(f"{value} ({count})" for value, count in values[:3]) or "none"
+            lines.append(f"Most common {field}: {top}")
+        lines.append("")
+    return lines
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"

@@ -1,0 +1,237 @@
+"""The HTML report, through pytest-html's hooks: status banner, environment, every check against
+its thresholds, the per-feature NULL table, offending-row samples of failing checks, and, for more
+than one date, the weekly trend tables and charts. Everything is inline (self-contained).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import html
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+import pytest
+
+from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.verdict import STATUS_COLORS, STATUS_ICONS, Severity, Verdict
+from feature_store_health.reporting.results_json import summary_counts
+
+if TYPE_CHECKING:
+    from feature_store_health.run import CheckSpec, HealthRun
+
+__all__ = ["HtmlReportHooks", "check_card", "summary_html"]
+
+SEVERITY_COLORS = {
+    Severity.OK: "#1a7f37", Severity.WARNING: "#9a6700", Severity.ERROR: "#cf222e",
+    Severity.CRITICAL: "#8b0000", Severity.NOT_EVALUATED: "#6e40c9", Severity.SKIPPED: "#57606a",
+}
+STYLE = (
+    "<style>.fsh table{border-collapse:collapse;margin:6px 0}.fsh td,.fsh th{border:1px solid #d0d7de;"
+    "padding:3px 8px;text-align:left;font-size:13px}.fsh th{background:#f6f8fa}.fsh .sev{font-weight:bold}"
+    ".fsh h3{margin:14px 0 4px}</style>"
+)
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _badge(severity: Severity) -> str:
+    return f'<span class="sev" style="color:{SEVERITY_COLORS[severity]}">{_e(severity.value)}</span>'
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], raw_columns: Iterable[int] = ()) -> str:
+    raw = set(raw_columns)
+    head = "".join(f"<th>{_e(header)}</th>" for header in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell if index in raw else _e(cell)}</td>" for index, cell in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def null_table(verdict: Verdict) -> str:
+    rates, counts = verdict.details.get("null_pct"), verdict.details.get("null_count")
+    if not rates:
+        return ""
+    rows = [(feature, f"{rate:.2f}%", counts.get(feature, "")) for feature, rate in rates.items()]
+    return "<h4>NULL rate per critical feature</h4>" + _table(("feature", "% NULL", "NULL rows"), rows)
+
+
+def samples_html(samples: list[dict[str, Any]] | str) -> str:
+    """The rows that made the check fail (``HealthRun.failing_samples``), or why there are none."""
+    if isinstance(samples, str):
+        return f"<p>{_e(samples)}</p>"
+    if not samples:
+        return ""
+    headers = list(samples[0])
+    return (f"<h4>Offending rows (first {len(samples)}, by player)</h4>"
+            + _table(headers, ([_cell(row[key]) for key in headers] for row in samples)))
+
+
+def _cell(value: Any) -> str:
+    """Sample cells as people read them: NULL spelled out, numbers short, times in UTC."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return f"{float(value):.4f}".rstrip("0").rstrip(".") if not isinstance(value, int) else str(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "[]"
+    return str(value)
+
+
+def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = None) -> str:
+    """One check: severity, message, value against thresholds, NULL table, samples when failing."""
+    dimension = DIMENSIONS[verdict.dimension]
+    value = "n/a" if verdict.value is None else verdict.value
+    parts = [
+        f'<div class="fsh">{STYLE}<p><b>{_e(dimension.label)}</b> · {_e(verdict.table)} · {_e(verdict.check_date)} · '
+        f"{_badge(verdict.severity)}</p><p>{_e(verdict.message)}</p>",
+        _table(("value", "thresholds"), [(value, verdict.threshold_text())]),
+        null_table(verdict),
+    ]
+    if samples is not None:
+        parts.append(samples_html(samples))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def summary_html(run: "HealthRun") -> str:
+    """Banner, every check, the NULL table per date, and the weekly sections for a multi-date run."""
+    status = run.status
+    counts = summary_counts(run)
+    parts = [
+        f'<div class="fsh">{STYLE}<div style="padding:10px 14px;border-radius:6px;color:white;'
+        f'background:{STATUS_COLORS[status]};font-size:18px;font-weight:bold">Overall Status: '
+        f"{STATUS_ICONS[status]} {_e(status)} · {counts['passed']}/{counts['checks']} checks passed"
+        + (f" · {counts['skipped']} skipped" if counts["skipped"] else "")
+        + (f" · {counts['not_run']} never ran" if counts["not_run"] else "") + "</div>",
+        "" if run.complete else f"<p><b>Incomplete run</b>: {_e(run.incomplete_reason())}; "
+        f"the checks that ran say {_e(run.judged_status)}.</p>",
+        f"<p>Rerun: <code>{_e(run.rerun_command())}</code></p>",
+        "<h3>Checks</h3>",
+        _table(
+            ("date", "table", "check", "severity", "value", "thresholds", "message"),
+            ((v.check_date, v.table, DIMENSIONS[v.dimension].label, _badge(v.severity),
+              "n/a" if v.value is None else v.value, v.threshold_text(), v.message) for v in run.verdicts),
+            raw_columns=(3,),
+        ),
+    ]
+    for table in run.config.tables:  # each table has its own critical features
+        nulls = [v for v in run.verdicts
+                 if v.table == table.name and v.dimension == "null_rates" and v.details.get("null_pct")]
+        if nulls:
+            features = list(table.critical_features)
+            parts.append(f"<h3>NULL rate per critical feature (%) · {_e(table.name)}</h3>")
+            parts.append(_table(("date", *features),
+                                ((v.check_date, *(_pct_cell(v.details["null_pct"].get(f)) for f in features))
+                                 for v in nulls)))
+    if run.settings.days > 1:
+        parts.append(weekly_html(run))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def weekly_html(run: "HealthRun") -> str:
+    from feature_store_health.backends.base import BackendError
+    from feature_store_health.reporting.charts import trend_chart_svg
+
+    parts = []
+    for table in run.config.tables:
+        try:
+            rows = run.trend(table.name)
+        except BackendError as exc:
+            parts.append(f"<p>Trends for {_e(table.name)} unavailable: {_e(exc)}</p>")
+            continue
+        dates = run.settings.dates
+        parts.append(f"<h3>Weekly trends · {_e(table.name)} · {dates[0]} … {dates[-1]}</h3>")
+        try:
+            parts.append(trend_chart_svg(rows, f"{table.name}, {dates[0]} to {dates[-1]}"))
+        except Exception as exc:  # a chart is never worth losing the report over
+            parts.append(f"<p>Trend chart unavailable: {_e(type(exc).__name__)}: {_e(exc)}</p>")
+        features = list(table.critical_features)
+        tiers = list(rows[0].tiers) if rows else []
+        parts.append(_table(
+            ("date", "games", "rows", "players", "% ready", "% complete", *tiers, *(f"% NULL {f}" for f in features),
+             "processing (min)", "active predictions", "conversion"),
+            ((r.check_date, r.games, r.rows, r.players, _num(r.ready_pct), _num(r.complete_pct),
+              *(r.tiers[t] for t in tiers), *(_num(r.null_pct[f]) for f in features),
+              _num(r.processing_minutes), r.active_predictions, _num(r.conversion)) for r in rows),
+        ))
+        for field, values in run.issue_counts(table.name).items():
+            parts.append(f"<h4>Most common {_e(field)}</h4>")
+            parts.append(_table(("value", "rows"), values[:5]) if values else "<p>none</p>")
+    return "".join(parts)
+
+
+def _pct_cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}"
+
+
+class HtmlReportHooks:
+    """pytest-html hook implementations, registered only when an HTML report is being written."""
+
+    def __init__(self, run: "HealthRun") -> None:
+        self.run = run
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        try:
+            from pytest_metadata.plugin import metadata_key
+        except ImportError:
+            return
+        settings = self.run.settings
+        dates = settings.dates
+        metadata = session.config.stash[metadata_key]
+        metadata.update({
+            "Dates": str(dates[0]) if len(dates) == 1 else f"{dates[0]} … {dates[-1]} ({len(dates)} days)",
+            "Backend": f"{settings.backend}: {self.run.source_description()}",
+            "Tables": ", ".join(table.table for table in self.run.config.tables),
+            "As of": ", ".join(f"{d}: {self.run.as_of(d).isoformat()}" for d in dates[-3:])
+            + (" …" if len(dates) > 3 else ""),
+            "Config": str(self.run.config.path),
+            "Fail on": settings.fail_on,
+            "Suite version": _version(),
+        })
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report) -> None:
+        dates = self.run.settings.dates
+        shown = str(dates[0]) if len(dates) == 1 else f"{dates[0]} … {dates[-1]}"
+        report.title = f"Feature store health · {', '.join(t.name for t in self.run.config.tables)} · {shown}"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix, summary, postfix, session) -> None:
+        if self.run.verdicts:
+            prefix.append(summary_html(self.run))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        spec: CheckSpec | None = getattr(getattr(item, "callspec", None), "params", {}).get("check")
+        attach = report.when == "call" or (report.when == "setup" and report.failed)
+        if spec is None or not attach:
+            return report
+        verdict = self.run.verdict_for(spec)
+        if verdict is None:
+            return report
+        samples = None
+        if verdict.severity.fails(self.run.settings.fail_on) and verdict.severity is not Severity.NOT_EVALUATED:
+            samples = self.run.failing_samples(verdict)
+        from pytest_html import extras
+
+        report.extras = [*getattr(report, "extras", []), extras.html(check_card(verdict, samples))]
+        return report
+
+
+def _version() -> str:
+    from feature_store_health import __version__
+
+    return __version__

@@ -1,0 +1,219 @@
+"""What a run leaves behind: results JSON, the archived HTML/JSON/JUnit, and the Slack alert.
+
+Set up in ``pytest_configure`` (the default HTML and JUnit paths point into the archive's
+staging folder) and finished after pytest-html and junitxml have written their files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from feature_store_health.reporting.files import explain_write_error, write_atomic
+
+if TYPE_CHECKING:
+    from feature_store_health.reporting.archive import RunArchive
+    from feature_store_health.run import HealthRun
+
+__all__ = ["RunOutputs"]
+
+
+class RunOutputs:
+    def __init__(self, config: pytest.Config, run: "HealthRun") -> None:
+        self.config = config
+        self.run = run
+        self.notes: list[str] = []          # lines for the console summary
+        self.report_path: Path | None = None
+        self.archive: RunArchive | None = None
+        settings = run.settings
+        self.html_enabled = config.pluginmanager.hasplugin("html")
+        self.user_html = getattr(config.option, "htmlpath", None) if self.html_enabled else None
+        # -p no:junitxml removes the option altogether
+        self.junit_enabled = hasattr(config.option, "xmlpath")
+        self.user_junit = getattr(config.option, "xmlpath", None)
+        self.archive_error: str | None = None   # the archive could not be set up: said at the end
+        if settings.reports_dir is not None:
+            from feature_store_health.reporting.archive import JUNIT, REPORT, RunArchive
+
+            try:
+                self.archive = RunArchive.reserve(settings.reports_dir, settings.check_date, run.started_at)
+            except OSError as exc:
+                # the checks still run and are judged; the run then ends with this as an ERROR
+                self.archive_error = (f"ERROR: archive not written: --reports-dir {settings.reports_dir}: "
+                                      f"{explain_write_error(settings.reports_dir, exc)}")
+        if self.archive is not None:
+            if self.html_enabled and not self.user_html:
+                config.option.htmlpath = str(self.archive.staged(REPORT))
+                config.option.self_contained_html = True
+            if self.junit_enabled and not self.user_junit:
+                config.option.xmlpath = str(self.archive.staged(JUNIT))
+        if self.html_enabled and config.option.htmlpath:
+            from feature_store_health.reporting.html_report import HtmlReportHooks
+
+            config.pluginmanager.register(HtmlReportHooks(run), "feature_store_health_html")
+
+    def finish(self, session: pytest.Session) -> None:
+        """After every report is written: results JSON, archive, index, then the Slack alert.
+
+        A run that judged nothing (no check selected, --setup-only, interrupted before the first
+        verdict) leaves no archive folder and sends nothing. An incomplete run is published as
+        INCOMPLETE and never exits 0; an output that cannot be written is an ERROR (exit 1)."""
+        run = self.run
+        if self.archive_error:
+            self._fail(session, self.archive_error)
+        judging = not (run.settings.dry_run or self.config.option.collectonly)
+        if not judging or (not run.collected and run.settings.results_json is None):
+            self._discard_archive()
+            return
+        if run.collected and not run.complete and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        from feature_store_health.reporting.results_json import results_json
+
+        document = results_json(run)
+        if run.settings.results_json is not None:
+            try:
+                write_atomic(run.settings.results_json, document)
+            except OSError as exc:
+                self._fail(session, f"ERROR: --results-json not written: "
+                                    f"{explain_write_error(run.settings.results_json, exc)}")
+        if run.judged == 0:
+            self._discard_archive()
+            if run.collected:
+                self.notes.append(f"INCOMPLETE: no check was judged ({run.incomplete_reason()}); "
+                                  "nothing archived, no alert sent")
+            return
+        if self.archive is not None:
+            try:
+                self._archive(document)
+            except OSError as exc:
+                self._fail(session, f"ERROR: archive not written: {self.archive.folder}: "
+                                    f"{explain_write_error(self.archive.folder, exc)}")
+        elif self.user_html:
+            self.report_path = Path(self.user_html).resolve()
+        self._alert()
+
+    def _fail(self, session: pytest.Session, note: str) -> None:
+        """An output that could not be written: said, and the run exits 1 whatever the data verdict."""
+        self.notes.append(note)
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _discard_archive(self) -> None:
+        """No folder for a run that judged nothing, and no link to the files it would have held."""
+        if self.archive is None:
+            return
+        self.archive.discard()
+        html_plugin = _html_plugin(self.config)
+        if html_plugin is not None and not self.user_html:
+            self.config.pluginmanager.unregister(html_plugin)
+        if self.junit_enabled and not self.user_junit:
+            from _pytest.junitxml import xml_key
+
+            log_xml = self.config.stash.get(xml_key, None)
+            if log_xml is not None:  # junitxml's own unconfigure unregisters what its stash holds
+                del self.config.stash[xml_key]
+                self.config.pluginmanager.unregister(log_xml)
+
+    def close(self) -> None:
+        """A run that never finished (``--help``, ``--markers``, an abort) leaves no folder behind."""
+        if self.archive is not None and self.archive.staging.exists():
+            self.archive.discard()
+
+    def _archive(self, document: str) -> None:
+        from feature_store_health.reporting.archive import JUNIT, REPORT, RESULTS
+
+        archive = self.archive
+        archive.write(RESULTS, document)
+        html_plugin = _html_plugin(self.config)
+        if html_plugin is not None:
+            if self.user_html:
+                # the user's report links its assets/ folder; the archived copy holds them inline
+                archive.write(REPORT, self_contained_copy(Path(self.user_html)))
+                self.report_path = archive.folder / REPORT
+            elif archive.staged(REPORT).exists():
+                self.report_path = archive.publish(REPORT)
+                html_plugin._report_path = self.report_path  # its "Generated html report" line
+        log_xml = _junit_plugin(self.config) if self.junit_enabled else None
+        if log_xml is not None:
+            if self.user_junit:
+                archive.publish(JUNIT, source=Path(self.user_junit))
+            elif archive.staged(JUNIT).exists():
+                log_xml.logfile = os.fspath(archive.publish(JUNIT))
+        archive.finish(self.run.config.timezone)
+        self.notes.append(f"Archived: {_shown(archive.folder)} (index: {_shown(archive.root / 'index.html')})")
+
+    def _alert(self) -> None:
+        settings = self.run.settings
+        if settings.slack_webhook_problem is not None:
+            self.notes.append(f"WARNING: Slack alert not sent: {settings.slack_webhook_problem}; "
+                              "the data verdict and exit code stand")
+            return
+        if settings.slack_webhook is None:
+            return
+        from feature_store_health.alerting.secret import redact
+        from feature_store_health.alerting.slack import build_message, send, should_alert
+
+        status = self.run.status
+        if not should_alert(status, settings.slack_on):
+            self.notes.append(f"Slack: no message (status {status}, --slack-on={settings.slack_on})")
+            return
+        try:
+            report = str(self.report_path) if self.report_path else None
+            message = build_message(self.run, report)
+            reshaped = self.config.hook.pytest_feature_store_health_slack_message(run=self.run, message=message)
+            outcome = send(settings.slack_webhook, reshaped or message, self.run.config.slack)
+        except Exception as exc:  # an alert must never change the verdict
+            detail = redact(f"{type(exc).__name__}: {exc}", settings.slack_webhook)
+            self.notes.append(f"WARNING: Slack alert failed: {detail}; the data verdict and exit code stand")
+            return
+        if outcome.sent:
+            self.notes.append(f"Slack: alert sent ({outcome.detail}, {_attempts(outcome.attempts)})")
+        else:
+            self.notes.append(
+                f"WARNING: Slack alert not delivered after {_attempts(outcome.attempts)}: {outcome.detail}; "
+                "the data verdict and exit code stand"
+            )
+
+
+def self_contained_copy(report: Path) -> str:
+    """``report`` with each local stylesheet it links (pytest-html's assets/style.css) inlined."""
+    import re
+
+    text = report.read_text(encoding="utf-8")
+
+    def inline(match: "re.Match[str]") -> str:
+        href = match.group(1)
+        stylesheet = (report.parent / href)
+        if "://" in href or not stylesheet.is_file():
+            return match.group(0)
+        return f"<style>{stylesheet.read_text(encoding='utf-8')}</style>"
+
+    return re.sub(r'<link href="([^"]+)" rel="stylesheet"[^>]*>', inline, text)
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt{'s' if count != 1 else ''}"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _html_plugin(config: pytest.Config):
+    try:
+        from pytest_html.basereport import BaseReport
+    except ImportError:
+        return None
+    return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, BaseReport)), None)
+
+
+def _junit_plugin(config: pytest.Config):
+    from _pytest.junitxml import xml_key
+
+    return config.stash.get(xml_key, None)

@@ -1,0 +1,66 @@
+"""The machine-readable results (SPEC §4), also archived beside each report."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from feature_store_health.checks.verdict import Severity
+
+if TYPE_CHECKING:
+    from feature_store_health.run import HealthRun
+
+__all__ = ["results_document", "results_json", "summary_counts"]
+
+
+def summary_counts(run: "HealthRun") -> dict[str, int]:
+    """Counts of the judged checks; ``not_run``: selected checks that never ran (an incomplete run)."""
+    severities = [verdict.severity for verdict in run.verdicts]
+    judged = [severity for severity in severities if severity is not Severity.SKIPPED]
+    return {
+        "checks": len(judged),
+        "passed": sum(not severity.fails(run.settings.fail_on) for severity in judged),
+        "warnings": severities.count(Severity.WARNING),
+        "errors": severities.count(Severity.ERROR),
+        "critical": severities.count(Severity.CRITICAL),
+        "not_evaluated": severities.count(Severity.NOT_EVALUATED),
+        "skipped": severities.count(Severity.SKIPPED),
+        "not_run": len(run.not_run),
+    }
+
+
+def results_document(run: "HealthRun") -> dict[str, Any]:
+    settings = run.settings
+    return {
+        "status": run.status,
+        "run_at": run.started_at.isoformat(),
+        "backend": settings.backend,
+        "source": run.source_description(),
+        "dates": [check_date.isoformat() for check_date in settings.dates],
+        "as_of": {check_date.isoformat(): run.as_of(check_date).isoformat() for check_date in settings.dates},
+        "fail_on": settings.fail_on,
+        "config": str(run.config.path),
+        "rerun": run.rerun_command(),
+        "complete": run.complete,
+        "incomplete_reason": None if run.complete else run.incomplete_reason(),
+        "judged_status": run.judged_status,
+        "summary": summary_counts(run),
+        "checks": [verdict.to_json() for verdict in run.verdicts],
+        "queries": [stats.to_json() for stats in run.queries],
+    }
+
+
+def results_json(run: "HealthRun") -> str:
+    """Strict JSON: a non-finite number (which no config admits) is written as null, never NaN."""
+    return json.dumps(_finite(results_document(run)), indent=2, default=str, allow_nan=False) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value

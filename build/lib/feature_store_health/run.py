@@ -1,0 +1,303 @@
+"""The run state: settings, the query plan, fetched metrics, verdicts and query statistics.
+
+Built once in ``pytest_configure``; tests only ask it for verdicts. Metrics of a table are
+fetched on first need with one aggregate query for every date of the run, then judged in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from collections import Counter
+from typing import Any, Callable, NamedTuple
+
+from feature_store_health.backends.base import Backend, BackendError, QueryStats
+from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
+from feature_store_health.checks.plan import ISSUE_METRICS, table_query
+from feature_store_health.checks.query import build_sample_query
+from feature_store_health.checks.trend import TrendRow, trend_row
+from feature_store_health.checks.verdict import Severity, Verdict, overall_status
+from feature_store_health.clock import as_of_for, today_in
+from feature_store_health.config import HealthConfig, TableConfig
+from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
+
+__all__ = ["CheckSpec", "HealthRun"]
+
+MetricsByDate = dict[dt.date, dict[str, Any]]
+
+
+class CheckSpec(NamedTuple):
+    """One parametrized test: a dimension of a table on a date."""
+
+    table: str
+    check_date: dt.date
+    dimension: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.table}-{self.check_date.isoformat()}"
+
+
+class HealthRun:
+    def __init__(
+        self,
+        settings: RunSettings,
+        config: HealthConfig,
+        backend_factory: Callable[[], Backend],
+        started_at: dt.datetime,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.started_at = started_at
+        self.queries: list[QueryStats] = []
+        self._backend_factory = backend_factory
+        self._backend: Backend | None = None
+        self._fetched: dict[str, MetricsByDate | BackendError] = {}
+        self._samples: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
+        self._verdicts: dict[CheckSpec, Verdict] = {}  # in the order the checks ran
+        self._tables = {table.name: table for table in config.tables}
+        # Completeness of the run: the checks pytest selected, and those whose test ran to its end
+        # (call phase reported, or setup failed or skipped). A selected check that never finished
+        # makes the run INCOMPLETE; one that finished without a verdict is NOT_EVALUATED.
+        self.collected: tuple[CheckSpec, ...] = ()
+        self.finished: set[CheckSpec] = set()
+        self.stop_reason: str | None = None   # why pytest stopped early (interrupted, -x, --setup-only)
+
+    # -- plan --------------------------------------------------------------------------------
+    def specs(self, dimension: str) -> list[CheckSpec]:
+        return [
+            CheckSpec(table.name, check_date, dimension)
+            for table in self.config.tables
+            for check_date in self.settings.dates
+        ]
+
+    def as_of(self, check_date: dt.date) -> dt.datetime:
+        return as_of_for(
+            check_date,
+            explicit=self.settings.as_of,
+            deadline=self.config.deadline_time,
+            timezone=self.config.timezone,
+            now=self.started_at,
+        )
+
+    def expired(self, table: TableConfig, check_date: dt.date) -> bool:
+        """Whether the date is older than the table's partition expiration (counted from today)."""
+        if table.partition_expiration_days is None:
+            return False
+        today = today_in(self.config.timezone, self.started_at)
+        return check_date < today - dt.timedelta(days=table.partition_expiration_days)
+
+    # -- fetch -------------------------------------------------------------------------------
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = self._backend_factory()
+        return self._backend
+
+    def metrics(self, table_name: str) -> MetricsByDate:
+        """Metric values per date for a table; one query, the first time it is asked for."""
+        if table_name not in self._fetched:
+            self._fetched[table_name] = self._fetch(self._tables[table_name])
+        fetched = self._fetched[table_name]
+        if isinstance(fetched, BackendError):
+            raise fetched
+        return fetched
+
+    def _window(self) -> dict[str, dt.date]:
+        """The query parameters of every query of the run: its first and last date."""
+        dates = self.settings.dates
+        return {"start_date": dates[0], "end_date": dates[-1]}
+
+    def _run(self, table: TableConfig, sql: str, purpose: str) -> list[dict[str, Any]]:
+        """Run one query over the run's date window and record what it cost."""
+        result = self.backend.run_query(table.name, sql, self._window())
+        self.queries.append(result.stats._replace(purpose=purpose))
+        return result.rows
+
+    def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
+        query = table_query(table, self.config)
+        dates = self.settings.dates
+        try:
+            rows = self._run(table, query.sql, "metrics")
+        except BackendError as exc:
+            return exc
+        values = query.values_by_date(rows)
+        missing = [d.isoformat() for d in dates if d not in values]
+        if missing:
+            return BackendError(f"{table.name}: the query returned no row for {', '.join(missing)}")
+        return values
+
+    def dry_run(self) -> list[tuple[str, str, int | None, str | None]]:
+        """Validate each table's query without running it: (table, sql, estimated bytes, error)."""
+        planned = []
+        for table in self.config.tables:
+            query = table_query(table, self.config)
+            try:
+                estimate = self.backend.dry_run(table.name, query.sql, self._window())
+            except BackendError as exc:
+                planned.append((table.name, query.sql, None, str(exc)))
+            else:
+                planned.append((table.name, query.sql, estimate, None))
+        return planned
+
+    def samples(self, table_name: str, dimension_id: str) -> list[dict[str, Any]] | str:
+        """Offending rows of a failing dimension (at most SAMPLE_ROWS per date and reason), each with
+        its ``sample_reason`` key: one query per dimension, on first need. A failure to fetch them
+        is returned as text, never raised."""
+        key = (table_name, dimension_id)
+        if key not in self._samples:
+            table = self._tables[table_name]
+            dimension = DIMENSIONS[dimension_id]
+            rules = dimension.sample_rules(table)
+            if not rules:
+                self._samples[key] = []
+            else:
+                sql = build_sample_query(table, rules, dimension.sample_columns(table))
+                try:
+                    rows = self._run(table, sql, f"samples:{dimension_id}")
+                except BackendError as exc:
+                    self._samples[key] = f"samples unavailable: {exc}"
+                else:
+                    self._samples[key] = [{**row, "sample_reason": rules[row["sample_reason"]].reason} for row in rows]
+        return self._samples[key]
+
+    def failing_samples(self, verdict: Verdict) -> list[dict[str, Any]] | str:
+        """The sampled rows that made ``verdict`` fail: its date, the reasons that failed, each row once."""
+        samples = self.samples(verdict.table, verdict.dimension)
+        if isinstance(samples, str):
+            return samples
+        table = self._tables[verdict.table]
+        reasons = DIMENSIONS[verdict.dimension].reasons_failing(verdict.details, verdict.threshold, table)
+        shown: dict[tuple, dict[str, Any]] = {}
+        for reason in reasons:  # the failing reasons' rows, in the order the dimension lists them
+            for row in samples:
+                if row["check_date"] == verdict.check_date and row["sample_reason"] == reason:
+                    columns = {name: value for name, value in row.items() if name not in ("check_date", "sample_reason")}
+                    shown.setdefault(tuple(map(repr, columns.values())), columns)
+        return list(shown.values())
+
+    def issue_counts(self, table_name: str) -> dict[str, list[tuple[str, int]]]:
+        """Occurrences of each insufficient_data_reason / data_quality_issues value in the window,
+        most common first, from the values the one aggregate query returned per date."""
+        table = self._tables[table_name]
+        by_date = self.metrics(table_name)
+        counts = {}
+        for config_key, metric in ISSUE_METRICS.items():
+            column = getattr(table, config_key)
+            if column:
+                counter = Counter(value for values in by_date.values() for value in values[metric] or ())
+                counts[column] = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+        return counts
+
+    def trend(self, table_name: str) -> list[TrendRow]:
+        """Per-date profile of a table for the reports (from the metrics already fetched)."""
+        table = self._tables[table_name]
+        by_date = self.metrics(table_name)
+        return [trend_row(table, check_date, by_date[check_date]) for check_date in self.settings.dates]
+
+    # -- judge -------------------------------------------------------------------------------
+    def judge(self, spec: CheckSpec) -> Verdict:
+        """Judge one check and record it; a query that failed gives NOT_EVALUATED, never a pass."""
+        table = self._tables[spec.table]
+        dimension = DIMENSIONS[spec.dimension]
+        limits = table.thresholds[spec.dimension]
+        try:
+            values = self.metrics(spec.table)[spec.check_date]
+        except BackendError as exc:
+            verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
+                              dict(limits), f"not evaluated: {exc}")
+        else:
+            try:
+                context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date))
+                judgement = dimension.judge(values, table, limits, context)
+            except Exception as exc:  # a rule that raises is a check that could not run, never a pass
+                verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
+                                  dict(limits), f"not evaluated: judging raised {type(exc).__name__}: {exc}")
+            else:
+                verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
+                                  dict(limits), judgement.message, judgement.details)
+        self._verdicts[spec] = verdict
+        return verdict
+
+    def record_unjudged(self, spec: CheckSpec, reason: str) -> None:
+        """A check whose test failed without a failing verdict (an error in its setup or body, or a
+        verdict never reached) is NOT_EVALUATED with the reason: it never reads as a pass."""
+        limits = self._tables[spec.table].thresholds[spec.dimension]
+        self._verdicts[spec] = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
+                                       dict(limits), f"not evaluated: {reason}")
+
+    def verdict_for(self, spec: CheckSpec) -> Verdict | None:
+        return self._verdicts.get(spec)
+
+    @property
+    def verdicts(self) -> list[Verdict]:
+        """The verdicts of the checks that ran to their end, in the order they ran."""
+        return [verdict for spec, verdict in self._verdicts.items() if spec in self.finished]
+
+    # -- outcome -----------------------------------------------------------------------------
+    @property
+    def not_run(self) -> list[CheckSpec]:
+        """Selected checks whose test never ran to its end (interrupted, -x, --setup-only)."""
+        return [spec for spec in self.collected if spec not in self.finished]
+
+    @property
+    def judged(self) -> int:
+        """How many selected checks ran to their end: 0 means the run judged nothing."""
+        return sum(spec in self.finished for spec in self.collected)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.collected) and not self.not_run
+
+    @property
+    def judged_status(self) -> str:
+        """The status of the checks that were judged, whether or not the run completed."""
+        return overall_status([verdict.severity for verdict in self.verdicts])
+
+    @property
+    def status(self) -> str:
+        """HEALTHY / DEGRADED / UNHEALTHY / CRITICAL; INCOMPLETE when a selected check never ran."""
+        return self.judged_status if self.complete else "INCOMPLETE"
+
+    def incomplete_reason(self) -> str:
+        if not self.collected:
+            return "no check was selected"
+        why = f" ({self.stop_reason})" if self.stop_reason else ""
+        return f"{len(self.not_run)} of {len(self.collected)} selected checks never ran{why}"
+
+    def source_description(self) -> str:
+        try:
+            return self.backend.describe()
+        except BackendError as exc:
+            return f"unavailable ({exc})"
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+
+    def rerun_command(self) -> str:
+        """The same run, as a shell command: every option that changes what is checked or how it is
+        judged, quoted for the shell."""
+        settings = self.settings
+        parts = ["pytest", "data_tests", f"--date={settings.check_date.isoformat()}"]
+        if settings.days > 1:
+            parts.append(f"--days={settings.days}")
+        if settings.backend != "duckdb":
+            parts.append(f"--backend={settings.backend}")
+        optional = (
+            ("--project", settings.project),
+            ("--location", settings.location),
+            ("--bigquery-endpoint", settings.bigquery_endpoint),
+            ("--database", settings.database),
+            ("--as-of", settings.as_of.isoformat() if settings.as_of is not None else None),
+            ("--health-config", settings.config_path),
+        )
+        parts.extend(f"{flag}={value}" for flag, value in optional if value is not None)
+        if settings.backend == "bigquery" and settings.max_bytes_billed != DEFAULT_MAX_BYTES_BILLED:
+            parts.append(f"--max-bytes-billed={settings.max_bytes_billed}")
+        if settings.backend == "bigquery" and settings.query_timeout != DEFAULT_QUERY_TIMEOUT:
+            parts.append(f"--query-timeout={settings.query_timeout:g}")
+        if settings.fail_on != "error":
+            parts.append(f"--fail-on={settings.fail_on}")
+        parts.extend(settings.selection)
+        return shlex.join(parts)
