@@ -203,7 +203,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     from feature_store_health.reporting.console import summary_lines
 
     terminalreporter.section("feature store health")
-    for line in summary_lines(run):
+    try:
+        lines = summary_lines(run)
+    except Exception as exc:  # the results JSON and the exit code still stand; say what is missing
+        lines = [f"ERROR: the summary could not be printed: {type(exc).__name__}: {exc}"]
+    for line in lines:
         terminalreporter.write_line(line)
     for line in config.stash[OUTPUTS_KEY].notes:
         terminalreporter.write_line(line, yellow=line.startswith(("WARNING", "ERROR")))

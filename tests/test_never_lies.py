@@ -132,6 +132,21 @@ def broken_for_staleness(request):
     assert run.results["status"] == "UNHEALTHY" and run.ret == 1
 
 
+@freeze_time("2026-11-25 17:00:00")
+def test_a_retyped_column_in_a_weekly_archived_run_is_an_error_not_a_crash(warehouse, run_suite, tmp_path):
+    warehouse.execute("ALTER TABLE nba_precompute.player_daily_cache ALTER processed_at TYPE VARCHAR")
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2", f"--reports-dir={reports}")
+    assert "INTERNALERROR" not in run.stdout + run.stderr
+    assert [c["severity"] for c in run.results["checks"] if c["dimension"] == "staleness"] == ["NOT_EVALUATED"] * 2
+    assert run.verdict("staleness", "2026-02-05")["message"].startswith("not evaluated: judging raised TypeError")
+    assert run.results["status"] == "UNHEALTHY" and run.ret == 1
+    assert "Trends · player_daily_cache: unavailable (TypeError:" in run.stdout
+    folder = next(p for p in reports.glob("*/*") if p.is_dir())
+    page = (folder / "report.html").read_text()
+    assert "Overall Status: ❌ UNHEALTHY" in page and "Trends for player_daily_cache unavailable: TypeError" in page
+
+
 # -- 2. two tables with different critical features --------------------------------------------
 
 TWO_TABLES = """
@@ -348,6 +363,14 @@ def test_a_window_before_year_one(run_suite):
 def test_an_as_of_beyond_year_9999(run_suite):
     run = run_suite("--date=2026-02-05", "--as-of=9999-12-31T23:00:00-05:00", results=False)
     one_line_usage_error(run, "ERROR: --as-of=9999-12-31T23:00:00-05:00 is out of range in UTC")
+
+
+@pytest.mark.parametrize("content", [b"", b"date,rows\n2026-02-05,252\n"])
+def test_database_that_is_not_a_duckdb_file(run_suite, tmp_path, content):
+    path = tmp_path / "warehouse.csv"
+    path.write_bytes(content)
+    run = run_suite(f"--database={path}", "--date=2026-02-05", results=False)
+    one_line_usage_error(run, f"ERROR: --database: {path} is not a DuckDB database file")
 
 
 def test_results_json_path_that_is_a_directory(run_suite, tmp_path):
