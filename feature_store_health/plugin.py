@@ -120,12 +120,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
         run.finished.add(spec)
+    if report.when == "setup" and report.skipped and run.verdict_for(spec) is None:
+        run.record_unjudged(spec, f"skipped before judging: {_skip_reason(report)}", Severity.SKIPPED)
     if report.failed:
         verdict = run.verdict_for(spec)
         if verdict is None or not verdict.severity.fails(run.settings.fail_on):
             run.record_unjudged(spec, f"the test failed in {report.when}: {_failure_text(report)}")
             run.finished.add(spec)
     return report
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
 
 
 def _failure_text(report: pytest.TestReport) -> str:

@@ -219,12 +219,14 @@ class HealthRun:
         self._verdicts[spec] = verdict
         return verdict
 
-    def record_unjudged(self, spec: CheckSpec, reason: str) -> None:
+    def record_unjudged(self, spec: CheckSpec, reason: str, severity: Severity = Severity.NOT_EVALUATED) -> None:
         """A check whose test failed without a failing verdict (an error in its setup or body, or a
-        verdict never reached) is NOT_EVALUATED with the reason: it never reads as a pass."""
+        verdict never reached) is NOT_EVALUATED with the reason: it never reads as a pass. One
+        skipped before it was judged (a skip marker) is SKIPPED with the reason, never dropped."""
         limits = self._tables[spec.table].thresholds[spec.dimension]
-        self._verdicts[spec] = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
-                                       dict(limits), f"not evaluated: {reason}")
+        prefix = "not evaluated" if severity is Severity.NOT_EVALUATED else "not judged"
+        self._verdicts[spec] = Verdict(spec.table, spec.check_date, spec.dimension, severity, None,
+                                       dict(limits), f"{prefix}: {reason}")
 
     def verdict_for(self, spec: CheckSpec) -> Verdict | None:
         return self._verdicts.get(spec)

@@ -147,6 +147,27 @@ def test_a_retyped_column_in_a_weekly_archived_run_is_an_error_not_a_crash(wareh
     assert "Overall Status: ❌ UNHEALTHY" in page and "Trends for player_daily_cache unavailable: TypeError" in page
 
 
+SKIP_CONFTEST = """
+import pytest
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.name.startswith("test_completeness"):
+            item.add_marker(pytest.mark.skip(reason="completeness under maintenance"))
+"""
+
+
+def test_a_check_skipped_before_judging_is_reported_as_skipped(warehouse, run_suite, pytester):
+    pytester.makeconftest(SKIP_CONFTEST)
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    completeness = run.verdict("completeness")
+    assert (completeness["severity"], completeness["message"]) == (
+        "SKIPPED", "not judged: skipped before judging: completeness under maintenance")
+    assert "Summary: 6/6 checks passed, 1 skipped (nothing to judge)" in run.stdout
+    assert run.results["summary"]["skipped"] == 1 and run.ret == 0
+
+
 # -- 2. two tables with different critical features --------------------------------------------
 
 TWO_TABLES = """

@@ -244,6 +244,7 @@ class RunSettings(NamedTuple):
                     f"--database: no DuckDB file at {database}; give an existing file "
                     "(it is never created) or leave --database out to use the demo warehouse"
                 )
+            _check_duckdb_file(database)
         check_date = option.health_date or today
         if check_date.toordinal() - option.health_days + 1 < dt.date.min.toordinal():
             raise pytest.UsageError(
@@ -278,6 +279,19 @@ class RunSettings(NamedTuple):
             slack_webhook_problem=webhook_problem,
             selection=_selection(option),
         )
+
+
+def _check_duckdb_file(path: Path) -> None:
+    """A DuckDB database file carries the magic bytes ``DUCK`` at offset 8; anything else is a
+    wrong path, said now rather than as seven checks that could not run."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(12)
+    except OSError as exc:
+        raise pytest.UsageError(f"--database: cannot read {path}: {exc.strerror or exc}") from None
+    if header[8:12] != b"DUCK":
+        raise pytest.UsageError(f"--database: {path} is not a DuckDB database file; give a .duckdb file "
+                                "laid out as fixtures/schema/ describes")
 
 
 def _as_of_in_zone(as_of: dt.datetime | None, timezone: str) -> dt.datetime | None:

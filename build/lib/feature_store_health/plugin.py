@@ -120,12 +120,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
         run.finished.add(spec)
+    if report.when == "setup" and report.skipped and run.verdict_for(spec) is None:
+        run.record_unjudged(spec, f"skipped before judging: {_skip_reason(report)}", Severity.SKIPPED)
     if report.failed:
         verdict = run.verdict_for(spec)
         if verdict is None or not verdict.severity.fails(run.settings.fail_on):
             run.record_unjudged(spec, f"the test failed in {report.when}: {_failure_text(report)}")
             run.finished.add(spec)
     return report
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
 
 
 def _failure_text(report: pytest.TestReport) -> str:
@@ -203,7 +212,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     from feature_store_health.reporting.console import summary_lines
 
     terminalreporter.section("feature store health")
-    for line in summary_lines(run):
+    try:
+        lines = summary_lines(run)
+    except Exception as exc:  # the results JSON and the exit code still stand; say what is missing
+        lines = [f"ERROR: the summary could not be printed: {type(exc).__name__}: {exc}"]
+    for line in lines:
         terminalreporter.write_line(line)
     for line in config.stash[OUTPUTS_KEY].notes:
         terminalreporter.write_line(line, yellow=line.startswith(("WARNING", "ERROR")))

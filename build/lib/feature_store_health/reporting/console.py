@@ -69,35 +69,43 @@ def dry_run_lines(run: "HealthRun", planned: list[tuple[str, str, int | None, st
 
 
 def trend_lines(run: "HealthRun") -> list[str]:
-    """The weekly report's sections, one table per monitored table, plus the most common issues."""
+    """The weekly report's sections, one table per monitored table, plus the most common issues.
+    A section that cannot be built says why in one line; it never stops the summary."""
     from feature_store_health.backends.base import BackendError
 
     lines: list[str] = []
-    dates = run.settings.dates
     for table in run.config.tables:
         try:
-            rows = run.trend(table.name)
+            lines.extend(_table_trend_lines(run, table))
         except BackendError:
             continue  # its checks already say why
-        lines.append(f"Trends · {table.name} · {dates[0]} … {dates[-1]}")
-        tiers = list(rows[0].tiers)
-        short = [feature.replace("_avg_last_10", "").replace("_last_10", "")[:7] for feature in table.critical_features]
-        header = (f"{'date':<10} {'games':>5} {'rows':>5} {'players':>7} {'ready%':>7} {'compl%':>7} "
-                  + " ".join(f"{tier[:4]:>5}" for tier in tiers) + "  "
-                  + " ".join(f"{name + '%':>8}" for name in short)
-                  + f" {'proc_min':>8} {'preds':>6} {'conv':>5}")
-        lines.append(header)
-        for row in rows:
-            lines.append(
-                f"{row.check_date!s:<10} {row.games:>5} {row.rows:>5} {row.players:>7} {_fmt(row.ready_pct):>7} "
-                f"{_fmt(row.complete_pct):>7} " + " ".join(f"{row.tiers[tier]:>5}" for tier in tiers) + "  "
-                + " ".join(f"{_fmt(row.null_pct[feature]):>8}" for feature in table.critical_features)
-                + f" {_fmt(row.processing_minutes):>8} {row.active_predictions:>6} {_fmt(row.conversion):>5}"
-            )
-        for field, values in run.issue_counts(table.name).items():
-            top = ", ".join(f"{value} ({count})" for value, count in values[:3]) or "none"
-            lines.append(f"Most common {field}: {top}")
-        lines.append("")
+        except Exception as exc:
+            lines += [f"Trends · {table.name}: unavailable ({type(exc).__name__}: {exc})", ""]
+    return lines
+
+
+def _table_trend_lines(run: "HealthRun", table) -> list[str]:
+    dates = run.settings.dates
+    rows = run.trend(table.name)
+    lines = [f"Trends · {table.name} · {dates[0]} … {dates[-1]}"]
+    tiers = list(rows[0].tiers)
+    short = [feature.replace("_avg_last_10", "").replace("_last_10", "")[:7] for feature in table.critical_features]
+    header = (f"{'date':<10} {'games':>5} {'rows':>5} {'players':>7} {'ready%':>7} {'compl%':>7} "
+              + " ".join(f"{tier[:4]:>5}" for tier in tiers) + "  "
+              + " ".join(f"{name + '%':>8}" for name in short)
+              + f" {'proc_min':>8} {'preds':>6} {'conv':>5}")
+    lines.append(header)
+    for row in rows:
+        lines.append(
+            f"{row.check_date!s:<10} {row.games:>5} {row.rows:>5} {row.players:>7} {_fmt(row.ready_pct):>7} "
+            f"{_fmt(row.complete_pct):>7} " + " ".join(f"{row.tiers[tier]:>5}" for tier in tiers) + "  "
+            + " ".join(f"{_fmt(row.null_pct[feature]):>8}" for feature in table.critical_features)
+            + f" {_fmt(row.processing_minutes):>8} {row.active_predictions:>6} {_fmt(row.conversion):>5}"
+        )
+    for field, values in run.issue_counts(table.name).items():
+        top = ", ".join(f"{value} ({count})" for value, count in values[:3]) or "none"
+        lines.append(f"Most common {field}: {top}")
+    lines.append("")
     return lines
 
 

@@ -137,34 +137,42 @@ def summary_html(run: "HealthRun") -> str:
 
 
 def weekly_html(run: "HealthRun") -> str:
+    """The weekly sections per table; one that cannot be built says why, the report stands."""
     from feature_store_health.backends.base import BackendError
-    from feature_store_health.reporting.charts import trend_chart_svg
 
     parts = []
     for table in run.config.tables:
         try:
-            rows = run.trend(table.name)
+            parts.append(_table_weekly_html(run, table))
         except BackendError as exc:
             parts.append(f"<p>Trends for {_e(table.name)} unavailable: {_e(exc)}</p>")
-            continue
-        dates = run.settings.dates
-        parts.append(f"<h3>Weekly trends · {_e(table.name)} · {dates[0]} … {dates[-1]}</h3>")
-        try:
-            parts.append(trend_chart_svg(rows, f"{table.name}, {dates[0]} to {dates[-1]}"))
-        except Exception as exc:  # a chart is never worth losing the report over
-            parts.append(f"<p>Trend chart unavailable: {_e(type(exc).__name__)}: {_e(exc)}</p>")
-        features = list(table.critical_features)
-        tiers = list(rows[0].tiers) if rows else []
-        parts.append(_table(
-            ("date", "games", "rows", "players", "% ready", "% complete", *tiers, *(f"% NULL {f}" for f in features),
-             "processing (min)", "active predictions", "conversion"),
-            ((r.check_date, r.games, r.rows, r.players, _num(r.ready_pct), _num(r.complete_pct),
-              *(r.tiers[t] for t in tiers), *(_num(r.null_pct[f]) for f in features),
-              _num(r.processing_minutes), r.active_predictions, _num(r.conversion)) for r in rows),
-        ))
-        for field, values in run.issue_counts(table.name).items():
-            parts.append(f"<h4>Most common {_e(field)}</h4>")
-            parts.append(_table(("value", "rows"), values[:5]) if values else "<p>none</p>")
+        except Exception as exc:
+            parts.append(f"<p>Trends for {_e(table.name)} unavailable: {_e(type(exc).__name__)}: {_e(exc)}</p>")
+    return "".join(parts)
+
+
+def _table_weekly_html(run: "HealthRun", table) -> str:
+    from feature_store_health.reporting.charts import trend_chart_svg
+
+    rows = run.trend(table.name)
+    dates = run.settings.dates
+    parts = [f"<h3>Weekly trends · {_e(table.name)} · {dates[0]} … {dates[-1]}</h3>"]
+    try:
+        parts.append(trend_chart_svg(rows, f"{table.name}, {dates[0]} to {dates[-1]}"))
+    except Exception as exc:  # a chart is never worth losing the report over
+        parts.append(f"<p>Trend chart unavailable: {_e(type(exc).__name__)}: {_e(exc)}</p>")
+    features = list(table.critical_features)
+    tiers = list(rows[0].tiers) if rows else []
+    parts.append(_table(
+        ("date", "games", "rows", "players", "% ready", "% complete", *tiers, *(f"% NULL {f}" for f in features),
+         "processing (min)", "active predictions", "conversion"),
+        ((r.check_date, r.games, r.rows, r.players, _num(r.ready_pct), _num(r.complete_pct),
+          *(r.tiers[t] for t in tiers), *(_num(r.null_pct[f]) for f in features),
+          _num(r.processing_minutes), r.active_predictions, _num(r.conversion)) for r in rows),
+    ))
+    for field, values in run.issue_counts(table.name).items():
+        parts.append(f"<h4>Most common {_e(field)}</h4>")
+        parts.append(_table(("value", "rows"), values[:5]) if values else "<p>none</p>")
     return "".join(parts)
 
 
@@ -209,8 +217,12 @@ class HtmlReportHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix, summary, postfix, session) -> None:
-        if self.run.verdicts:
+        if not self.run.verdicts:
+            return
+        try:
             prefix.append(summary_html(self.run))
+        except Exception as exc:  # the report is still written, saying what is missing
+            prefix.append(f"<p><b>Health summary unavailable</b>: {_e(type(exc).__name__)}: {_e(exc)}</p>")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -224,7 +236,10 @@ class HtmlReportHooks:
             return report
         samples = None
         if verdict.severity.fails(self.run.settings.fail_on) and verdict.severity is not Severity.NOT_EVALUATED:
-            samples = self.run.failing_samples(verdict)
+            try:
+                samples = self.run.failing_samples(verdict)
+            except Exception as exc:  # samples illustrate a verdict; they never replace it
+                samples = f"samples unavailable: {type(exc).__name__}: {exc}"
         from pytest_html import extras
 
         report.extras = [*getattr(report, "extras", []), extras.html(check_card(verdict, samples))]

@@ -91,6 +91,8 @@ class RunOutputs:
             except OSError as exc:
                 self._fail(session, f"ERROR: archive not written: {self.archive.folder}: "
                                     f"{explain_write_error(self.archive.folder, exc)}")
+            except Exception as exc:  # never an INTERNALERROR: the verdicts stand, the output is an error
+                self._fail(session, f"ERROR: archive not written: {self.archive.folder}: {type(exc).__name__}: {exc}")
         elif self.user_html:
             self.report_path = Path(self.user_html).resolve()
         self._alert()
