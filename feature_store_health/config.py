@@ -75,6 +75,7 @@ class TableConfig(NamedTuple):
     thresholds: Mapping[str, Mapping[str, float]]
     insufficient_data_reason_column: str | None = None
     data_quality_issues_column: str | None = None   # a REPEATED STRING column
+    team_column: str | None = None                  # coverage: teams playing with no rows
     partition_expiration_days: int | None = None    # older dates may hold no rows, and that is fine
 
 
@@ -212,9 +213,10 @@ _TABLE_KEYS = {
     "quality_tier_column", "poor_tier", "quality_tiers", "completeness_column",
     "processed_at_column", "critical_features", "thresholds",
     "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
+    "team_column",
 }
 _OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
-                        "partition_expiration_days"}
+                        "partition_expiration_days", "team_column"}
 
 
 def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> TableConfig:

@@ -17,7 +17,11 @@ def test_defaults_match_the_runbook():
     assert table.thresholds["production_readiness"] == {"warning_below": 98, "error_below": 95, "critical_below": 90}
     assert table.thresholds["null_rates"] == {"warning_above": 2, "error_above": 5, "critical_above": 10}
     assert table.thresholds["staleness"] == {"warning_above": 24, "error_above": 48, "critical_above": 72}
-    assert table.thresholds["coverage"] == {"warning_min_rows_per_team": 10}
+    assert table.thresholds["coverage"] == {"warning_min_rows_per_team": 10, "error_teams_without_rows_above": 0,
+                                            "critical_teams_without_rows_pct_above": 25}
+    assert table.thresholds["quality_tiers"] == {"warning_above": 2, "error_above": 5, "critical_above": 10,
+                                                 "null_warning_above": 2}
+    assert table.team_column == "team_abbr"
     assert str(config.deadline_time) == "09:00:00" and config.timezone == "America/New_York"
 
 

@@ -111,9 +111,23 @@ def test_quality_tier_null_on_every_row_is_a_warning_not_populated():
     assert judgement.message == "quality_tier not populated (NULL on all 200 rows)"
 
 
-def test_quality_tier_null_on_some_rows_is_judged_on_poor_share():
-    judgement = judge("quality_tiers", values(tier_null_count=199, tier_count__excellent=1))
-    assert judgement.severity is Severity.OK
+@pytest.mark.parametrize(("null_rows", "severity", "message"), [
+    (199, Severity.WARNING, "0.0% POOR (0/200); quality_tier NULL on 99.5% of rows (199/200)"),
+    (67, Severity.WARNING, "0.0% POOR (0/200); quality_tier NULL on 33.5% of rows (67/200)"),
+    (5, Severity.WARNING, "0.0% POOR (0/200); quality_tier NULL on 2.5% of rows (5/200)"),
+    (4, Severity.OK, "0.0% POOR (0/200)"),  # exactly 2 %: not above the limit
+    (0, Severity.OK, "0.0% POOR (0/200)"),
+])
+def test_quality_tier_null_on_some_rows_is_a_warning_above_two_percent(null_rows, severity, message):
+    judgement = judge("quality_tiers", values(tier_null_count=null_rows, tier_count__excellent=200 - null_rows))
+    assert (judgement.severity, judgement.message) == (severity, message)
+    assert judgement.details["tier_null_pct"] == round(100 * null_rows / 200, 2)
+
+
+def test_quality_tier_null_share_and_poor_share_worst_decides():
+    judgement = judge("quality_tiers", values(tier_null_count=10, tier_count__poor=22, tier_count__excellent=168))
+    assert judgement.severity is Severity.CRITICAL  # 11 % POOR outranks the NULL-tier warning
+    assert judgement.message == "11.0% POOR (22/200); quality_tier NULL on 5.0% of rows (10/200)"
 
 
 @pytest.mark.parametrize(

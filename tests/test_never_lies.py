@@ -455,14 +455,16 @@ def test_quality_tier_samples_show_the_poor_rows(warehouse, run_suite, tmp_path)
     reports = tmp_path / "reports"
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}")
     tiers = run.verdict("quality_tiers")
-    assert (tiers["severity"], tiers["value"], tiers["message"]) == ("CRITICAL", 15.87, "15.9% POOR (40/252)")
+    assert (tiers["severity"], tiers["value"], tiers["message"]) == (
+        "CRITICAL", 15.87, "15.9% POOR (40/252); quality_tier NULL on 69.8% of rows (176/252)")
     from test_reports import check_cards  # the report's failing-check cards
 
     folder = next(p for p in reports.glob("*/*") if p.is_dir())
     card = check_cards(folder / "report.html")["test_health.py::test_quality_tiers[player_daily_cache-2026-02-05]"]
-    assert "Offending rows (first 20, by player)" in card
+    # both made it fail: the POOR rows (the CRITICAL share) first, then the NULL-tier rows (the warning)
+    assert "Offending rows (first 40, by player)" in card
     sample_tiers = re.findall(r"<tr><td>[a-z]+</td><td>(\w+)</td>", card)
-    assert sample_tiers == ["POOR"] * 20
+    assert sample_tiers == ["POOR"] * 20 + ["NULL"] * 20
 
 
 def test_not_populated_tier_samples_show_null_rows(warehouse, run_suite, tmp_path):
@@ -470,9 +472,13 @@ def test_not_populated_tier_samples_show_null_rows(warehouse, run_suite, tmp_pat
 
     verdict = judge("quality_tiers", tier_null_count=252, **{f"tier_count__{t.lower()}": 0 for t in TABLE.quality_tiers})
     assert DIMENSIONS["quality_tiers"].reasons_failing(verdict.details, TABLE.thresholds["quality_tiers"], TABLE) == ("null",)
-    poor = judge("quality_tiers", tier_null_count=176, **{**{f"tier_count__{t.lower()}": 0 for t in TABLE.quality_tiers},
-                                                           "tier_count__poor": 40})
+    poor = judge("quality_tiers", tier_null_count=2, **{**{f"tier_count__{t.lower()}": 0 for t in TABLE.quality_tiers},
+                                                         "tier_count__poor": 40, "tier_count__good": 210})
     assert DIMENSIONS["quality_tiers"].reasons_failing(poor.details, TABLE.thresholds["quality_tiers"], TABLE) == ("poor",)
+    both = judge("quality_tiers", tier_null_count=176, **{**{f"tier_count__{t.lower()}": 0 for t in TABLE.quality_tiers},
+                                                           "tier_count__poor": 40})
+    assert DIMENSIONS["quality_tiers"].reasons_failing(both.details, TABLE.thresholds["quality_tiers"], TABLE) == (
+        "poor", "null")
 
 
 # -- 11. the rerun command is the same run ------------------------------------------------------

@@ -6,6 +6,7 @@ which .ci/run runs: it downloads the dependencies, too slow for the unit tests.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,8 +16,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_holds_every_package_and_the_default_config(tmp_path):
+    # built from a clean copy: setuptools' in-tree build/ folder would carry stale modules along
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "feature_store_health", source / "feature_store_health",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     completed = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path), str(source)],
         capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stderr

@@ -18,6 +18,7 @@ class Source(enum.Enum):
     FEATURES = "features"      # the monitored table, filtered to the run's dates
     SCHEDULE = "schedule"      # nba_schedule, one row per team playing per game
     PREDICTIONS = "predictions"  # player_prop_predictions
+    DUPLICATES = "duplicates"  # the monitored table's keys written more than once per date
 
 
 class Metric(NamedTuple):
@@ -28,3 +29,6 @@ class Metric(NamedTuple):
     sql: str
     # value for a date on which the source has no rows at all (counts are 0, MAX is NULL, lists empty)
     empty_value: Any = 0
+    # the monitored table's columns the expression reads: a metric whose column is missing or
+    # retyped is left out of the query, and the checks that need it are NOT_EVALUATED
+    columns: tuple[str, ...] = ()

@@ -7,7 +7,7 @@ import enum
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
-__all__ = ["STATUS_COLORS", "STATUS_ICONS", "Severity", "Verdict", "describe_thresholds", "overall_status"]
+__all__ = ["STATUS_COLORS", "STATUS_ICONS", "Severity", "Verdict", "describe_thresholds", "overall_status", "worst"]
 
 
 class Severity(enum.Enum):
@@ -33,6 +33,14 @@ class Severity(enum.Enum):
         if self in (Severity.ERROR, Severity.CRITICAL, Severity.NOT_EVALUATED):
             return True
         return self is Severity.WARNING and fail_on == "warning"
+
+
+_RANK = {"OK": 0, "SKIPPED": 0, "WARNING": 1, "ERROR": 2, "NOT_EVALUATED": 2, "CRITICAL": 3}
+
+
+def worst(*severities: "Severity") -> "Severity":
+    """The most severe of ``severities`` (the first among equals)."""
+    return max(severities, key=lambda severity: _RANK[severity.value])
 
 
 _ICONS = {
@@ -77,15 +85,23 @@ class Verdict(NamedTuple):
 _COMPARATORS = {"below": "<", "above": ">"}
 
 
+# threshold keys that are not a plain ``{level}_{below|above}`` limit, as people read them
+_SPECIAL_THRESHOLDS = {
+    "warning_min_rows_per_team": "warning < {limit} rows per team playing",
+    "error_teams_without_rows_above": "error > {limit} playing teams without rows",
+    "critical_teams_without_rows_pct_above": "critical > {limit}% of playing teams without rows",
+    "null_warning_above": "warning if NULL on > {limit}% of rows",
+}
+
+
 def describe_thresholds(threshold: Mapping[str, Any]) -> str:
     parts = []
     for key, limit in threshold.items():
+        if key in _SPECIAL_THRESHOLDS:
+            parts.append(_SPECIAL_THRESHOLDS[key].format(limit=f"{limit:g}"))
+            continue
         level, _, rule = key.partition("_")
-        comparator = _COMPARATORS.get(rule, rule)
-        if rule == "min_rows_per_team":
-            parts.append(f"{level} < {limit:g} rows per team playing")
-        else:
-            parts.append(f"{level} {comparator} {limit:g}")
+        parts.append(f"{level} {_COMPARATORS.get(rule, rule)} {limit:g}")
     return " · ".join(parts) if parts else "no thresholds"
 
 

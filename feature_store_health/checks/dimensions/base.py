@@ -1,0 +1,167 @@
+"""What every dimension is made of: the Dimension record, judgements, severity bands, and the
+number formatting that keeps a message on the same side of a threshold as its verdict.
+
+Judging is a pure function of already-fetched metric values, thresholds and a JudgeContext,
+so every rule is testable without a database. Thresholds come from the configuration file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, TYPE_CHECKING
+
+from feature_store_health.checks.metrics import Metric, Source
+from feature_store_health.checks.verdict import Severity
+
+if TYPE_CHECKING:
+    from feature_store_health.checks.contract import SchemaReport
+    from feature_store_health.config import HealthConfig, TableConfig
+
+__all__ = [
+    "BASE", "Dimension", "GAMES", "JudgeContext", "Judgement", "ROWS", "SampleRule", "TEAMS", "Values",
+    "band", "count_true", "judged_value", "nothing_to_judge", "optional", "pct", "shown", "sql_string",
+]
+
+Values = Mapping[str, Any]
+
+
+class JudgeContext(NamedTuple):
+    """What a judgement needs besides metric values."""
+
+    as_of: dt.datetime  # timezone-aware: the time staleness is measured at
+    # the date is older than the table's partition expiration: missing rows are expired, not lost
+    expired: bool = False
+    # the live columns against the table's contract (None: no contract configured)
+    schema: "SchemaReport | None" = None
+
+
+class Judgement(NamedTuple):
+    severity: Severity
+    value: float | int | None
+    message: str
+    details: Mapping[str, Any]
+
+
+class SampleRule(NamedTuple):
+    """One reason a row can make a dimension fail: a key and the BigQuery predicate selecting it."""
+
+    reason: str
+    predicate: str
+
+
+class Dimension(NamedTuple):
+    id: str
+    label: str
+    description: str
+    threshold_keys: tuple[str, ...]
+    metrics: Callable[["TableConfig", "HealthConfig"], tuple[Metric, ...]]
+    judge: Callable[[Values, "TableConfig", Mapping[str, float], JudgeContext], Judgement]
+    # the reasons a row can make this dimension fail, for the report's offending-row samples
+    sample_rules: Callable[["TableConfig"], tuple[SampleRule, ...]] = lambda table: ()
+    # the columns a sample of those rows shows
+    sample_columns: Callable[["TableConfig"], tuple[str, ...]] = lambda table: ()
+    # which of those reasons made a judged check fail (from its details and thresholds); all by default
+    failing_reasons: Callable[[Mapping[str, Any], Mapping[str, float], "TableConfig"], tuple[str, ...]] | None = None
+    # whether the table's configuration gives this dimension what it needs (else it is not collected)
+    applies: Callable[["TableConfig"], bool] = lambda table: True
+
+    def reasons_failing(self, details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> tuple[str, ...]:
+        if self.failing_reasons is None:
+            return tuple(rule.reason for rule in self.sample_rules(table))
+        return self.failing_reasons(details, limits, table)
+
+    def columns(self, table: "TableConfig", config: "HealthConfig") -> tuple[str, ...]:
+        """The monitored table's columns this dimension reads (its metrics' columns)."""
+        return tuple(dict.fromkeys(column for metric in self.metrics(table, config) for column in metric.columns))
+
+    def validate_thresholds(self, values: Mapping[str, float], key: str) -> None:
+        """Severity bands must be ordered: a WARNING limit is never stricter than an ERROR one."""
+        from feature_store_health.config import ConfigError
+
+        for direction in ("below", "above"):
+            limits = [values.get(f"{level}_{direction}") for level in ("warning", "error", "critical")]
+            present = [limit for limit in limits if limit is not None]
+            ordered = sorted(present, reverse=direction == "below")
+            if present != ordered:
+                raise ConfigError(
+                    f"{key}: thresholds out of order {dict(zip(('warning', 'error', 'critical'), limits))}; "
+                    f"{'critical <= error <= warning' if direction == 'below' else 'warning <= error <= critical'} expected"
+                )
+
+
+def band(value: float, thresholds: Mapping[str, float], direction: str) -> Severity:
+    """Severity of ``value`` against ``{level}_{direction}`` limits; strict comparisons, worst first."""
+    for severity in (Severity.CRITICAL, Severity.ERROR, Severity.WARNING):
+        limit = thresholds.get(f"{severity.value.lower()}_{direction}")
+        if limit is None:
+            continue
+        if (value < limit) if direction == "below" else (value > limit):
+            return severity
+    return Severity.OK
+
+
+def _places(value: float, limits: Iterable[float], minimum: int) -> int:
+    """The fewest decimals (at least ``minimum``) at which ``value`` shows on its own side of every
+    limit: 97.97 % against a limit of 98 is "97.97", never "98.0"."""
+    def side(a: float, b: float) -> int:
+        return (a > b) - (a < b)
+
+    numeric = [limit for limit in limits if isinstance(limit, (int, float))]
+    for places in range(minimum, 13):
+        rounded = float(f"{value:.{places}f}")
+        if all(side(rounded, limit) == side(value, limit) for limit in numeric):
+            return places
+    return 12
+
+
+def shown(value: float, limits: Mapping[str, float] | Iterable[float], minimum: int = 1) -> str:
+    """``value`` for a message, with enough decimals to show which side of each limit it is on."""
+    numbers = limits.values() if isinstance(limits, Mapping) else limits
+    return f"{value:.{_places(value, list(numbers), minimum)}f}"
+
+
+def judged_value(value: float, limits: Mapping[str, float]) -> float:
+    """The judged value for the results JSON: 2 decimals, more where 2 would land on a limit."""
+    return round(value, _places(value, list(limits.values()), 2))
+
+
+def sql_string(value: str) -> str:
+    """A BigQuery string literal; the configuration admits no quote, backslash or control character."""
+    if any(char in value for char in "'\\") or any(ord(char) < 32 for char in value):
+        raise ValueError(f"{value!r} cannot be a SQL string literal")
+    return f"'{value}'"
+
+
+def slug(value: str) -> str:
+    """A value's safe form for SQL aliases: lowercase letters, digits and _ only."""
+    return re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
+
+
+# -- metrics shared between dimensions ---------------------------------------------------------
+
+ROWS = Metric(Source.FEATURES, "row_count", "COUNT(*)")
+GAMES = Metric(Source.SCHEDULE, "games_scheduled", "COUNT(DISTINCT game_id)")
+TEAMS = Metric(Source.SCHEDULE, "teams_playing", "COUNT(DISTINCT team)")
+BASE = (ROWS, GAMES)  # every dimension needs the rows and the games of the date
+
+
+def count_true(column: str) -> str:
+    return f"COUNTIF({column})"
+
+
+def pct(part: int, whole: int) -> float:
+    return 100.0 * part / whole
+
+
+def optional(column: str | None) -> tuple[str, ...]:
+    return (column,) if column else ()
+
+
+def nothing_to_judge(values: Values) -> Judgement | None:
+    """No games: nothing to judge. No rows while games are scheduled: coverage says so, not us."""
+    if not values["games_scheduled"]:
+        return Judgement(Severity.SKIPPED, None, "no games scheduled: nothing to judge", {})
+    if not values["row_count"]:
+        return Judgement(Severity.SKIPPED, None, "no rows for this date: see coverage", {})
+    return None
