@@ -49,3 +49,21 @@ def test_downstream_usage(health, verdict):
 def test_staleness(health, verdict):
     """Hours from MAX(processed_at) to the as-of time."""
     assert_acceptable(verdict, health.settings.fail_on)
+
+
+@pytest.mark.schema
+def test_schema(health, verdict):
+    """Live columns and types against the table's contract."""
+    assert_acceptable(verdict, health.settings.fail_on)
+
+
+@pytest.mark.uniqueness
+def test_uniqueness(health, verdict):
+    """Keys (player_lookup) written more than once on the date."""
+    assert_acceptable(verdict, health.settings.fail_on)
+
+
+@pytest.mark.value_ranges
+def test_value_ranges(health, verdict):
+    """% rows outside each column's valid range; the worst column decides."""
+    assert_acceptable(verdict, health.settings.fail_on)

@@ -76,6 +76,10 @@ class TableConfig(NamedTuple):
     insufficient_data_reason_column: str | None = None
     data_quality_issues_column: str | None = None   # a REPEATED STRING column
     team_column: str | None = None                  # coverage: teams playing with no rows
+    contract: Mapping[str, str] | None = None       # column -> type, from the contract file (schema)
+    contract_path: Path | None = None
+    unique_key: tuple[str, ...] = ()                # uniqueness: the key within a date
+    value_ranges: tuple[Any, ...] = ()              # value_ranges: RangeRule per column
     partition_expiration_days: int | None = None    # older dates may hold no rows, and that is fine
 
 
@@ -95,15 +99,24 @@ class HealthConfig(NamedTuple):
     slack: SlackConfig = SlackConfig()
 
 
-def load_config(path: Path | None = None) -> HealthConfig:
-    """Load the defaults, merge ``path`` over them, validate, and return a typed config."""
+DEFAULT_ROOT = Path(__file__).resolve().parents[1]  # the checkout, for an editable install
+
+
+def load_config(path: Path | None = None, root: Path | None = None) -> HealthConfig:
+    """Load the defaults, merge ``path`` over them, validate, and return a typed config.
+
+    A relative contract path is looked up beside ``path``, then in ``root`` (pytest's rootdir),
+    then in the checkout that holds this package; the first file found is read."""
     raw = _read_toml(DEFAULT_CONFIG_PATH)
     source = DEFAULT_CONFIG_PATH
     if path is not None:
         raw = _merge(raw, _read_toml(path))
         source = path
+    folders = tuple(dict.fromkeys(
+        folder.resolve() for folder in (path.parent if path is not None else None, root, DEFAULT_ROOT) if folder is not None
+    ))
     try:
-        return _build(raw, source)
+        return _build(raw, source, folders)
     except ConfigError as exc:
         raise ConfigError(f"config {source}: {exc}") from None
 
@@ -134,7 +147,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _build(raw: dict[str, Any], source: Path) -> HealthConfig:
+def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> HealthConfig:
     _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack"}, "")
     deadline = _section(raw, "deadline", {"time", "timezone"})
     default_thresholds = _thresholds(raw.get("thresholds", {}), "thresholds")
@@ -142,7 +155,7 @@ def _build(raw: dict[str, Any], source: Path) -> HealthConfig:
     if not isinstance(tables, list) or not tables:
         raise ConfigError("tables: at least one [[tables]] entry is required")
     table_configs = tuple(
-        _table(entry, default_thresholds, f"tables[{index}]") for index, entry in enumerate(tables)
+        _table(entry, default_thresholds, f"tables[{index}]", folders) for index, entry in enumerate(tables)
     )
     names = [table.name for table in table_configs]
     if len(set(names)) != len(names):
@@ -213,13 +226,13 @@ _TABLE_KEYS = {
     "quality_tier_column", "poor_tier", "quality_tiers", "completeness_column",
     "processed_at_column", "critical_features", "thresholds",
     "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
-    "team_column",
+    "team_column", "contract", "unique_key", "value_ranges",
 }
 _OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
-                        "partition_expiration_days", "team_column"}
+                        "partition_expiration_days", "team_column", "contract", "unique_key", "value_ranges"}
 
 
-def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> TableConfig:
+def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folders: tuple[Path, ...]) -> TableConfig:
     if not isinstance(entry, dict):
         raise ConfigError(f"{prefix} must be a table")
     _no_unknown_keys(entry, _TABLE_KEYS, f"{prefix}.")
@@ -247,8 +260,16 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> Ta
     thresholds = {dim: {**defaults.get(dim, {}), **overrides.get(dim, {})} for dim in DIMENSIONS}
     for dimension_id, values in thresholds.items():
         DIMENSIONS[dimension_id].validate_thresholds(values, f"{prefix}.thresholds.{dimension_id}")
+    contract_path, contract = _contract(entry.get("contract"), folders, f"{prefix}.contract")
+    unique_key = (_string_list(entry["unique_key"], f"{prefix}.unique_key", _COLUMN) if "unique_key" in entry
+                  else (columns["player_column"],))
+    _unique(unique_key, str.lower, f"{prefix}.unique_key", "the same column (names ignore case)")
     return TableConfig(
         name=name,
+        contract=contract,
+        contract_path=contract_path,
+        unique_key=unique_key,
+        value_ranges=_value_ranges(entry.get("value_ranges"), contract, f"{prefix}.value_ranges"),
         critical_features=features,
         quality_tiers=tiers,
         poor_tier=poor,
@@ -256,6 +277,75 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str) -> Ta
         partition_expiration_days=expiration,
         **columns,
     )
+
+
+def _value_ranges(raw: Any, contract: Mapping[str, str] | None, key: str) -> tuple[Any, ...]:
+    """``column = { min = 0, max = 60 }`` or ``{ values = [...] }``; a key with * or ? is a glob over
+    the contract's columns ("*_completeness_pct"), a later exact key overriding what a glob set."""
+    import fnmatch
+
+    from feature_store_health.checks.dimensions.value_ranges import RangeRule
+
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key} must be a table of columns, e.g. points_avg_last_10 = {{ min = 0, max = 60 }}")
+    rules: dict[str, RangeRule] = {}
+    for pattern, spec in raw.items():
+        where = f"{key}.{pattern}"
+        if not isinstance(spec, dict) or not spec:
+            raise ConfigError(f"{where} must be {{ min = …, max = … }} or {{ values = [...] }}")
+        _no_unknown_keys(spec, {"min", "max", "values"}, f"{where}.")
+        if "values" in spec:
+            if set(spec) != {"values"}:
+                raise ConfigError(f"{where}: values cannot be combined with min or max")
+            values = _string_list(spec["values"], f"{where}.values", None)
+            rule = RangeRule(pattern, values=values)
+        else:
+            bounds = {name: spec.get(name) for name in ("min", "max")}
+            for name, bound in bounds.items():
+                if bound is not None and not _is_number(bound):
+                    raise ConfigError(f"{where}.{name} must be a finite number, got {bound!r}")
+            if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
+                raise ConfigError(f"{where}: min {bounds['min']} is above max {bounds['max']}")
+            rule = RangeRule(pattern, minimum=bounds["min"], maximum=bounds["max"])
+        if any(char in pattern for char in "*?["):
+            if contract is None:
+                raise ConfigError(f"{where}: a pattern needs the table's contract to expand against")
+            matched = [column for column in contract if fnmatch.fnmatchcase(column, pattern)]
+            if not matched:
+                raise ConfigError(f"{where}: the pattern matches no column of the contract")
+        else:
+            if not _COLUMN.match(pattern):
+                raise ConfigError(f"{where}: {pattern!r} is not a column name")
+            if contract is not None and pattern not in contract:
+                raise ConfigError(f"{where}: {pattern} is not a column of the table's contract")
+            matched = [pattern]
+        for column in matched:
+            rules[column] = rule._replace(column=column)
+    return tuple(rules.values())
+
+
+def _contract(value: Any, folders: tuple[Path, ...], key: str) -> tuple[Path | None, Mapping[str, str] | None]:
+    """The contract file (BigQuery JSON schema); a relative path is looked up in ``folders``."""
+    from feature_store_health.checks.contract import ContractError, load_contract
+
+    if value is None:
+        return None, None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key} must be the path of a BigQuery JSON schema file")
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        candidates = [folder / path for folder in folders]
+        found = [candidate for candidate in candidates if candidate.is_file()]
+        if not found:
+            raise ConfigError(f"{key}: contract file {value} not found (looked in "
+                              f"{', '.join(str(folder) for folder in folders)}); give an absolute path or fix it")
+        path = found[0]
+    try:
+        return path, load_contract(path)
+    except ContractError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
 
 
 def _string_list(value: Any, key: str, pattern: re.Pattern[str] | None) -> tuple[str, ...]:

@@ -39,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{dimension.id}: health dimension: {dimension.description}")
     config_path = resolve_config_path(config)
     try:
-        health_config = load_config(config_path)
+        health_config = load_config(config_path, config.rootpath)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     now = now_utc()
@@ -89,15 +89,19 @@ def _spec(item: pytest.Item) -> CheckSpec | None:
     return spec if isinstance(spec, CheckSpec) else None
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The checks selected for this run (after -m, -k and deselection): each must end judged."""
-    _record_selection(config, items)
+    """A dimension that applies to no monitored table (its columns not configured) has no check:
+    pytest's empty-parameter placeholder is deselected rather than shown as a skip."""
+    placeholders = [item for item in items if "check" in getattr(item, "fixturenames", ()) and _spec(item) is None]
+    if placeholders:
+        items[:] = [item for item in items if item not in placeholders]
+        config.hook.pytest_deselected(items=placeholders)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    # a plugin that deselects after us (modifyitems) shrinks session.items: collected follows it
+    """The checks selected for this run (after -m, -k and every deselection): each must end judged."""
     _record_selection(session.config, session.items)
 
 

@@ -13,7 +13,8 @@ from typing import Any, Callable, NamedTuple
 
 from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
-from feature_store_health.checks.plan import ISSUE_METRICS, table_query
+from feature_store_health.checks.contract import SchemaReport, compare
+from feature_store_health.checks.plan import ISSUE_METRICS, applicable_dimensions, columns_read_by_checks, table_query
 from feature_store_health.checks.query import build_sample_query
 from feature_store_health.checks.trend import TrendRow, trend_row
 from feature_store_health.checks.verdict import Severity, Verdict, overall_status
@@ -50,9 +51,11 @@ class HealthRun:
         self.config = config
         self.started_at = started_at
         self.queries: list[QueryStats] = []
+        self.metadata_lookups: list[dict[str, Any]] = []   # one per table: its live columns
         self._backend_factory = backend_factory
         self._backend: Backend | None = None
         self._fetched: dict[str, MetricsByDate | BackendError] = {}
+        self._schemas: dict[str, SchemaReport | BackendError] = {}
         self._samples: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
         self._verdicts: dict[CheckSpec, Verdict] = {}  # in the order the checks ran
         self._tables = {table.name: table for table in config.tables}
@@ -65,9 +68,10 @@ class HealthRun:
 
     # -- plan --------------------------------------------------------------------------------
     def specs(self, dimension: str) -> list[CheckSpec]:
+        """A check per table and date, for the tables whose configuration the dimension applies to."""
         return [
             CheckSpec(table.name, check_date, dimension)
-            for table in self.config.tables
+            for table in self.config.tables if dimension in applicable_dimensions(table)
             for check_date in self.settings.dates
         ]
 
@@ -114,10 +118,37 @@ class HealthRun:
         self.queries.append(result.stats._replace(purpose=purpose))
         return result.rows
 
+    def schema(self, table_name: str) -> SchemaReport:
+        """The table's live columns against its contract: one metadata lookup, the first time."""
+        if table_name not in self._schemas:
+            table = self._tables[table_name]
+            try:
+                description = self.backend.describe_table(table.table)
+            except BackendError as exc:
+                self._schemas[table_name] = exc
+            else:
+                self.metadata_lookups.append({"table": table_name, "columns": len(description.columns),
+                                              "seconds": round(description.seconds, 4)})
+                self._schemas[table_name] = compare(table.table, description.columns, table.contract,
+                                                    columns_read_by_checks(table, self.config))
+        report = self._schemas[table_name]
+        if isinstance(report, BackendError):
+            raise report
+        return report
+
+    def _planned_query(self, table: TableConfig):
+        """The table's one query, built from the columns it has; raises BackendError when even the
+        date column is unusable (no check of the table can run)."""
+        schema = self.schema(table.name)
+        problem = schema.problem(table.date_column)
+        if problem is not None:
+            raise BackendError(f"{problem}: no check of {table.name} can run")
+        return table_query(table, self.config, schema)
+
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
-        query = table_query(table, self.config)
         dates = self.settings.dates
         try:
+            query = self._planned_query(table)
             rows = self._run(table, query.sql, "metrics")
         except BackendError as exc:
             return exc
@@ -131,7 +162,11 @@ class HealthRun:
         """Validate each table's query without running it: (table, sql, estimated bytes, error)."""
         planned = []
         for table in self.config.tables:
-            query = table_query(table, self.config)
+            try:
+                query = self._planned_query(table)
+            except BackendError as exc:
+                planned.append((table.name, "", None, str(exc)))
+                continue
             try:
                 estimate = self.backend.dry_run(table.name, query.sql, self._window())
             except BackendError as exc:
@@ -167,12 +202,16 @@ class HealthRun:
         if isinstance(samples, str):
             return samples
         table = self._tables[verdict.table]
-        reasons = DIMENSIONS[verdict.dimension].reasons_failing(verdict.details, verdict.threshold, table)
+        dimension = DIMENSIONS[verdict.dimension]
+        reasons = dimension.reasons_failing(verdict.details, verdict.threshold, table)
+        if dimension.reasons_are_columns:  # the player, the failing columns, when it was processed
+            keep = {table.player_column, *reasons, table.processed_at_column}
         shown: dict[tuple, dict[str, Any]] = {}
         for reason in reasons:  # the failing reasons' rows, in the order the dimension lists them
             for row in samples:
                 if row["check_date"] == verdict.check_date and row["sample_reason"] == reason:
-                    columns = {name: value for name, value in row.items() if name not in ("check_date", "sample_reason")}
+                    columns = {name: value for name, value in row.items() if name not in ("check_date", "sample_reason")
+                               and (not dimension.reasons_are_columns or name in keep)}
                     shown.setdefault(tuple(map(repr, columns.values())), columns)
         return list(shown.values())
 
@@ -185,7 +224,7 @@ class HealthRun:
         for config_key, metric in ISSUE_METRICS.items():
             column = getattr(table, config_key)
             if column:
-                counter = Counter(value for values in by_date.values() for value in values[metric] or ())
+                counter = Counter(value for values in by_date.values() for value in values.get(metric) or ())
                 counts[column] = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
         return counts
 
@@ -202,13 +241,14 @@ class HealthRun:
         dimension = DIMENSIONS[spec.dimension]
         limits = table.thresholds[spec.dimension]
         try:
-            values = self.metrics(spec.table)[spec.check_date]
+            values = self._values_for(table, dimension, spec.check_date)
         except BackendError as exc:
             verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
                               dict(limits), f"not evaluated: {exc}")
         else:
             try:
-                context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date))
+                context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date),
+                                       schema=self.schema(table.name))
                 judgement = dimension.judge(values, table, limits, context)
             except Exception as exc:  # a rule that raises is a check that could not run, never a pass
                 verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
@@ -218,6 +258,18 @@ class HealthRun:
                                   dict(limits), judgement.message, judgement.details)
         self._verdicts[spec] = verdict
         return verdict
+
+    def _values_for(self, table: TableConfig, dimension, check_date: dt.date) -> dict[str, Any]:
+        """The metric values a dimension judges; BackendError when they cannot be had: the query
+        failed, or a column the dimension reads is missing or retyped (named, the others judge)."""
+        schema = self.schema(table.name)
+        problems = [problem for column in dimension.columns(table, self.config)
+                    if (problem := schema.problem(column)) is not None]
+        if problems and not dimension.partial:
+            raise BackendError("; ".join(problems))
+        if not dimension.metrics(table, self.config):
+            return {}  # judged from metadata alone (schema): it stands even when the query cannot run
+        return self.metrics(table.name)[check_date]
 
     def record_unjudged(self, spec: CheckSpec, reason: str, severity: Severity = Severity.NOT_EVALUATED) -> None:
         """A check whose test failed without a failing verdict (an error in its setup or body, or a

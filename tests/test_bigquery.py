@@ -13,7 +13,7 @@ import requests
 
 FIRST, LAST = dt.date(2026, 1, 29), dt.date(2026, 2, 5)
 WINDOW = ["--date=2026-02-05", "--days=8"]
-VOLATILE = {"run_at", "backend", "source", "queries"}  # where the two runs rightly differ
+VOLATILE = {"run_at", "backend", "source", "queries", "metadata_lookups"}  # where the two runs rightly differ
 
 
 def day(number: int) -> dt.date:
@@ -39,17 +39,21 @@ def warnings_case(warehouse):
     share(warehouse, day(1), 3, "minutes_avg_last_10 = NULL")
     share(warehouse, day(2), 3, "quality_tier = 'POOR'")
     share(warehouse, day(3), 3, "all_windows_complete = FALSE")
-    teams = 8  # 4 games on 2026-02-02: keep 9 rows per team
+    # 4 games on 2026-02-02: keep 9 rows of every playing team (below 10 per team, none without rows)
     warehouse.execute(
-        "DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND player_lookup NOT IN ("
-        "SELECT player_lookup FROM nba_precompute.player_daily_cache WHERE cache_date = ? ORDER BY player_lookup LIMIT ?)",
-        [day(4), day(4), 9 * teams])
+        "DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND player_lookup IN ("
+        "SELECT player_lookup FROM (SELECT player_lookup, ROW_NUMBER() OVER (PARTITION BY team_abbr "
+        "ORDER BY player_lookup) AS position FROM nba_precompute.player_daily_cache WHERE cache_date = ?) "
+        "WHERE position > 9)", [day(4), day(4)])
+    # one ts_pct_last_10 written as a percentage: a value out of range, under 1 % of rows
+    warehouse.affect_rows(day(5), 1, "ts_pct_last_10 = ts_pct_last_10 * 100")
     warehouse.execute("UPDATE nba_predictions.player_prop_predictions SET is_active = FALSE WHERE game_date = ?", [day(5)])
     shift_processed_at(warehouse, day(6), 20)
     warehouse.execute("UPDATE nba_precompute.player_daily_cache SET quality_tier = NULL WHERE cache_date = ?", [day(7)])
     return {(day(0), "production_readiness"): "WARNING", (day(1), "null_rates"): "WARNING",
             (day(2), "quality_tiers"): "WARNING", (day(3), "completeness"): "WARNING",
             (day(4), "coverage"): "WARNING", (day(5), "downstream_usage"): "WARNING",
+            (day(5), "value_ranges"): "WARNING",
             (day(6), "staleness"): "WARNING", (day(7), "quality_tiers"): "WARNING"}
 
 
@@ -58,9 +62,13 @@ def errors_case(warehouse):
     share(warehouse, day(1), 7, "ts_pct_last_10 = NULL")
     share(warehouse, day(2), 7, "quality_tier = 'POOR'")
     share(warehouse, day(3), 7, "all_windows_complete = FALSE")
+    warehouse.execute("INSERT INTO nba_precompute.player_daily_cache SELECT * FROM nba_precompute.player_daily_cache "
+                      "WHERE cache_date = ? ORDER BY player_lookup LIMIT 3", [day(4)])  # 3 rows written twice
+    share(warehouse, day(5), 3, "games_in_last_7_days = 6")
     shift_processed_at(warehouse, day(6), 45)
     return {(day(0), "production_readiness"): "ERROR", (day(1), "null_rates"): "ERROR",
-            (day(2), "quality_tiers"): "ERROR", (day(3), "completeness"): "ERROR", (day(6), "staleness"): "ERROR"}
+            (day(2), "quality_tiers"): "ERROR", (day(3), "completeness"): "ERROR", (day(4), "uniqueness"): "ERROR",
+            (day(5), "value_ranges"): "ERROR", (day(6), "staleness"): "ERROR"}
 
 
 def critical_case(warehouse):
@@ -74,7 +82,9 @@ def critical_case(warehouse):
                           ("nba_predictions.player_prop_predictions", "game_date")):
         warehouse.execute(f"DELETE FROM {table} WHERE {column} = ?", [day(5)])  # a no-game day
     shift_processed_at(warehouse, day(6), 70)
-    return {(day(0), "production_readiness"): "CRITICAL", (day(1), "null_rates"): "CRITICAL",
+    share(warehouse, day(7), 6, "primary_scoring_zone = 'post'")
+    return {(day(7), "value_ranges"): "CRITICAL",
+            (day(0), "production_readiness"): "CRITICAL", (day(1), "null_rates"): "CRITICAL",
             (day(2), "quality_tiers"): "CRITICAL", (day(3), "completeness"): "CRITICAL",
             (day(4), "coverage"): "CRITICAL", (day(4), "staleness"): "SKIPPED",
             (day(5), "coverage"): "OK", (day(5), "null_rates"): "SKIPPED", (day(6), "staleness"): "CRITICAL"}
@@ -91,7 +101,7 @@ def test_parity_with_duckdb_check_for_check(warehouse, run_suite, bigquery_emula
     bigquery_run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
                              f"--project={project}", *WINDOW)
 
-    assert len(duckdb_run.results["checks"]) == 56
+    assert len(duckdb_run.results["checks"]) == 80
     strip = lambda document: {key: value for key, value in document.items() if key not in VOLATILE | {"rerun"}}
     assert strip(bigquery_run.results) == strip(duckdb_run.results)
     assert bigquery_run.ret == duckdb_run.ret
@@ -102,9 +112,10 @@ def test_parity_with_duckdb_check_for_check(warehouse, run_suite, bigquery_emula
                   if key not in expected and value not in ("OK",)}
     assert unexpected == ({} if case is not critical_case else {
         (day(5), dimension): "SKIPPED" for dimension in
-        ("production_readiness", "quality_tiers", "completeness", "downstream_usage", "staleness")
+        ("production_readiness", "quality_tiers", "completeness", "downstream_usage", "staleness", "uniqueness",
+         "value_ranges")
     } | {(day(4), dimension): "SKIPPED" for dimension in
-         ("production_readiness", "null_rates", "quality_tiers", "completeness")})
+         ("production_readiness", "null_rates", "quality_tiers", "completeness", "uniqueness", "value_ranges")})
     queries = bigquery_run.results["queries"]
     assert [query["purpose"] for query in queries] == ["metrics"]  # the weekly sections included
     assert queries[0]["bytes_processed"] == 0  # the emulator reports 0 bytes
@@ -146,9 +157,10 @@ def test_missing_table_fails_only_that_tables_checks(warehouse, run_suite, bigqu
     assert by_table == {"player_daily_cache": {"OK"}, "player_daily_cache_v2": {"NOT_EVALUATED"}}
     message = next(c["message"] for c in run.results["checks"] if c["table"] == "player_daily_cache_v2")
     assert message == (
-        "not evaluated: player_daily_cache_v2: Not found: Table one-table.nba_precompute.player_daily_cache_v2 "
-        "was not found in location US; check the dataset and table names in the configuration and --project")
-    assert "7 passed, 7 errors" in run.stdout
+        "not evaluated: nba_precompute.player_daily_cache_v2: Not found: table:one-table.nba_precompute.player_daily_cache_v2; "
+        "check the dataset and table names in the configuration and --project")
+    # no contract and no value ranges in this config: 8 dimensions apply, none collected for nothing
+    assert "8 passed, 2 deselected, 8 errors" in run.stdout and "skipped" not in run.stdout
     assert "Traceback" not in run.stdout
 
 
@@ -166,7 +178,8 @@ def test_dry_run_prints_planned_queries_and_runs_no_check(warehouse, run_suite, 
     config.write_text(_two_tables_config())
     failing = run_suite(*args, f"--health-config={config}")
     assert failing.ret == 1
-    assert "-- ❌ would fail: player_daily_cache_v2: Not found: Table dry.nba_precompute.player_daily_cache_v2" in failing.stdout
+    assert ("-- ❌ would fail: nba_precompute.player_daily_cache_v2: Not found: table:dry.nba_precompute.player_daily_cache_v2"
+            in failing.stdout)
 
 
 def test_emulator_stopped_mid_run_gives_errors(warehouse, pytester, run_suite, tmp_path):
@@ -188,7 +201,7 @@ def test_emulator_stopped_mid_run_gives_errors(warehouse, pytester, run_suite, t
     assert run.ret == 1
     assert {check["severity"] for check in run.results["checks"]} == {"NOT_EVALUATED"}
     message = run.results["checks"][0]["message"]
-    assert message.startswith(f"not evaluated: player_daily_cache: BigQuery is unreachable at {emulator.url}: "
+    assert message.startswith(f"not evaluated: nba_precompute.player_daily_cache: BigQuery is unreachable at {emulator.url}: "
                               "gave up after retrying for 3 s (--query-timeout)")
     assert "Overall Status: ❌ UNHEALTHY" in run.stdout
     assert "Traceback" not in run.stdout

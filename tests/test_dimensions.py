@@ -155,14 +155,16 @@ def test_downstream_usage():
     assert (judgement.severity, judgement.details["conversion"]) == (Severity.OK, None)
 
 
-@pytest.mark.parametrize("dimension", [d for d in DIMENSIONS if d != "coverage"])
+# coverage judges a no-game day (OK), schema judges the table's structure on any day
+@pytest.mark.parametrize("dimension", [d for d in DIMENSIONS if d not in ("coverage", "schema")])
 def test_no_games_scheduled_leaves_nothing_to_judge(dimension):
     judgement = judge(dimension, values(games_scheduled=0, teams_playing=0, row_count=0, active_predictions=0))
     assert judgement.severity is Severity.SKIPPED
     assert judgement.message == "no games scheduled: nothing to judge"
 
 
-@pytest.mark.parametrize("dimension", ["production_readiness", "null_rates", "quality_tiers", "completeness", "staleness"])
+@pytest.mark.parametrize("dimension", ["production_readiness", "null_rates", "quality_tiers", "completeness", "staleness",
+                                       "uniqueness", "value_ranges"])
 def test_zero_rows_with_games_is_left_to_coverage(dimension):
     judgement = judge(dimension, values(row_count=0, max_processed_at=None))
     assert judgement.severity is Severity.SKIPPED

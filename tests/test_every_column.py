@@ -46,13 +46,16 @@ def test_playing_teams_without_rows_outrank_a_low_per_team_average():
 
 
 def test_two_playing_teams_without_rows_end_to_end(warehouse, run_suite):
-    warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND team_abbr IN ('BOS', 'MIA')",
-                      [DATE])
+    home, away = warehouse.execute_one("SELECT home_team_abbr, away_team_abbr FROM nba_reference.nba_schedule "
+                                       "WHERE game_date = ? ORDER BY game_id LIMIT 1", [DATE])
+    warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND team_abbr IN (?, ?)",
+                      [DATE, home, away])
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     verdict = run.verdict("coverage")
     assert verdict["severity"] == "ERROR"
-    assert verdict["details"]["teams_without_rows"] == ["BOS", "MIA"]
-    assert verdict["message"].endswith("but 2 of 18 playing teams have no rows (11.1%): BOS, MIA")
+    named = sorted([home, away])
+    assert verdict["details"]["teams_without_rows"] == named
+    assert verdict["message"].endswith(f"but 2 of 18 playing teams have no rows (11.1%): {', '.join(named)}")
     assert run.ret == 1
 
 

@@ -61,7 +61,7 @@ def test_schedule_without_teams_is_its_own_finding_not_a_crash(warehouse, run_su
     assert coverage["message"] == ("252 records found, but the schedule names no team for its 9 games "
                                    "(home and away team NULL): rows per team cannot be judged")
     assert run.results["status"] == "UNHEALTHY"
-    assert run.results["summary"]["checks"] == 7 and run.results["summary"]["passed"] == 6
+    assert run.results["summary"]["checks"] == 10 and run.results["summary"]["passed"] == 9
     assert "Overall Status: ❌ UNHEALTHY" in run.stdout and "HEALTHY" not in run.stdout.replace("UNHEALTHY", "")
     assert "ZeroDivisionError" not in run.stdout
     assert run.ret == 1
@@ -97,9 +97,9 @@ def test_every_check_raising_still_writes_every_output(warehouse, run_suite, pyt
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}")
     assert run.ret == 1
     assert run.results["status"] == "UNHEALTHY"
-    assert [check["severity"] for check in run.results["checks"]] == ["NOT_EVALUATED"] * 7
+    assert [check["severity"] for check in run.results["checks"]] == ["NOT_EVALUATED"] * len(DIMENSIONS)
     assert run.verdict("staleness")["message"] == "not evaluated: judging raised RuntimeError: rule exploded"
-    assert run.results["summary"]["not_evaluated"] == 7 and run.results["summary"]["passed"] == 0
+    assert run.results["summary"]["not_evaluated"] == len(DIMENSIONS) and run.results["summary"]["passed"] == 0
     folder = next(p for p in reports.glob("*/*") if p.is_dir())
     assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "results.json"]
     assert json.loads((folder / "results.json").read_text())["status"] == "UNHEALTHY"
@@ -112,7 +112,7 @@ def test_one_raising_check_cannot_leave_the_run_healthy(warehouse, run_suite, py
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.verdict("coverage")["severity"] == "NOT_EVALUATED"
     assert run.results["status"] == "UNHEALTHY"
-    assert "Summary: 6/7 checks passed, 1 not evaluated" in run.stdout
+    assert "Summary: 9/10 checks passed, 1 not evaluated" in run.stdout
     assert run.ret == 1
 
 
@@ -139,12 +139,44 @@ def test_a_retyped_column_in_a_weekly_archived_run_is_an_error_not_a_crash(wareh
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2", f"--reports-dir={reports}")
     assert "INTERNALERROR" not in run.stdout + run.stderr
     assert [c["severity"] for c in run.results["checks"] if c["dimension"] == "staleness"] == ["NOT_EVALUATED"] * 2
-    assert run.verdict("staleness", "2026-02-05")["message"].startswith("not evaluated: judging raised TypeError")
+    assert run.verdict("staleness", "2026-02-05")["message"] == (
+        "not evaluated: column processed_at is STRING in nba_precompute.player_daily_cache, the contract says TIMESTAMP")
+    assert run.verdict("schema", "2026-02-05")["severity"] == "ERROR"
     assert run.results["status"] == "UNHEALTHY" and run.ret == 1
-    assert "Trends · player_daily_cache: unavailable (TypeError:" in run.stdout
+    folder = next(p for p in reports.glob("*/*") if p.is_dir())
+    assert "Overall Status: ❌ UNHEALTHY" in (folder / "report.html").read_text()
+
+
+BROKEN_TREND_CONFTEST = """
+from feature_store_health import run
+
+
+def _explode(*args):
+    raise RuntimeError("trend exploded")
+
+
+def pytest_configure(config):
+    config._saved_trend_row = run.trend_row
+    run.trend_row = _explode
+
+
+def pytest_unconfigure(config):
+    run.trend_row = config._saved_trend_row
+"""
+
+
+@freeze_time("2026-11-25 17:00:00")
+def test_a_report_section_that_raises_never_crashes_the_run(warehouse, run_suite, pytester, tmp_path):
+    pytester.makeconftest(BROKEN_TREND_CONFTEST)
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2", f"--reports-dir={reports}")
+    assert "INTERNALERROR" not in run.stdout + run.stderr
+    assert run.results["status"] == "HEALTHY" and run.ret == 0  # the verdicts stand
+    assert "Trends · player_daily_cache: unavailable (RuntimeError: trend exploded)" in run.stdout
     folder = next(p for p in reports.glob("*/*") if p.is_dir())
     page = (folder / "report.html").read_text()
-    assert "Overall Status: ❌ UNHEALTHY" in page and "Trends for player_daily_cache unavailable: TypeError" in page
+    assert "Overall Status: ✅ HEALTHY" in page
+    assert "Trends for player_daily_cache unavailable: RuntimeError: trend exploded" in page
 
 
 SKIP_CONFTEST = """
@@ -164,7 +196,7 @@ def test_a_check_skipped_before_judging_is_reported_as_skipped(warehouse, run_su
     completeness = run.verdict("completeness")
     assert (completeness["severity"], completeness["message"]) == (
         "SKIPPED", "not judged: skipped before judging: completeness under maintenance")
-    assert "Summary: 6/6 checks passed, 1 skipped (nothing to judge)" in run.stdout
+    assert "Summary: 9/9 checks passed, 1 skipped (nothing to judge)" in run.stdout
     assert run.results["summary"]["skipped"] == 1 and run.ret == 0
 
 
@@ -207,7 +239,8 @@ def test_two_tables_with_different_critical_features_are_archived(warehouse, run
                     f"--reports-dir={reports}")
     assert run.ret == 0, run.stdout
     assert "KeyError" not in run.stdout and "INTERNALERROR" not in run.stdout
-    assert len(run.results["checks"]) == 28
+    # no contract and no value ranges in these entries: 8 dimensions apply, per table and date
+    assert len(run.results["checks"]) == 2 * 2 * 8
     folder = next(p for p in reports.glob("*/*") if p.is_dir())
     page = (folder / "report.html").read_text()
     for table, feature in (("player_daily_cache", "usage_rate_last_10"), ("cache_scoring_view", "points_std_last_10")):
@@ -228,7 +261,7 @@ def test_unusable_reports_dir_runs_the_checks_and_reports_an_error(warehouse, ru
         reports, reason = Path("/proc/feature-store-health-reports"), "/proc/feature-store-health-reports"
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}")
     assert "INTERNALERROR" not in run.stdout + run.stderr
-    assert "7 passed" in run.stdout  # every check still ran and was judged
+    assert "10 passed" in run.stdout  # every check still ran and was judged
     assert run.results["status"] == "HEALTHY"  # the data verdict, unchanged
     error = [line for line in run.stdout.splitlines() if line.startswith("ERROR: archive not written")]
     assert len(error) == 1 and reason in error[0], run.stdout
@@ -339,7 +372,7 @@ def test_results_json_is_strict_json(warehouse, run_suite, tmp_path):
         raise ValueError(f"non-standard JSON constant {constant}")
 
     document = json.loads(target.read_text(), parse_constant=reject)  # NaN / Infinity would raise here
-    assert document["status"] == "HEALTHY" and len(document["checks"]) == 21
+    assert document["status"] == "HEALTHY" and len(document["checks"]) == 3 * len(DIMENSIONS)
 
 
 def test_non_finite_values_are_written_as_null():
@@ -564,11 +597,11 @@ def test_an_interrupted_run_is_incomplete_never_healthy(warehouse, suite_folder,
     assert document["status"] == "INCOMPLETE"
     assert document["complete"] is False and document["judged_status"] == "HEALTHY"
     # coverage and readiness ran for the three dates; the interrupt came at the first null_rates check
-    assert document["incomplete_reason"] == "15 of 21 selected checks never ran (interrupted)"
+    assert document["incomplete_reason"] == "24 of 30 selected checks never ran (interrupted)"
     assert [c["dimension"] for c in document["checks"]] == ["coverage"] * 3 + ["production_readiness"] * 3
-    assert document["summary"]["checks"] == 6 and document["summary"]["not_run"] == 15
+    assert document["summary"]["checks"] == 6 and document["summary"]["not_run"] == 24
     assert "Overall Status: ⏸️ INCOMPLETE" in completed.stdout
-    assert "Summary: 6/6 checks passed, 15 never ran" in completed.stdout
+    assert "Summary: 6/6 checks passed, 24 never ran" in completed.stdout
     index = (reports / "index.html").read_text()
     assert "INCOMPLETE" in index and ">HEALTHY<" not in index
     assert len(webhook.received) == 1
@@ -579,7 +612,7 @@ def test_stopping_at_the_first_failure_is_incomplete(warehouse, run_suite):
     warehouse.affect_rows(DATE, 13, "is_production_ready = FALSE")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-x")
     assert run.results["status"] == "INCOMPLETE" and run.results["judged_status"] == "UNHEALTHY"
-    assert run.results["incomplete_reason"] == "5 of 7 selected checks never ran (stopping after 1 failures)"
+    assert run.results["incomplete_reason"] == "8 of 10 selected checks never ran (stopping after 1 failures)"
     assert run.ret == 1
 
 
@@ -591,7 +624,7 @@ def test_setup_only_archives_nothing_and_sends_nothing(warehouse, run_suite, web
     assert list(reports.glob("*/*")) == []
     assert webhook.received == []
     assert run.results["status"] == "INCOMPLETE" and run.results["checks"] == []
-    assert "INCOMPLETE: no check was judged (7 of 7 selected checks never ran" in run.stdout
+    assert "INCOMPLETE: no check was judged (10 of 10 selected checks never ran" in run.stdout
     assert "Generated html report" not in run.stdout
     assert run.ret == 1  # never exits 0 as if healthy
 
@@ -647,7 +680,7 @@ def test_unwritable_results_json_says_why(warehouse, run_suite, tmp_path):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--results-json={target}", results=False)
     assert f"ERROR: --results-json not written: {blocker} is a file, not a folder" in run.stdout
     assert "File exists" not in run.stdout
-    assert "7 passed" in run.stdout and run.ret == 1
+    assert "10 passed" in run.stdout and run.ret == 1
 
 
 @freeze_time("2026-11-25 17:00:00")

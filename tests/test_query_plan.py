@@ -35,11 +35,15 @@ def statements(monkeypatch):
 
 @pytest.mark.parametrize("days", [1, 7, 30])
 def test_one_statement_per_run_for_any_window(warehouse, run_suite, statements, days):
-    """One aggregate query for every metric of every date, the weekly report's included."""
+    """One aggregate query for every metric of every date, the weekly report's and the column
+    profile's included, plus one metadata lookup (the live columns) per table."""
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--days={days}")
-    assert len(run.results["checks"]) == 7 * days
+    assert len(run.results["checks"]) == len(DIMENSIONS) * days
     assert [query["purpose"] for query in run.results["queries"]] == ["metrics"]
-    assert len(statements) == 1, statements
+    lookups = [statement for statement in statements if "information_schema.columns" in statement]
+    data = [statement for statement in statements if statement not in lookups]
+    assert len(data) == 1, data
+    assert len(lookups) == 1 and [lookup["table"] for lookup in run.results["metadata_lookups"]] == ["player_daily_cache"]
     if days > 1:
         assert "Most common data_quality_issues:" in run.stdout
     assert all("2026" not in statement for statement in statements)  # the dates travel as parameters
@@ -57,6 +61,7 @@ def test_query_holds_every_metric_once_and_no_literal_dates():
     assert "cache_date BETWEEN @start_date AND @end_date" in query.sql  # partition filter
     for feature in table.critical_features:
         assert f"COUNTIF({feature} IS NULL) AS null_count__{feature}" in query.sql
-    assert query.sql.count("FROM `") == 3  # the table, the schedule, the predictions: one statement
+    # the table, its duplicated keys, the schedule, the predictions: one statement
+    assert query.sql.count("FROM `") == 4
     translated = transpile_to_duckdb(query.sql)
     assert "$start_date" in translated and "COUNT_IF" in translated

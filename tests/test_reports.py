@@ -86,21 +86,21 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     assert folder.relative_to(reports).as_posix() == "2026-02-05/20261125T170000Z"
     assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "results.json"]
     archived = json.loads((folder / "results.json").read_text())
-    assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 49
+    assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 70
     assert archived["checks"] == run.results["checks"]
-    assert 'tests="49"' in (folder / "junit.xml").read_text()
+    assert 'tests="70"' in (folder / "junit.xml").read_text()
     # the weekly sections, in the console
     assert "Trends · player_daily_cache · 2026-01-30 … 2026-02-05" in run.stdout
     trend_rows = [line for line in run.stdout.splitlines() if line.startswith("2026-02-0")]
     assert trend_rows[0].split()[:4] == ["2026-02-01", "11", "303", "303"]
     assert trend_rows[-1].split()[:4] == ["2026-02-05", "9", "252", "252"]
-    assert "Most common data_quality_issues: missing_upstream_box_score (4), source_hash_mismatch (2)" in run.stdout
+    assert "Most common data_quality_issues: missing_upstream_box_score (2), source_hash_mismatch (1)" in run.stdout
     archived = [line for line in run.stdout.splitlines() if line.startswith("Archived: ")]
     assert len(archived) == 1 and "2026-02-05/20261125T170000Z (index: " in archived[0]
     # the HTML: self-contained, with the banner, every check, the NULL table and the charts
     page = parse(folder / "report.html")
     text = " ".join(page.text)
-    assert "Overall Status: ✅ HEALTHY · 49/49 checks passed" in text
+    assert "Overall Status: ✅ HEALTHY · 70/70 checks passed" in text
     assert text.count("Date Coverage") >= 7
     assert "NULL rate per critical feature (%)" in text
     assert "Weekly trends · player_daily_cache · 2026-01-30 … 2026-02-05" in text
@@ -125,7 +125,7 @@ def test_failing_check_html_shows_value_thresholds_and_offending_rows(warehouse,
     purposes = [query["purpose"] for query in json.loads((only_folder(reports) / "results.json").read_text())["queries"]]
     assert purposes == ["metrics", "samples:null_rates"]  # one extra query, for the failing dimension only
     page = " ".join(parse(only_folder(reports) / "report.html").text)
-    assert "Overall Status: ❌ UNHEALTHY · 6/7 checks passed" in page
+    assert "Overall Status: ❌ UNHEALTHY · 9/10 checks passed" in page
     cards = check_cards(only_folder(reports) / "report.html")
     assert sorted(cards) == ["test_health.py::test_null_rates[player_daily_cache-2026-02-05]"]  # failing only
     card = cards["test_health.py::test_null_rates[player_daily_cache-2026-02-05]"]

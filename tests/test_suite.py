@@ -9,20 +9,24 @@ import pytest
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing, 914 active predictions
 ROWS = 252
 DIMENSIONS = ["coverage", "production_readiness", "null_rates", "quality_tiers", "completeness",
-              "downstream_usage", "staleness"]
+              "downstream_usage", "staleness", "schema", "uniqueness", "value_ranges"]
+CHECKS = len(DIMENSIONS)  # per table and date
 
 
 def pct(part: int, whole: int = ROWS) -> float:
     return round(100 * part / whole, 2)
 
 
-def test_healthy_day_passes_all_seven_checks(warehouse, run_suite):
+def test_healthy_day_passes_every_check(warehouse, run_suite):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0, run.stdout
-    assert "7 passed" in run.stdout
+    assert "10 passed" in run.stdout
     assert "✅ Date Coverage: 252 records found (18 teams playing, 14.0 per team)" in run.stdout
     assert "✅ Downstream Usage: 914 active predictions (3.63 per feature row)" in run.stdout
-    assert "Summary: 7/7 checks passed" in run.stdout
+    assert "✅ Schema: 76 columns as the contract says" in run.stdout
+    assert "✅ Uniqueness: every player_lookup once per date (252 rows)" in run.stdout
+    assert "✅ Value Ranges: 42 columns within their valid ranges (252 rows)" in run.stdout
+    assert "Summary: 10/10 checks passed" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
     results = run.results
     assert results["status"] == "HEALTHY"
@@ -40,13 +44,13 @@ def test_ids_name_table_date_and_dimension(warehouse, run_suite):
                     results=False)
     assert "test_health.py::test_coverage[player_daily_cache-2026-02-04]" in run.stdout
     assert "test_health.py::test_staleness[player_daily_cache-2026-02-05]" in run.stdout
-    assert "14 tests collected" in run.stdout
+    assert "20 tests collected" in run.stdout
 
 
 def test_marker_selects_one_dimension(warehouse, run_suite):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "staleness")
     assert run.ret == 0
-    assert "1 passed, 6 deselected" in run.stdout
+    assert "1 passed, 9 deselected" in run.stdout
     assert [check["dimension"] for check in run.results["checks"]] == ["staleness"]
     assert len(run.results["queries"]) == 1
 
@@ -76,7 +80,7 @@ def test_row_defects_reach_their_severity(warehouse, run_suite, dimension, assig
     verdict = run.verdict(dimension)
     assert (verdict["severity"], verdict["value"]) == (severity, value)
     others = [check["severity"] for check in run.results["checks"] if check["dimension"] != dimension]
-    assert others == ["OK"] * 6
+    assert others == ["OK"] * (CHECKS - 1)
     assert run.ret == (0 if severity == "WARNING" else 1)
     expected_status = {"WARNING": "DEGRADED", "ERROR": "UNHEALTHY", "CRITICAL": "CRITICAL"}[severity]
     assert run.results["status"] == expected_status
@@ -87,14 +91,14 @@ def test_warning_passes_visibly_and_fails_with_fail_on_warning(warehouse, run_su
     warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0
-    assert "7 passed, 1 warning" in run.stdout
+    assert "10 passed, 1 warning" in run.stdout
     assert "HealthWarning: WARNING Quality Tiers on 2026-02-05: 2.4% POOR (6/252)" in run.stdout
     assert "⚠️ Quality Tiers: 2.4% POOR (6/252)" in run.stdout
-    assert "Summary: 7/7 checks passed, 1 with warnings" in run.stdout
+    assert "Summary: 10/10 checks passed, 1 with warnings" in run.stdout
     strict = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--fail-on=warning")
     assert strict.ret == 1
-    assert "1 failed, 6 passed" in strict.stdout
-    assert "Summary: 6/7 checks passed, 1 with warnings" in strict.stdout
+    assert "1 failed, 9 passed" in strict.stdout
+    assert "Summary: 9/10 checks passed, 1 with warnings" in strict.stdout
 
 
 def test_coverage_warning_below_ten_rows_per_team(warehouse, run_suite):
@@ -121,7 +125,9 @@ def test_coverage_critical_when_no_rows_but_games_scheduled(warehouse, run_suite
     # predictions still exist for the date: downstream usage is judged; the rest has no rows
     assert run.verdict("downstream_usage")["severity"] == "OK"
     skipped = [c["dimension"] for c in run.results["checks"] if c["severity"] == "SKIPPED"]
-    assert skipped == ["production_readiness", "null_rates", "quality_tiers", "completeness", "staleness"]
+    assert skipped == ["production_readiness", "null_rates", "quality_tiers", "completeness", "staleness",
+                       "uniqueness", "value_ranges"]
+    assert run.verdict("schema")["severity"] == "OK"  # the table is still as its contract says
     assert run.results["status"] == "CRITICAL"
 
 
@@ -158,11 +164,12 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
     severities = {check["dimension"]: check["severity"] for check in run.results["checks"]}
     assert severities == {
         "coverage": "OK", "production_readiness": "ERROR", "null_rates": "CRITICAL", "quality_tiers": "OK",
-        "completeness": "OK", "downstream_usage": "WARNING", "staleness": "OK",
+        "completeness": "OK", "downstream_usage": "WARNING", "staleness": "OK", "schema": "OK", "uniqueness": "OK",
+        "value_ranges": "OK",
     }
     assert run.results["status"] == "CRITICAL"
     assert run.results["summary"] == {
-        "checks": 7, "passed": 5, "warnings": 1, "errors": 1, "critical": 1, "not_evaluated": 0, "skipped": 0,
+        "checks": 10, "passed": 8, "warnings": 1, "errors": 1, "critical": 1, "not_evaluated": 0, "skipped": 0,
         "not_run": 0,
     }
     assert run.ret == 1
@@ -175,10 +182,12 @@ def test_no_game_day_is_not_an_outage(warehouse, run_suite):
     warehouse.execute("DELETE FROM nba_predictions.player_prop_predictions WHERE game_date = ?", [DATE])
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0
-    assert "1 passed, 6 skipped" in run.stdout
+    # coverage: no games is not an outage; schema: the table's structure is judged on any day
+    assert "2 passed, 8 skipped" in run.stdout
     coverage = run.verdict("coverage")
     assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
-    assert "Summary: 1/1 checks passed, 6 skipped (nothing to judge)" in run.stdout
+    assert run.verdict("schema")["severity"] == "OK"
+    assert "Summary: 2/2 checks passed, 8 skipped (nothing to judge)" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
 
 
@@ -186,13 +195,13 @@ def test_missing_table_is_not_evaluated_never_a_pass(warehouse, run_suite):
     warehouse.execute("DROP TABLE nba_precompute.player_daily_cache")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 1
-    assert "7 errors" in run.stdout
+    assert "10 errors" in run.stdout
     assert all(check["severity"] == "NOT_EVALUATED" for check in run.results["checks"])
     message = run.verdict("coverage")["message"]
-    assert message.startswith("not evaluated: player_daily_cache: Catalog Error: Table with name player_daily_cache does not exist")
+    assert message == f"not evaluated: table nba_precompute.player_daily_cache not found in {warehouse.path}"
     assert "Traceback" not in run.stdout
     assert run.results["status"] == "UNHEALTHY"
-    assert "Summary: 0/7 checks passed, 7 not evaluated" in run.stdout
+    assert "Summary: 0/10 checks passed, 10 not evaluated" in run.stdout
 
 
 def test_week_window_judges_every_date_in_one_query(warehouse, run_suite):
@@ -201,7 +210,7 @@ def test_week_window_judges_every_date_in_one_query(warehouse, run_suite):
     assert run.results["dates"] == [f"2026-01-{day}" for day in (30, 31)] + [f"2026-02-0{day}" for day in range(1, 6)]
     rows = {check["date"]: check["value"] for check in run.results["checks"] if check["dimension"] == "coverage"}
     assert [rows[f"2026-02-0{day}"] for day in range(1, 6)] == [303, 125, 307, 218, 252]
-    assert len(run.results["checks"]) == 49
+    assert len(run.results["checks"]) == 7 * CHECKS
     assert [query["purpose"] for query in run.results["queries"]] == ["metrics"]
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple, Protocol
 
-__all__ = ["Backend", "BackendError", "QueryResult", "QueryStats", "as_utc"]
+__all__ = ["Backend", "BackendError", "QueryResult", "QueryStats", "TableDescription", "as_utc"]
 
 
 class BackendError(Exception):
@@ -38,6 +39,11 @@ class QueryStats(NamedTuple):
         return document
 
 
+class TableDescription(NamedTuple):
+    columns: dict[str, str]      # column -> normalized type (checks.contract), in table order
+    seconds: float
+
+
 class QueryResult(NamedTuple):
     rows: list[dict[str, Any]]
     stats: QueryStats
@@ -60,14 +66,22 @@ class Backend(Protocol):
         """Where the data comes from, for reports (a file path, a project id)."""
         ...
 
+    def describe_table(self, table_ref: str) -> TableDescription:
+        """The live columns of ``dataset.table`` (normalized BigQuery types), from metadata only:
+        no data read, no bytes billed. Raise BackendError when the table does not exist."""
+        ...
+
     def close(self) -> None:
         ...
 
 
 def as_utc(value: Any) -> Any:
-    """Timestamps are UTC inside: naive ones (DuckDB TIMESTAMP) are read as UTC."""
+    """Timestamps are UTC inside: naive ones (DuckDB TIMESTAMP) are read as UTC. NUMERIC values
+    (``Decimal``) are read as floats: they are judged and written to JSON as numbers."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+    if isinstance(value, decimal.Decimal):
+        return float(value)
     return value

@@ -13,7 +13,7 @@ import re
 import time
 from typing import Any, Mapping, NamedTuple
 
-from feature_store_health.backends.base import BackendError, QueryResult, QueryStats, as_utc
+from feature_store_health.backends.base import BackendError, QueryResult, QueryStats, TableDescription, as_utc
 from feature_store_health.checks.query import sql_hash
 
 __all__ = ["BigQueryBackend", "BigQuerySettings", "normalize_endpoint"]
@@ -126,6 +126,20 @@ class BigQueryBackend:
         stats = QueryStats(table, sql_hash(sql), len(rows), seconds, job.total_bytes_processed,
                            job_id=job.job_id, labels=job.labels or self._labels(table))
         return QueryResult(rows, stats)
+
+    def describe_table(self, table_ref: str) -> TableDescription:
+        """The table's schema from its metadata (tables.get): no job, no bytes billed."""
+        from feature_store_health.checks.contract import normalize_bigquery_type
+
+        started = time.perf_counter()
+        try:
+            table = self.client.get_table(table_ref, retry=self._retry(), timeout=self.settings.query_timeout)
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise BackendError(f"{table_ref}: {self.explain(exc)}") from None
+        columns = {field.name: normalize_bigquery_type(field.field_type, field.mode) for field in table.schema}
+        return TableDescription(columns, time.perf_counter() - started)
 
     def dry_run(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> int | None:
         """Validate the query without running it; the estimated bytes it would process."""

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Mapping, Protocol
 
-from feature_store_health.backends.base import BackendError, QueryResult, QueryStats, as_utc
+from feature_store_health.backends.base import BackendError, QueryResult, QueryStats, TableDescription, as_utc
 from feature_store_health.checks.query import sql_hash
 
 __all__ = ["DuckDBBackend", "SqlCache", "transpile_to_duckdb"]
@@ -76,6 +76,27 @@ class DuckDBBackend:
             raise BackendError(f"{table}: query failed: {_first_line(exc)}") from None
         seconds = time.perf_counter() - started
         return QueryResult(rows, QueryStats(table, sql_hash(sql), len(rows), seconds, None))
+
+    def describe_table(self, table_ref: str) -> TableDescription:
+        """Columns from information_schema (a DuckDB schema stands for the BigQuery dataset)."""
+        import duckdb
+
+        from feature_store_health.checks.contract import normalize_duckdb_type
+
+        started = time.perf_counter()
+        dataset, table = table_ref.split(".")[-2:]
+        try:
+            rows = self._connect().execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                [dataset, table],
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise BackendError(f"{table_ref}: cannot read its columns: {_first_line(exc)}") from None
+        if not rows:
+            raise BackendError(f"table {table_ref} not found in {self.path}")
+        return TableDescription({name: normalize_duckdb_type(data_type) for name, data_type in rows},
+                                time.perf_counter() - started)
 
     def dry_run(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> int | None:
         """EXPLAIN the transpiled query: binds every table, column and parameter, reads no rows."""

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from feature_store_health.checks.metrics import Metric, Source
 
-__all__ = ["AggregateQuery", "SAMPLE_ROWS", "build_aggregate_query", "build_sample_query", "sql_hash"]
+__all__ = ["AggregateQuery", "SAMPLE_ROWS", "build_aggregate_query", "build_sample_query", "key_text", "sql_hash"]
 
 SAMPLE_ROWS = 20  # offending rows shown per failing check
 
@@ -85,6 +85,23 @@ def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric]) ->
             f"  )\n"
             f"  GROUP BY check_date\n)"
         )
+    if by_source[Source.DUPLICATES]:
+        ctes.append(
+            f"duplicates AS (\n"
+            f"  SELECT check_date,\n{_select(by_source[Source.DUPLICATES])}\n"
+            f"  FROM (\n"
+            f"    SELECT check_date, key_text, copies,\n"
+            f"      ROW_NUMBER() OVER (PARTITION BY check_date ORDER BY key_text) AS position\n"
+            f"    FROM (\n"
+            f"      SELECT {table.date_column} AS check_date, {key_text(table.unique_key)} AS key_text, COUNT(*) AS copies\n"
+            f"      FROM `{table.table}`\n"
+            f"      WHERE {table.date_column} {window}\n"
+            f"      GROUP BY check_date, key_text\n"
+            f"      HAVING COUNT(*) > 1\n"
+            f"    )\n"
+            f"  )\n"
+            f"  GROUP BY check_date\n)"
+        )
     joins = "".join(
         f"\nLEFT JOIN {source.value} USING (check_date)" for source in Source if by_source[source]
     )
@@ -98,6 +115,12 @@ def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric]) ->
     return AggregateQuery(table=table.name, sql=sql, metrics=unique)
 
 
+def key_text(columns: Sequence[str]) -> str:
+    """A table's key as one text (NULL spelled out), for counting and showing duplicated keys."""
+    parts = [f"IFNULL(CAST({column} AS STRING), 'NULL')" for column in columns]
+    return parts[0] if len(parts) == 1 else "CONCAT(" + ", ' / ', ".join(parts) + ")"
+
+
 def _select(metrics: list[Metric]) -> str:
     return ",\n".join(f"    {metric.sql} AS {metric.name}" for metric in metrics)
 
@@ -105,16 +128,18 @@ def _select(metrics: list[Metric]) -> str:
 def build_sample_query(table: Any, rules: Sequence[Any], columns: Iterable[str]) -> str:
     """Up to SAMPLE_ROWS rows per date and per reason (``rules``: a dimension's SampleRules), so a
     date failing on POOR rows shows POOR rows even when NULL-tier rows outnumber them. A row
-    matching two reasons appears under each; ``sample_reason`` is the rule's index."""
+    matching two reasons appears under each; ``sample_reason`` is the rule's index. The reasons
+    are computed beside the columns, so a predicate may use a window (a duplicated key)."""
     selected = ", ".join(dict.fromkeys([table.player_column, *columns, table.processed_at_column]))
     reasons = ", ".join(f"IF({rule.predicate}, {index}, NULL)" for index, rule in enumerate(rules))
     return (
         f"SELECT check_date, sample_reason, {selected}\n"
         f"FROM (\n"
-        f"  SELECT {table.date_column} AS check_date, sample_reason, {selected}\n"
-        f"  FROM `{table.table}`, UNNEST([{reasons}]) AS sample_reason\n"
-        f"  WHERE {table.date_column} BETWEEN @start_date AND @end_date AND sample_reason IS NOT NULL\n"
-        f")\n"
+        f"  SELECT {table.date_column} AS check_date, {selected}, [{reasons}] AS sample_reasons\n"
+        f"  FROM `{table.table}`\n"
+        f"  WHERE {table.date_column} BETWEEN @start_date AND @end_date\n"
+        f") AS candidates, UNNEST(candidates.sample_reasons) AS sample_reason\n"
+        f"WHERE sample_reason IS NOT NULL\n"
         f"QUALIFY ROW_NUMBER() OVER (PARTITION BY check_date, sample_reason ORDER BY {table.player_column}) <= {SAMPLE_ROWS}\n"
         f"ORDER BY check_date, sample_reason, {table.player_column}"
     )

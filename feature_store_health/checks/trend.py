@@ -28,23 +28,26 @@ class TrendRow(NamedTuple):
 
 
 def trend_row(table: "TableConfig", check_date: dt.date, values: Mapping[str, Any]) -> TrendRow:
+    """A metric the query left out (its column missing or retyped) shows as n/a (None)."""
     rows = values["row_count"]
 
-    def pct(count: int) -> float | None:
-        return round(100.0 * count / rows, 2) if rows else None
+    def pct(metric: str) -> float | None:
+        count = values.get(metric)
+        return round(100.0 * count / rows, 2) if rows and count is not None else None
 
-    first, last = values["min_processed_at"], values["max_processed_at"]
+    first, last = values.get("min_processed_at"), values.get("max_processed_at")
+    active = values.get("active_predictions", 0)
     return TrendRow(
         check_date=check_date,
         rows=rows,
-        players=values["player_count"],
-        games=values["games_scheduled"],
-        ready_pct=pct(values["production_ready_count"]),
-        complete_pct=pct(values["complete_count"]),
-        tiers={**{tier: values[tier_metric_name(tier)] for tier in table.quality_tiers},
-               "NULL": values["tier_null_count"]},
-        null_pct={feature: pct(values[null_metric_name(feature)]) for feature in table.critical_features},
+        players=values.get("player_count", 0),
+        games=values.get("games_scheduled", 0),
+        ready_pct=pct("production_ready_count"),
+        complete_pct=pct("complete_count"),
+        tiers={**{tier: values.get(tier_metric_name(tier), 0) for tier in table.quality_tiers},
+               "NULL": values.get("tier_null_count", 0)},
+        null_pct={feature: pct(null_metric_name(feature)) for feature in table.critical_features},
         processing_minutes=round((last - first).total_seconds() / 60, 1) if first and last else None,
-        active_predictions=values["active_predictions"],
-        conversion=round(values["active_predictions"] / rows, 2) if rows else None,
+        active_predictions=active,
+        conversion=round(active / rows, 2) if rows else None,
     )

@@ -48,6 +48,7 @@ def results_document(run: "HealthRun") -> dict[str, Any]:
         "summary": summary_counts(run),
         "checks": [verdict.to_json() for verdict in run.verdicts],
         "queries": [stats.to_json() for stats in run.queries],
+        "metadata_lookups": run.metadata_lookups,
     }
 
 

@@ -12,7 +12,10 @@ from feature_store_health.checks.dimensions import (
     null_rates,
     production_readiness,
     quality_tiers,
+    schema,
     staleness,
+    uniqueness,
+    value_ranges,
 )
 from feature_store_health.checks.dimensions.base import (
     Dimension, JudgeContext, Judgement, SampleRule, band, judged_value, shown, sql_string,
@@ -35,6 +38,9 @@ DIMENSIONS: dict[str, Dimension] = {
         completeness,
         downstream_usage,
         staleness,
+        schema,
+        uniqueness,
+        value_ranges,
     )
 }
 

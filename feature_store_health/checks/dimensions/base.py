@@ -65,6 +65,10 @@ class Dimension(NamedTuple):
     failing_reasons: Callable[[Mapping[str, Any], Mapping[str, float], "TableConfig"], tuple[str, ...]] | None = None
     # whether the table's configuration gives this dimension what it needs (else it is not collected)
     applies: Callable[["TableConfig"], bool] = lambda table: True
+    # judges the columns it can read and names the others (value_ranges), instead of NOT_EVALUATED
+    partial: bool = False
+    # each sample reason is a column: a sample row shows the player, the failing columns, processed_at
+    reasons_are_columns: bool = False
 
     def reasons_failing(self, details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> tuple[str, ...]:
         if self.failing_reasons is None:

@@ -59,4 +59,5 @@ DIMENSION = Dimension(
     lambda table: table.critical_features,
     failing,
     applies=lambda table: bool(table.critical_features),
+    reasons_are_columns=True,
 )
