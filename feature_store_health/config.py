@@ -79,6 +79,7 @@ class TableConfig(NamedTuple):
     contract: Mapping[str, str] | None = None       # column -> type, from the contract file (schema)
     contract_path: Path | None = None
     unique_key: tuple[str, ...] = ()                # uniqueness: the key within a date
+    profile_exclude: tuple[str, ...] = ()           # contract columns the column profile leaves out
     value_ranges: tuple[Any, ...] = ()              # value_ranges: RangeRule per column
     partition_expiration_days: int | None = None    # older dates may hold no rows, and that is fine
 
@@ -226,10 +227,11 @@ _TABLE_KEYS = {
     "quality_tier_column", "poor_tier", "quality_tiers", "completeness_column",
     "processed_at_column", "critical_features", "thresholds",
     "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
-    "team_column", "contract", "unique_key", "value_ranges",
+    "team_column", "contract", "unique_key", "value_ranges", "profile_exclude",
 }
 _OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
-                        "partition_expiration_days", "team_column", "contract", "unique_key", "value_ranges"}
+                        "partition_expiration_days", "team_column", "contract", "unique_key", "value_ranges",
+                        "profile_exclude"}
 
 
 def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folders: tuple[Path, ...]) -> TableConfig:
@@ -269,6 +271,8 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
         contract=contract,
         contract_path=contract_path,
         unique_key=unique_key,
+        profile_exclude=(_string_list(entry["profile_exclude"], f"{prefix}.profile_exclude", _COLUMN)
+                         if entry.get("profile_exclude") else ()),
         value_ranges=_value_ranges(entry.get("value_ranges"), contract, f"{prefix}.value_ranges"),
         critical_features=features,
         quality_tiers=tiers,

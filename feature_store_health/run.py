@@ -228,6 +228,17 @@ class HealthRun:
                 counts[column] = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
         return counts
 
+    def table(self, table_name: str) -> TableConfig:
+        return self._tables[table_name]
+
+    def profile(self, table_name: str) -> dict[dt.date, dict[str, dict[str, Any]]]:
+        """The column profile per date (from the metrics already fetched)."""
+        from feature_store_health.checks.profile import column_stats
+
+        table = self._tables[table_name]
+        schema, by_date = self.schema(table_name), self.metrics(table_name)
+        return {check_date: column_stats(table, schema, by_date[check_date]) for check_date in self.settings.dates}
+
     def trend(self, table_name: str) -> list[TrendRow]:
         """Per-date profile of a table for the reports (from the metrics already fetched)."""
         table = self._tables[table_name]

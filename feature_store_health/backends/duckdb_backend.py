@@ -23,9 +23,19 @@ class SqlCache(Protocol):
 
 
 def transpile_to_duckdb(bigquery_sql: str) -> str:
+    """BigQuery SQL as DuckDB SQL. APPROX_COUNT_DISTINCT becomes an exact COUNT(DISTINCT): DuckDB's
+    HyperLogLog is off by 10 % and more on the small sets a date holds (16 for 14 teams), where
+    BigQuery's HLL++ is exact or nearly; an exact count over a few hundred rows costs nothing."""
     import sqlglot  # ~0.15 s to import: only when the cache misses
+    from sqlglot import exp
 
-    return sqlglot.transpile(bigquery_sql, read="bigquery", write="duckdb", pretty=True)[0]
+    def exact_distinct(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.ApproxDistinct):
+            return exp.Count(this=exp.Distinct(expressions=[node.this.copy()]))
+        return node
+
+    tree = sqlglot.parse_one(bigquery_sql, read="bigquery").transform(exact_distinct)
+    return tree.sql(dialect="duckdb", pretty=True)
 
 
 class DuckDBBackend:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.metrics import Metric, Source
+from feature_store_health.checks.profile import profile_metrics
 from feature_store_health.checks.query import AggregateQuery, build_aggregate_query
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaRep
     metrics = [metric for dimension_id in applicable_dimensions(table)
                for metric in DIMENSIONS[dimension_id].metrics(table, config)]
     metrics += report_metrics(table)
+    metrics += profile_metrics(table, schema)
     if schema is not None:
         metrics = [metric for metric in metrics if all(schema.usable(column) for column in metric.columns)]
     return build_aggregate_query(table, config, metrics)

@@ -26,6 +26,7 @@ def summary_lines(run: "HealthRun") -> list[str]:
         lines.append(f"{table} · {check_date} · as of {as_of:%Y-%m-%d %H:%M %Z}")
         for verdict in verdicts:
             lines.append(f"{verdict.severity.icon} {DIMENSIONS[verdict.dimension].label}: {verdict.message}")
+        lines.extend(_flagged_lines(run, table, check_date))
         lines.append("")
     if run.settings.days > 1:
         lines.extend(trend_lines(run))
@@ -50,6 +51,16 @@ def summary_lines(run: "HealthRun") -> list[str]:
     if run.status != "HEALTHY":
         lines.append(f"Rerun: {run.rerun_command()}")
     return lines
+
+
+def _flagged_lines(run: "HealthRun", table: str, check_date) -> list[str]:
+    """The column profile stays out of the console but for the columns a check flagged."""
+    from feature_store_health.reporting.columns import flagged_columns
+
+    flags = flagged_columns(run, table, check_date)
+    if not flags:
+        return []
+    return ["Columns flagged: " + "; ".join(f"{column} ({', '.join(why)})" for column, why in flags.items())]
 
 
 def dry_run_lines(run: "HealthRun", planned: list[tuple[str, str, int | None, str | None]]) -> list[str]:

@@ -130,10 +130,60 @@ def summary_html(run: "HealthRun") -> str:
             parts.append(_table(("date", *features),
                                 ((v.check_date, *(_pct_cell(v.details["null_pct"].get(f)) for f in features))
                                  for v in nulls)))
+    parts.append(columns_html(run))
     if run.settings.days > 1:
         parts.append(weekly_html(run))
     parts.append("</div>")
     return "".join(parts)
+
+
+_STATS = ("nulls", "null_pct", "mean", "stddev", "min", "median", "max", "zeros", "true", "distinct", "nonempty")
+
+
+def columns_html(run: "HealthRun") -> str:
+    """The column profile per table: the checked date's statistics of every column, the flagged
+    ones first; with more than one date, each column's NULL % and mean by date."""
+    from feature_store_health.reporting.columns import flagged_columns
+
+    parts = []
+    last = run.settings.dates[-1]
+    for table in run.config.tables:
+        try:
+            by_date = run.profile(table.name)
+        except Exception as exc:  # its checks already say why; the report stands
+            parts.append(f"<p>Columns of {_e(table.name)} unavailable: {_e(exc)}</p>")
+            continue
+        flags = flagged_columns(run, table.name, last)
+        profile = by_date[last]
+        order = sorted(profile, key=lambda column: column not in flags)
+        parts.append(f"<h3>Columns · {_e(table.name)} · {last} ({len(profile)} profiled, {len(flags)} flagged)</h3>")
+        parts.append(_table(
+            ("column", "type", "flags", *_STATS),
+            ((column, profile[column]["type"], "; ".join(flags.get(column, ())),
+              *(_stat_cell(profile[column].get(stat)) for stat in _STATS)) for column in order),
+        ))
+        if len(by_date) > 1:
+            dates = list(by_date)
+            parts.append(f"<h4>Columns by date · {_e(table.name)}: % NULL, and mean of numeric columns</h4>")
+            parts.append(_table(
+                ("column", "statistic", *(d.strftime("%m-%d") for d in dates)),
+                [row for column in order for row in (
+                    (column, "% NULL", *(_stat_cell(by_date[d][column].get("null_pct")) for d in dates)),
+                    *(((column, "mean", *(_stat_cell(by_date[d][column].get("mean")) for d in dates)),)
+                      if "mean" in profile[column] else ()),
+                )],
+            ))
+    return "".join(parts)
+
+
+def _stat_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
 
 
 def weekly_html(run: "HealthRun") -> str:

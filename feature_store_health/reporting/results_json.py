@@ -49,7 +49,29 @@ def results_document(run: "HealthRun") -> dict[str, Any]:
         "checks": [verdict.to_json() for verdict in run.verdicts],
         "queries": [stats.to_json() for stats in run.queries],
         "metadata_lookups": run.metadata_lookups,
+        "profile": _profiles(run),
     }
+
+
+def _profiles(run: "HealthRun") -> dict[str, Any]:
+    """table -> {"columns": {date: {column: stats}}, "flagged": {date: {column: [why]}}}; a table
+    whose query failed has {"error": why}."""
+    from feature_store_health.backends.base import BackendError
+    from feature_store_health.reporting.columns import flagged_columns
+
+    profiles: dict[str, Any] = {}
+    for table in run.config.tables:
+        try:
+            by_date = run.profile(table.name)
+        except BackendError as exc:
+            profiles[table.name] = {"error": str(exc)}
+            continue
+        profiles[table.name] = {
+            "columns": {check_date.isoformat(): columns for check_date, columns in by_date.items()},
+            "flagged": {check_date.isoformat(): flags for check_date in by_date
+                        if (flags := flagged_columns(run, table.name, check_date))},
+        }
+    return profiles
 
 
 def results_json(run: "HealthRun") -> str:
