@@ -206,14 +206,21 @@ class HealthRun:
         reasons = dimension.reasons_failing(verdict.details, verdict.threshold, table)
         if dimension.reasons_are_columns:  # the player, the failing columns, when it was processed
             keep = {table.player_column, *reasons, table.processed_at_column}
-        shown: dict[tuple, dict[str, Any]] = {}
+        shown: list[dict[str, Any]] = []
+        times_shown: Counter = Counter()
         for reason in reasons:  # the failing reasons' rows, in the order the dimension lists them
+            in_reason: Counter = Counter()
             for row in samples:
                 if row["check_date"] == verdict.check_date and row["sample_reason"] == reason:
                     columns = {name: value for name, value in row.items() if name not in ("check_date", "sample_reason")
                                and (not dimension.reasons_are_columns or name in keep)}
-                    shown.setdefault(tuple(map(repr, columns.values())), columns)
-        return list(shown.values())
+                    # a row matching two reasons is shown once; identical copies (duplicates) each
+                    key = tuple(map(repr, columns.values()))
+                    in_reason[key] += 1
+                    if in_reason[key] > times_shown[key]:
+                        times_shown[key] += 1
+                        shown.append(columns)
+        return shown
 
     def issue_counts(self, table_name: str) -> dict[str, list[tuple[str, int]]]:
         """Occurrences of each insufficient_data_reason / data_quality_issues value in the window,

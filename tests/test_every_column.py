@@ -4,8 +4,10 @@ and the two blind spots (playing teams without rows, partly unpopulated quality 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.config import load_config
@@ -68,3 +70,193 @@ def test_tiers_null_on_a_third_of_rows_end_to_end(warehouse, run_suite):
     assert "quality_tier NULL on 33.3% of rows (84/252)" in verdict["message"]
     assert run.ret == 0
     assert run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--fail-on=warning").ret == 1
+
+
+# -- hidden-file cases: each reaches its SPEC severity, the JSON says which column and why -------
+
+def alter(warehouse, tmp_path, **changes):
+    """A copy of the warehouse through the documented fixtures/alter_warehouse.py."""
+    from feature_store_health.warehouse import load_fixture
+    from conftest import ROOT, Warehouse
+
+    target = tmp_path / "altered.duckdb"
+    load_fixture(ROOT, "alter_warehouse").alter(warehouse.path, target, **changes)
+    return Warehouse(target)
+
+
+def severities(run) -> dict[str, str]:
+    return {check["dimension"]: check["severity"] for check in run.results["checks"]}
+
+
+def test_a_unit_change_on_a_few_percent_of_rows(warehouse, run_suite):
+    warehouse.affect_rows(DATE, 8, "ts_pct_last_10 = ts_pct_last_10 * 100")  # 3.2 %: a percentage, not a fraction
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("value_ranges")
+    assert verdict["severity"] == "ERROR" and verdict["value"] == 3.17
+    assert verdict["details"]["worst_column"] == "ts_pct_last_10"
+    assert verdict["details"]["columns"]["ts_pct_last_10"]["out_of_range"] == 8
+    assert verdict["message"].startswith("ts_pct_last_10: 8 of 252 rows (3.2%) outside 0–1.5, observed 0.")
+    assert [d for d, s in severities(run).items() if s != "OK"] == ["value_ranges"]
+    assert run.results["profile"]["player_daily_cache"]["flagged"]["2026-02-05"] == {
+        "ts_pct_last_10": ["8 rows (3.17%) outside 0–1.5"]}
+    assert run.ret == 1
+
+
+@pytest.mark.parametrize(("rows", "severity"), [(1, "WARNING"), (5, "ERROR"), (13, "CRITICAL")])
+def test_value_range_severities(warehouse, run_suite, rows, severity):
+    warehouse.affect_rows(DATE, rows, "primary_scoring_zone = 'post'")
+    verdict = run_suite(f"--database={warehouse.path}", "--date=2026-02-05").verdict("value_ranges")
+    assert verdict["severity"] == severity
+    assert verdict["message"].startswith(f"primary_scoring_zone: {rows} of 252 rows")
+    assert "outside one of paint, mid_range, 3pt" in verdict["message"]
+
+
+def test_null_is_never_out_of_range(warehouse, run_suite):
+    warehouse.affect_rows(DATE, 30, "team_pace_last_10 = NULL, primary_scoring_zone = NULL")
+    verdict = run_suite(f"--database={warehouse.path}", "--date=2026-02-05").verdict("value_ranges")
+    assert verdict["severity"] == "OK"
+
+
+def test_duplicated_rows(warehouse, run_suite):
+    warehouse.execute("INSERT INTO nba_precompute.player_daily_cache SELECT * FROM nba_precompute.player_daily_cache "
+                      "WHERE cache_date = ? ORDER BY player_lookup LIMIT 3", [DATE])
+    first = warehouse.execute_one("SELECT min(player_lookup) FROM nba_precompute.player_daily_cache WHERE cache_date = ?",
+                                  [DATE])[0]
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("uniqueness")
+    assert (verdict["severity"], verdict["value"]) == ("ERROR", 3)
+    assert verdict["details"]["key"] == ["player_lookup"] and verdict["details"]["duplicated_keys"] == 3
+    assert verdict["details"]["examples"][0] == first
+    assert verdict["message"].startswith("3 duplicate rows: 3 player_lookup values written more than once (")
+    assert [d for d, s in severities(run).items() if s != "OK"] == ["uniqueness"]
+    assert run.ret == 1
+
+
+@freeze_time("2026-11-25 17:00:00")
+def test_duplicated_rows_are_the_report_samples(warehouse, run_suite, tmp_path):
+    warehouse.execute("INSERT INTO nba_precompute.player_daily_cache SELECT * FROM nba_precompute.player_daily_cache "
+                      "WHERE cache_date = ? ORDER BY player_lookup LIMIT 2", [DATE])
+    reports = tmp_path / "reports"
+    run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}")
+    from test_reports import check_cards
+
+    card = check_cards(next(reports.glob("*/*/report.html")))["test_health.py::test_uniqueness[player_daily_cache-2026-02-05]"]
+    assert "Offending rows (first 4, by player)" in card  # both copies of both keys
+
+
+@pytest.mark.parametrize(("column", "severity", "not_evaluated"), [
+    ("usage_rate_last_10", "CRITICAL", ["null_rates"]),   # a check reads it
+    ("team_pace_last_10", "ERROR", []),                   # no check needs it (value_ranges judges the rest)
+])
+def test_a_dropped_column(warehouse, run_suite, tmp_path, column, severity, not_evaluated):
+    altered = alter(warehouse, tmp_path, drop=(column,))
+    run = run_suite(f"--database={altered.path}", "--date=2026-02-05")
+    schema = run.verdict("schema")
+    assert schema["severity"] == severity
+    assert schema["details"]["missing"] == [column]
+    assert column in schema["message"]
+    statuses = severities(run)
+    assert [d for d, s in statuses.items() if s == "NOT_EVALUATED"] == not_evaluated
+    for dimension in not_evaluated:
+        assert run.verdict(dimension)["message"] == (
+            f"not evaluated: column {column} is missing from nba_precompute.player_daily_cache")
+    # the unaffected dimensions still judge, from the same one query
+    assert all(statuses[d] == "OK" for d in statuses if d not in (*not_evaluated, "schema"))
+    assert run.verdict("value_ranges")["details"]["not_evaluated_columns"] == {
+        column: f"column {column} is missing from nba_precompute.player_daily_cache"}
+    assert column not in run.results["profile"]["player_daily_cache"]["columns"]["2026-02-05"]
+    assert len(run.results["queries"]) == 1 and run.ret == 1
+
+
+def test_a_retyped_column(warehouse, run_suite, tmp_path):
+    altered = alter(warehouse, tmp_path, retype=(("minutes_avg_last_10", "VARCHAR"),))
+    run = run_suite(f"--database={altered.path}", "--date=2026-02-05")
+    schema = run.verdict("schema")
+    assert schema["severity"] == "ERROR"
+    assert schema["details"]["retyped"] == [{"column": "minutes_avg_last_10", "contract": "NUMERIC", "live": "STRING"}]
+    assert run.verdict("null_rates")["message"] == ("not evaluated: column minutes_avg_last_10 is STRING in "
+                                                    "nba_precompute.player_daily_cache, the contract says NUMERIC")
+    profile = run.results["profile"]["player_daily_cache"]["columns"]["2026-02-05"]["minutes_avg_last_10"]
+    assert set(profile) == {"type", "nulls", "null_pct"}  # its NULLs still count; its values are not numbers
+    assert run.ret == 1
+
+
+def test_an_extra_column_is_a_warning(warehouse, run_suite, tmp_path):
+    altered = alter(warehouse, tmp_path, add=(("scratch_note", "VARCHAR"),))
+    run = run_suite(f"--database={altered.path}", "--date=2026-02-05")
+    schema = run.verdict("schema")
+    assert (schema["severity"], schema["details"]["extra"]) == ("WARNING", ["scratch_note"])
+    assert schema["message"] == "nba_precompute.player_daily_cache: not in the contract: scratch_note"
+    assert run.ret == 0
+    assert run_suite(f"--database={altered.path}", "--date=2026-02-05", "--fail-on=warning").ret == 1
+
+
+def test_a_missing_date_column_leaves_the_schema_check_standing(warehouse, run_suite, tmp_path):
+    altered = alter(warehouse, tmp_path, drop=("cache_date",))
+    run = run_suite(f"--database={altered.path}", "--date=2026-02-05")
+    assert run.verdict("schema")["severity"] == "CRITICAL"
+    assert run.verdict("coverage")["message"] == (
+        "not evaluated: column cache_date is missing from nba_precompute.player_daily_cache: "
+        "no check of player_daily_cache can run")
+    assert run.results["queries"] == []
+
+
+# -- the profile -------------------------------------------------------------------------------
+
+def test_profile_of_every_column_in_the_one_query(warehouse, run_suite):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2")
+    profile = run.results["profile"]["player_daily_cache"]
+    assert list(profile["columns"]) == ["2026-02-04", "2026-02-05"] and profile["flagged"] == {}
+    day = profile["columns"]["2026-02-05"]
+    assert len(day) == 76
+    rows = warehouse.execute_one(
+        "SELECT count(*), avg(points_avg_last_10), min(points_avg_last_10), max(points_avg_last_10), "
+        "count(*) FILTER (WHERE points_avg_last_10 IS NULL), count(*) FILTER (WHERE is_production_ready), "
+        "count(DISTINCT team_abbr), count(*) FILTER (WHERE len(data_quality_issues) > 0), max(processed_at) "
+        "FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [DATE])
+    count, mean, low, high, nulls, ready, teams, with_issues, latest = rows
+    points = day["points_avg_last_10"]
+    assert points["type"] == "NUMERIC" and points["nulls"] == nulls
+    assert points["mean"] == pytest.approx(float(mean)) and (points["min"], points["max"]) == (float(low), float(high))
+    assert set(points) == {"type", "nulls", "null_pct", "mean", "stddev", "min", "median", "max", "zeros"}
+    assert float(low) <= points["median"] <= float(high)
+    assert day["is_production_ready"] == {"type": "BOOL", "nulls": 0, "null_pct": 0.0, "true": ready}
+    assert day["team_abbr"]["distinct"] == teams == 18
+    assert day["data_quality_issues"]["nonempty"] == with_issues
+    assert day["processed_at"]["max"].startswith(latest.isoformat(sep=" ")[:19])
+    assert len(run.results["queries"]) == 1
+
+
+def test_profile_leaves_out_excluded_columns(warehouse, run_suite, tmp_path):
+    import re
+
+    default = (Path(__file__).resolve().parents[1] / "feature_store_health" / "health.toml").read_text()
+    table = default[default.index("[[tables]]"):]
+    config = tmp_path / "health.toml"
+    config.write_text(re.sub(r'^unique_key = .*$', 'unique_key = ["player_lookup"]\nprofile_exclude = ["data_hash", '
+                             '"source_player_game_hash"]', table, flags=re.M))
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--health-config={config}")
+    day = run.results["profile"]["player_daily_cache"]["columns"]["2026-02-05"]
+    assert len(day) == 74 and "data_hash" not in day
+
+
+# -- a replayed season ----------------------------------------------------------------------------
+
+def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_generator, run_suite, tmp_path):
+    """Every game day of the demo season: schema, uniqueness and value_ranges are OK but on the
+    dated incidents, and so are the coverage and tier blind spots."""
+    path = tmp_path / "season.duckdb"
+    demo_generator.build_demo_warehouse(path)
+    run = run_suite(f"--database={path}", "--date=2026-04-12", "--days=174")
+    found = {(c["date"], c["dimension"]): c["severity"] for c in run.results["checks"]
+             if c["dimension"] in ("schema", "uniqueness", "value_ranges", "coverage")
+             and c["severity"] not in ("OK", "SKIPPED")}
+    assert found == {
+        ("2026-03-03", "value_ranges"): "ERROR",      # ts_pct_last_10 x100 on 4 % of rows
+        ("2026-03-17", "uniqueness"): "ERROR",        # 6 rows written twice
+        ("2026-03-24", "coverage"): "ERROR",          # two playing teams without rows
+    }
+    tiers = {c["date"]: c["severity"] for c in run.results["checks"]
+             if c["dimension"] == "quality_tiers" and c["date"] >= "2025-11-15" and c["severity"] not in ("OK", "SKIPPED")}
+    assert tiers == {"2026-03-31": "WARNING", "2026-04-02": "WARNING"}  # a third NULL; not populated
+    assert len(run.results["queries"]) == 1

@@ -33,9 +33,12 @@ def applicable_dimensions(table: "TableConfig") -> list[str]:
 
 
 def columns_read_by_checks(table: "TableConfig", config: "HealthConfig") -> dict[str, tuple[str, ...]]:
-    """Column -> the checks that read it (the date column: every check of the table)."""
+    """Column -> the checks that cannot judge without it (the date column: every check of the
+    table). A dimension that judges the columns it has (value_ranges) does not count."""
     read: dict[str, list[str]] = {table.date_column: ["every check"]}
     for dimension_id in applicable_dimensions(table):
+        if DIMENSIONS[dimension_id].partial:
+            continue
         for column in DIMENSIONS[dimension_id].columns(table, config):
             read.setdefault(column, []).append(dimension_id)
     return {column: tuple(dict.fromkeys(checks)) for column, checks in read.items()}
