@@ -335,3 +335,32 @@ _COLUMNS = (
     'completeness_column = "all_windows_complete"\nprocessed_at_column = "processed_at"\n'
     'critical_features = ["points_avg_last_10", "minutes_avg_last_10", "usage_rate_last_10", "ts_pct_last_10"]\n'
 )
+
+
+def test_schema_changes_on_bigquery_match_duckdb_and_bill_nothing(warehouse, run_suite, bigquery_emulator, tmp_path):
+    """A dropped, a retyped and an extra column, read from the table's metadata (no job, no bytes)."""
+    from conftest import ROOT
+    from feature_store_health.warehouse import load_fixture
+
+    altered = tmp_path / "altered.duckdb"
+    load_fixture(ROOT, "alter_warehouse").alter(
+        warehouse.path, altered, drop=("usage_rate_last_10",), retype=(("games_played_season", "VARCHAR"),),
+        add=(("scratch_note", "VARCHAR"),))
+    bigquery_emulator.load("schema-changes", altered)
+    duckdb_run = run_suite(f"--database={altered}", "--date=2026-02-05")
+    bigquery_run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
+                             "--project=schema-changes", "--date=2026-02-05")
+    for run in (duckdb_run, bigquery_run):
+        schema = run.verdict("schema")
+        assert schema["severity"] == "CRITICAL"
+        assert (schema["details"]["missing"], schema["details"]["extra"]) == (["usage_rate_last_10"], ["scratch_note"])
+        assert schema["details"]["retyped"] == [{"column": "games_played_season", "contract": "INT64", "live": "STRING"}]
+        assert run.verdict("null_rates")["severity"] == "NOT_EVALUATED"
+    strip = lambda document: {key: value for key, value in document.items() if key not in VOLATILE | {"rerun", "profile"}}
+    assert strip(bigquery_run.results) == strip(duckdb_run.results)
+    assert_profiles_match(bigquery_run.results["profile"], duckdb_run.results["profile"])
+    # the schema came from the table's metadata: the run's only job is the one aggregate query
+    assert [query["purpose"] for query in bigquery_run.results["queries"]] == ["metrics"]
+    assert [lookup["table"] for lookup in bigquery_run.results["metadata_lookups"]] == ["player_daily_cache"]
+    jobs = list(bigquery_emulator.client("schema-changes").list_jobs())
+    assert [job.job_id for job in jobs if job.job_type == "query"] == [bigquery_run.results["queries"][0]["job_id"]]
