@@ -44,7 +44,10 @@ def summary_lines(run: "HealthRun") -> list[str]:
     seconds = sum(stats.seconds for stats in run.queries)
     billed = [stats.bytes_processed for stats in run.queries if stats.bytes_processed is not None]
     bytes_text = f"{sum(billed):,} bytes processed" if billed else "bytes processed n/a"
-    lines.append(f"Queries: {len(run.queries)} in {seconds:.3f} s, {bytes_text} ({run.settings.backend}: {run.source_description()})")
+    lookups = len(run.metadata_lookups)
+    lookup_text = f" + {lookups} metadata lookup{'s' if lookups != 1 else ''} (no bytes)" if lookups else ""
+    lines.append(f"Queries: {len(run.queries)} in {seconds:.3f} s{lookup_text}, {bytes_text} "
+                 f"({run.settings.backend}: {run.source_description()})")
     lines.append(f"Overall Status: {STATUS_ICONS[run.status]} {run.status}")
     if not run.complete:
         lines.append(f"Incomplete: {run.incomplete_reason()}; the checks that ran say {run.judged_status}")
