@@ -130,7 +130,7 @@ class HealthRun:
                 self.metadata_lookups.append({"table": table_name, "columns": len(description.columns),
                                               "seconds": round(description.seconds, 4)})
                 self._schemas[table_name] = compare(table.table, description.columns, table.contract,
-                                                    columns_read_by_checks(table, self.config))
+                                                    columns_read_by_checks(table, self.config), description.equivalent)
         report = self._schemas[table_name]
         if isinstance(report, BackendError):
             raise report

@@ -29,6 +29,20 @@ HEALTH_TESTS = ROOT / "data_tests" / "test_player_daily_cache.py"
 HEALTHY_WEEK = (dt.date(2026, 2, 1), dt.date(2026, 2, 5))
 
 
+def table_entry(name: str = "player_daily_cache", table: str = "nba_precompute.player_daily_cache",
+                critical_features: tuple[str, ...] = ("points_avg_last_10", "minutes_avg_last_10",
+                                                      "usage_rate_last_10", "ts_pct_last_10"),
+                extra: str = "") -> str:
+    """A [[tables]] entry for the demo's feature table (no contract, no value ranges) plus ``extra``."""
+    return (
+        f'[[tables]]\nname = "{name}"\ntable = "{table}"\ndate_column = "cache_date"\nplayer_column = "player_lookup"\n'
+        'production_ready_column = "is_production_ready"\nquality_tier_column = "quality_tier"\npoor_tier = "POOR"\n'
+        'quality_tiers = ["EXCELLENT", "GOOD", "ACCEPTABLE", "POOR"]\ncompleteness_column = "all_windows_complete"\n'
+        f'processed_at_column = "processed_at"\ncritical_features = {list(critical_features)!r}\n'.replace("'", '"')
+        + extra + "\n"
+    )
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch):
     """A developer's own Slack webhook or emulator setting never reaches the suites run here."""

@@ -11,6 +11,8 @@ import threading
 import pytest
 import requests
 
+from conftest import table_entry
+
 FIRST, LAST = dt.date(2026, 1, 29), dt.date(2026, 2, 5)
 WINDOW = ["--date=2026-02-05", "--days=8"]
 VOLATILE = {"run_at", "backend", "source", "queries", "metadata_lookups"}  # where the two runs rightly differ
@@ -323,18 +325,7 @@ def test_missing_credentials_say_how_to_authenticate(run_suite, monkeypatch, tmp
 
 
 def _two_tables_config() -> str:
-    return (
-        '[[tables]]\nname = "player_daily_cache"\ntable = "nba_precompute.player_daily_cache"\n' + _COLUMNS +
-        '[[tables]]\nname = "player_daily_cache_v2"\ntable = "nba_precompute.player_daily_cache_v2"\n' + _COLUMNS
-    )
-
-
-_COLUMNS = (
-    'date_column = "cache_date"\nplayer_column = "player_lookup"\nproduction_ready_column = "is_production_ready"\n'
-    'quality_tier_column = "quality_tier"\npoor_tier = "POOR"\nquality_tiers = ["EXCELLENT", "GOOD", "ACCEPTABLE", "POOR"]\n'
-    'completeness_column = "all_windows_complete"\nprocessed_at_column = "processed_at"\n'
-    'critical_features = ["points_avg_last_10", "minutes_avg_last_10", "usage_rate_last_10", "ts_pct_last_10"]\n'
-)
+    return table_entry() + table_entry("player_daily_cache_v2", "nba_precompute.player_daily_cache_v2")
 
 
 def test_schema_changes_on_bigquery_match_duckdb_and_bill_nothing(warehouse, run_suite, bigquery_emulator, tmp_path):

@@ -181,6 +181,14 @@ def test_a_retyped_column(warehouse, run_suite, tmp_path):
     assert run.ret == 1
 
 
+def test_numeric_stored_as_double_is_no_schema_change_on_duckdb(warehouse, run_suite, tmp_path):
+    """A DuckDB file may hold BigQuery's NUMERIC as DOUBLE (and FLOAT64 as DECIMAL): not a change."""
+    altered = alter(warehouse, tmp_path, retype=(("points_avg_last_10", "DOUBLE"), ("team_pace_last_10", "DOUBLE")))
+    run = run_suite(f"--database={altered.path}", "--date=2026-02-05")
+    assert run.verdict("schema")["severity"] == "OK"
+    assert all(check["severity"] == "OK" for check in run.results["checks"]) and run.ret == 0
+
+
 def test_an_extra_column_is_a_warning(warehouse, run_suite, tmp_path):
     altered = alter(warehouse, tmp_path, add=(("scratch_note", "VARCHAR"),))
     run = run_suite(f"--database={altered.path}", "--date=2026-02-05")

@@ -20,6 +20,7 @@ from freezegun import freeze_time
 
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.config import load_config
+from conftest import table_entry
 from loopback_http import Reply, WebhookServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,33 +203,7 @@ def test_a_check_skipped_before_judging_is_reported_as_skipped(warehouse, run_su
 
 # -- 2. two tables with different critical features --------------------------------------------
 
-TWO_TABLES = """
-[[tables]]
-name = "player_daily_cache"
-table = "nba_precompute.player_daily_cache"
-date_column = "cache_date"
-player_column = "player_lookup"
-production_ready_column = "is_production_ready"
-quality_tier_column = "quality_tier"
-poor_tier = "POOR"
-quality_tiers = ["EXCELLENT", "GOOD", "ACCEPTABLE", "POOR"]
-completeness_column = "all_windows_complete"
-processed_at_column = "processed_at"
-critical_features = ["points_avg_last_10", "minutes_avg_last_10", "usage_rate_last_10", "ts_pct_last_10"]
-
-[[tables]]
-name = "cache_scoring_view"
-table = "nba_precompute.player_daily_cache"
-date_column = "cache_date"
-player_column = "player_lookup"
-production_ready_column = "is_production_ready"
-quality_tier_column = "quality_tier"
-poor_tier = "POOR"
-quality_tiers = ["EXCELLENT", "GOOD", "ACCEPTABLE", "POOR"]
-completeness_column = "all_windows_complete"
-processed_at_column = "processed_at"
-critical_features = ["points_avg_last_5", "points_std_last_10"]
-"""
+TWO_TABLES = table_entry() + table_entry("cache_scoring_view", critical_features=("points_avg_last_5", "points_std_last_10"))
 
 
 @freeze_time("2026-11-25 17:00:00")
@@ -302,10 +277,10 @@ INJECTED_TIER = "x, (SELECT COUNT(*) FROM nba_reference.nba_schedule) AS y"
 
 
 def tiers_config(tmp_path: Path, tiers: list[str], poor: str = "POOR") -> Path:
-    text = TWO_TABLES.split("[[tables]]")[1]
+    text = table_entry()
     text = text.replace('quality_tiers = ["EXCELLENT", "GOOD", "ACCEPTABLE", "POOR"]', f"quality_tiers = {json.dumps(tiers)}")
     text = text.replace('poor_tier = "POOR"', f"poor_tier = {json.dumps(poor)}")
-    return write_config(tmp_path, "[[tables]]" + text)
+    return write_config(tmp_path, text)
 
 
 def test_a_tier_value_is_only_ever_a_string_literal(warehouse, run_suite, tmp_path):
@@ -344,8 +319,7 @@ def test_colliding_or_unsafe_tier_names_are_usage_errors(run_suite, tmp_path, ti
 
 
 def test_critical_features_differing_only_in_case_are_rejected(run_suite, tmp_path):
-    config = write_config(tmp_path, TWO_TABLES.split("[[tables]]")[0] + "[[tables]]" + TWO_TABLES.split("[[tables]]")[1]
-                          .replace('"ts_pct_last_10"]', '"TS_PCT_LAST_10", "ts_pct_last_10"]'))
+    config = write_config(tmp_path, table_entry(critical_features=("points_avg_last_10", "TS_PCT_LAST_10", "ts_pct_last_10")))
     run = run_suite(f"--health-config={config}", results=False)
     one_line_usage_error(run, "critical_features: 'TS_PCT_LAST_10' and 'ts_pct_last_10' are the same column")
 

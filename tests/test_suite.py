@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 
+from conftest import table_entry
+
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing, 914 active predictions
 ROWS = 252
 DIMENSIONS = ["coverage", "production_readiness", "null_rates", "quality_tiers", "completeness",
@@ -236,18 +238,4 @@ def test_an_expired_date_is_skipped_a_recent_empty_one_is_critical(warehouse, ru
 
 
 
-PRODUCTION_TABLE = """
-[[tables]]
-name = "player_daily_cache"
-table = "nba_precompute.player_daily_cache"
-date_column = "cache_date"
-player_column = "player_lookup"
-production_ready_column = "is_production_ready"
-quality_tier_column = "quality_tier"
-poor_tier = "POOR"
-quality_tiers = ["EXCELLENT", "GOOD", "ACCEPTABLE", "POOR"]
-completeness_column = "all_windows_complete"
-processed_at_column = "processed_at"
-critical_features = ["points_avg_last_10", "minutes_avg_last_10", "usage_rate_last_10", "ts_pct_last_10"]
-partition_expiration_days = 30
-"""
+PRODUCTION_TABLE = table_entry(extra="partition_expiration_days = 30")

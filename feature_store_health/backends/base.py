@@ -42,6 +42,8 @@ class QueryStats(NamedTuple):
 class TableDescription(NamedTuple):
     columns: dict[str, str]      # column -> normalized type (checks.contract), in table order
     seconds: float
+    # groups of contract types this warehouse stores alike (a schema check does not call them changed)
+    equivalent: tuple[frozenset[str], ...] = ()
 
 
 class QueryResult(NamedTuple):

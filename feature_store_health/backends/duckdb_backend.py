@@ -105,8 +105,10 @@ class DuckDBBackend:
             raise BackendError(f"{table_ref}: cannot read its columns: {_first_line(exc)}") from None
         if not rows:
             raise BackendError(f"table {table_ref} not found in {self.path}")
+        # BigQuery's NUMERIC and FLOAT64 have no one DuckDB spelling: a file may hold either as
+        # DECIMAL or DOUBLE, and neither is a schema change
         return TableDescription({name: normalize_duckdb_type(data_type) for name, data_type in rows},
-                                time.perf_counter() - started)
+                                time.perf_counter() - started, (frozenset({"NUMERIC", "FLOAT64", "BIGNUMERIC"}),))
 
     def dry_run(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> int | None:
         """EXPLAIN the transpiled query: binds every table, column and parameter, reads no rows."""

@@ -91,6 +91,11 @@ class SchemaReport(NamedTuple):
     live: Mapping[str, str]                     # column -> normalized type, as the warehouse says
     contract: Mapping[str, str] | None
     read_by: Mapping[str, tuple[str, ...]]      # column -> the checks that read it
+    # types the warehouse cannot tell apart (DuckDB: NUMERIC and FLOAT64 are DECIMAL or DOUBLE)
+    equivalent: tuple[frozenset[str], ...] = ()
+
+    def _same(self, expected: str, live: str) -> bool:
+        return expected == live or any({expected, live} <= group for group in self.equivalent)
 
     def _find(self, column: str) -> str | None:
         """The live name of ``column`` (column names ignore case, as in BigQuery)."""
@@ -123,7 +128,7 @@ class SchemaReport(NamedTuple):
         """(column, contract type, live type) for every column whose type differs."""
         contract = self.contract or {}
         return tuple((column, expected, self.live[live]) for column, expected in contract.items()
-                     if (live := self._find(column)) is not None and self.live[live] != expected)
+                     if (live := self._find(column)) is not None and not self._same(expected, self.live[live]))
 
     @property
     def extra(self) -> tuple[str, ...]:
@@ -134,5 +139,6 @@ class SchemaReport(NamedTuple):
 
 
 def compare(table: str, live: Mapping[str, str], contract: Mapping[str, str] | None,
-            read_by: Mapping[str, tuple[str, ...]]) -> SchemaReport:
-    return SchemaReport(table, dict(live), dict(contract) if contract is not None else None, dict(read_by))
+            read_by: Mapping[str, tuple[str, ...]], equivalent: tuple[frozenset[str], ...] = ()) -> SchemaReport:
+    return SchemaReport(table, dict(live), dict(contract) if contract is not None else None, dict(read_by),
+                        tuple(equivalent))
