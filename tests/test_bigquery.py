@@ -355,3 +355,19 @@ def test_schema_changes_on_bigquery_match_duckdb_and_bill_nothing(warehouse, run
     assert [lookup["table"] for lookup in bigquery_run.results["metadata_lookups"]] == ["player_daily_cache"]
     jobs = list(bigquery_emulator.client("schema-changes").list_jobs())
     assert [job.job_id for job in jobs if job.job_type == "query"] == [bigquery_run.results["queries"][0]["job_id"]]
+
+
+@pytest.mark.parametrize("days", [1, 7, 30])
+def test_one_query_job_per_run_for_any_window(healthy_warehouse_file, run_suite, bigquery_emulator, days):
+    """One query job per table per run (the profile and every dimension), plus one metadata lookup,
+    which is no job: counted in the emulator's own job list."""
+    project = f"count-{days}"
+    bigquery_emulator.load(project, healthy_warehouse_file)
+    client = bigquery_emulator.client(project)
+    before = {job.job_id for job in client.list_jobs() if job.job_type == "query"}
+    run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}", f"--project={project}",
+                    "--date=2026-02-05", f"--days={days}")
+    new = [job.job_id for job in client.list_jobs() if job.job_type == "query" and job.job_id not in before]
+    assert new == [query["job_id"] for query in run.results["queries"]] and len(new) == 1
+    assert len(run.results["metadata_lookups"]) == 1
+    assert len(run.results["checks"]) == 10 * days
