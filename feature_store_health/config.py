@@ -98,6 +98,7 @@ class HealthConfig(NamedTuple):
     predictions: PredictionsConfig
     tables: tuple[TableConfig, ...]
     slack: SlackConfig = SlackConfig()
+    runbook_url: str | None = None   # base of the runbook links; None: docs/runbook.md in the rootdir
 
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1]  # the checkout, for an editable install
@@ -149,7 +150,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> HealthConfig:
-    _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack"}, "")
+    _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack", "runbook"}, "")
     deadline = _section(raw, "deadline", {"time", "timezone"})
     default_thresholds = _thresholds(raw.get("thresholds", {}), "thresholds")
     tables = raw.get("tables")
@@ -176,7 +177,21 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         ),
         tables=table_configs,
         slack=_slack(raw.get("slack", {})),
+        runbook_url=_runbook(raw.get("runbook", {})),
     )
+
+
+def _runbook(raw: Any) -> str | None:
+    """``[runbook] url``: where the runbook is published (links add ``#<dimension id>``)."""
+    if not isinstance(raw, dict):
+        raise ConfigError("[runbook] must be a table")
+    _no_unknown_keys(raw, {"url"}, "runbook.")
+    url = raw.get("url")
+    if url is None:
+        return None
+    if not isinstance(url, str) or not url.strip() or any(char.isspace() for char in url.strip()):
+        raise ConfigError(f"runbook.url must be a URL or a path without spaces, got {url!r}")
+    return url.strip()
 
 
 def _slack(raw: Any) -> SlackConfig:

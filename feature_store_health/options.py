@@ -214,6 +214,7 @@ class RunSettings(NamedTuple):
     # $SLACK_WEBHOOK_URL set but not a URL: said when the run would send, never before
     slack_webhook_problem: str | None = None
     selection: tuple[str, ...] = ()        # -m / -k as given: part of "the same run"
+    runbook_default: str = "docs/runbook.md"   # the runbook in the checkout, when no [runbook] url
 
     @property
     def dates(self) -> tuple[dt.date, ...]:
@@ -278,6 +279,7 @@ class RunSettings(NamedTuple):
             slack_on=option.health_slack_on,
             slack_webhook_problem=webhook_problem,
             selection=_selection(option),
+            runbook_default=_runbook_file(config.rootpath),
         )
 
 
@@ -292,6 +294,12 @@ def _check_duckdb_file(path: Path) -> None:
     if header[8:12] != b"DUCK":
         raise pytest.UsageError(f"--database: {path} is not a DuckDB database file; give a .duckdb file "
                                 "laid out as fixtures/schema/ describes")
+
+
+def _runbook_file(rootpath: Path) -> str:
+    """docs/runbook.md in the rootdir, else in the checkout that holds this package."""
+    candidates = [rootpath / "docs" / "runbook.md", Path(__file__).resolve().parents[1] / "docs" / "runbook.md"]
+    return str(next((path for path in candidates if path.is_file()), candidates[0]))
 
 
 def _as_of_in_zone(as_of: dt.datetime | None, timezone: str) -> dt.datetime | None:

@@ -347,6 +347,11 @@ class HealthRun:
         if self._backend is not None:
             self._backend.close()
 
+    def runbook_link(self, dimension: str) -> str:
+        """The runbook section of a dimension: the configured URL, else the checkout's file."""
+        base = self.config.runbook_url or self.settings.runbook_default
+        return f"{base}#{dimension}"
+
     def rerun_command(self) -> str:
         """The same run, as a shell command: every option that changes what is checked or how it is
         judged, quoted for the shell."""

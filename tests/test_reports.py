@@ -18,6 +18,7 @@ from freezegun import freeze_time
 from feature_store_health.reporting.archive import RunArchive, update_index
 from loopback_http import Reply, WebhookServer
 
+ROOT = Path(__file__).resolve().parents[1]
 DATE = dt.date(2026, 2, 5)
 FAST_SLACK = "[slack]\ntimeout_seconds = 1\ntotal_seconds = 5\nmax_attempts = 3\n"
 
@@ -252,7 +253,8 @@ def test_failing_run_sends_exactly_one_block_kit_message(warehouse, run_suite, w
     assert fields[:2] == ["*Dates*\n2026-02-05", "*Status*\nUNHEALTHY"]
     checks = blocks[2]["text"]["text"]
     assert checks == ("*Checks not OK*\n❌ *Production Readiness* · player_daily_cache · 2026-02-05: "
-                      "94.8% production ready (239/252) (value 94.84; warning &lt; 98 · error &lt; 95 · critical &lt; 90)")
+                      "94.8% production ready (239/252) (value 94.84; warning &lt; 98 · error &lt; 95 · critical &lt; 90) "
+                      f"<{(ROOT / 'docs' / 'runbook.md').as_uri()}#production_readiness|runbook>")
     assert blocks[3]["text"]["text"] == f"*Rerun*\n```pytest data_tests --date=2026-02-05 --database={warehouse.path} --health-config={fast_slack_config}```"
     report = blocks[4]["elements"][0]["text"]
     assert report.startswith(f"Report: {reports}/2026-02-05/") and report.endswith("/report.html")

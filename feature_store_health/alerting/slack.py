@@ -46,6 +46,16 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _link(url: str) -> str:
+    """A link target for mrkdwn: a bare path becomes a file: URL, ``|`` and ``>`` are escaped."""
+    if "://" not in url:
+        from pathlib import Path
+
+        path, _, anchor = url.partition("#")
+        url = Path(path).resolve().as_uri() + (f"#{anchor}" if anchor else "")
+    return url.replace("|", "%7C").replace(">", "%3E")
+
+
 def build_message(run: "HealthRun", report_location: str | None) -> dict[str, Any]:
     """The Block Kit message: dates, status, each non-OK check with value and thresholds, rerun, report."""
     status = run.status
@@ -66,7 +76,8 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
     ]
     lines = [
         f"{v.severity.icon} *{DIMENSIONS[v.dimension].label}* · {v.table} · {v.check_date}: "
-        f"{_escape(v.message)} (value {v.value if v.value is not None else 'n/a'}; {_escape(v.threshold_text())})"
+        f"{_escape(v.message)} (value {v.value if v.value is not None else 'n/a'}; {_escape(v.threshold_text())}) "
+        f"<{_link(run.runbook_link(v.dimension))}|runbook>"
         for v in problems
     ]
     sections, current, shown = [], "*Checks not OK*", 0

@@ -30,6 +30,7 @@ def summary_lines(run: "HealthRun") -> list[str]:
         lines.append("")
     if run.settings.days > 1:
         lines.extend(trend_lines(run))
+    lines.extend(runbook_lines(run))
     counts = summary_counts(run)
     summary = f"Summary: {counts['passed']}/{counts['checks']} checks passed"
     if counts["warnings"]:
@@ -54,6 +55,14 @@ def summary_lines(run: "HealthRun") -> list[str]:
     if run.status != "HEALTHY":
         lines.append(f"Rerun: {run.rerun_command()}")
     return lines
+
+
+def runbook_lines(run: "HealthRun") -> list[str]:
+    """One ``Runbook:`` line per dimension with a check that is not OK (nor skipped)."""
+    failing = dict.fromkeys(verdict.dimension for verdict in run.verdicts
+                            if verdict.severity.value not in ("OK", "SKIPPED"))
+    return [f"Runbook: {DIMENSIONS[dimension].label}: {run.runbook_link(dimension)}" for dimension in failing] + (
+        [""] if failing else [])
 
 
 def _flagged_lines(run: "HealthRun", table: str, check_date) -> list[str]:

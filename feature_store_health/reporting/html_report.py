@@ -84,7 +84,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = None) -> str:
+def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = None, runbook: str | None = None) -> str:
     """One check: severity, message, value against thresholds, NULL table, samples when failing."""
     dimension = DIMENSIONS[verdict.dimension]
     value = "n/a" if verdict.value is None else verdict.value
@@ -94,6 +94,8 @@ def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = No
         _table(("value", "thresholds"), [(value, verdict.threshold_text())]),
         null_table(verdict),
     ]
+    if runbook is not None:
+        parts.insert(1, f'<p>Runbook: <a href="{_e(runbook)}">{_e(runbook)}</a></p>')
     if samples is not None:
         parts.append(samples_html(samples))
     parts.append("</div>")
@@ -115,10 +117,12 @@ def summary_html(run: "HealthRun") -> str:
         f"<p>Rerun: <code>{_e(run.rerun_command())}</code></p>",
         "<h3>Checks</h3>",
         _table(
-            ("date", "table", "check", "severity", "value", "thresholds", "message"),
+            ("date", "table", "check", "severity", "value", "thresholds", "message", "runbook"),
             ((v.check_date, v.table, DIMENSIONS[v.dimension].label, _badge(v.severity),
-              "n/a" if v.value is None else v.value, v.threshold_text(), v.message) for v in run.verdicts),
-            raw_columns=(3,),
+              "n/a" if v.value is None else v.value, v.threshold_text(), v.message,
+              "" if v.severity in (Severity.OK, Severity.SKIPPED)
+              else f'<a href="{_e(run.runbook_link(v.dimension))}">{_e(v.dimension)}</a>') for v in run.verdicts),
+            raw_columns=(3, 7),
         ),
     ]
     for table in run.config.tables:  # each table has its own critical features
@@ -292,7 +296,8 @@ class HtmlReportHooks:
                 samples = f"samples unavailable: {type(exc).__name__}: {exc}"
         from pytest_html import extras
 
-        report.extras = [*getattr(report, "extras", []), extras.html(check_card(verdict, samples))]
+        runbook = None if verdict.severity in (Severity.OK, Severity.SKIPPED) else self.run.runbook_link(verdict.dimension)
+        report.extras = [*getattr(report, "extras", []), extras.html(check_card(verdict, samples, runbook))]
         return report
 
 
