@@ -708,7 +708,7 @@ def test_zero_row_dates_show_null_rates_as_not_available():
 def test_weekly_console_shows_n_a_for_a_date_without_rows(warehouse, run_suite):
     warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [DATE])
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2")
-    row = next(line for line in run.stdout.splitlines() if line.startswith("2026-02-05 "))
-    assert row.split()[:6] == ["2026-02-05", "9", "0", "0", "n/a", "n/a"]
-    assert row.split()[6:11] == ["0"] * 5  # rows per tier, and with a NULL tier
-    assert row.split()[11:15] == ["n/a"] * 4  # NULL % per critical feature: not 0.0
+    volume, quality = [line.split() for line in run.stdout.splitlines() if line.startswith("2026-02-05 ")]
+    assert volume == ["2026-02-05", "9", "0", "0", "n/a", "n/a", "n/a", "914", "n/a"]
+    assert quality[1:6] == ["0"] * 5  # rows per tier, and with no tier
+    assert quality[6:] == ["n/a"] * 4  # NULL % per critical feature: not 0.0

@@ -92,9 +92,14 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     assert 'tests="70"' in (folder / "junit.xml").read_text()
     # the weekly sections, in the console
     assert "Trends · player_daily_cache · 2026-01-30 … 2026-02-05" in run.stdout
-    trend_rows = [line for line in run.stdout.splitlines() if line.startswith("2026-02-0")]
+    lines = run.stdout.splitlines()
+    assert lines[lines.index("Trends · player_daily_cache · 2026-01-30 … 2026-02-05") + 1].split() == [
+        "date", "games", "rows", "players", "ready", "%", "complete", "%", "processing", "min", "predictions", "per", "row"]
+    trend_rows = [line for line in lines if line.startswith("2026-02-0")]  # the volume table, then the quality one
     assert trend_rows[0].split()[:4] == ["2026-02-01", "11", "303", "303"]
-    assert trend_rows[-1].split()[:4] == ["2026-02-05", "9", "252", "252"]
+    assert trend_rows[4].split()[:4] == ["2026-02-05", "9", "252", "252"]
+    assert trend_rows[-1].split()[:3] == ["2026-02-05", "214", "38"]  # EXCELLENT and GOOD rows
+    assert max(len(line) for line in lines if line.startswith(("date", "2026-0"))) <= 120  # fits a terminal
     assert "Most common data_quality_issues: missing_upstream_box_score (2), source_hash_mismatch (1)" in run.stdout
     archived = [line for line in run.stdout.splitlines() if line.startswith("Archived: ")]
     assert len(archived) == 1 and "2026-02-05/20261125T170000Z (index: " in archived[0]

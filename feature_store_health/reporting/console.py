@@ -108,28 +108,38 @@ def trend_lines(run: "HealthRun") -> list[str]:
 
 
 def _table_trend_lines(run: "HealthRun", table) -> list[str]:
+    """Two weekly tables that fit a terminal: volume and freshness, then quality. Readable headers
+    with units; every column as wide as its widest cell."""
     dates = run.settings.dates
     rows = run.trend(table.name)
-    lines = [f"Trends · {table.name} · {dates[0]} … {dates[-1]}"]
     tiers = list(rows[0].tiers)
-    short = [feature.replace("_avg_last_10", "").replace("_last_10", "")[:7] for feature in table.critical_features]
-    header = (f"{'date':<10} {'games':>5} {'rows':>5} {'players':>7} {'ready%':>7} {'compl%':>7} "
-              + " ".join(f"{tier[:4]:>5}" for tier in tiers) + "  "
-              + " ".join(f"{name + '%':>8}" for name in short)
-              + f" {'proc_min':>8} {'preds':>6} {'conv':>5}")
-    lines.append(header)
-    for row in rows:
-        lines.append(
-            f"{row.check_date!s:<10} {row.games:>5} {row.rows:>5} {row.players:>7} {_fmt(row.ready_pct):>7} "
-            f"{_fmt(row.complete_pct):>7} " + " ".join(f"{row.tiers[tier]:>5}" for tier in tiers) + "  "
-            + " ".join(f"{_fmt(row.null_pct[feature]):>8}" for feature in table.critical_features)
-            + f" {_fmt(row.processing_minutes):>8} {row.active_predictions:>6} {_fmt(row.conversion):>5}"
-        )
+    short = {feature: feature.replace("_avg_last_10", "").replace("_last_10", "") for feature in table.critical_features}
+    volume = _aligned(
+        ["date", "games", "rows", "players", "ready %", "complete %", "processing min", "predictions", "per row"],
+        [[str(row.check_date), str(row.games), str(row.rows), str(row.players), _fmt(row.ready_pct),
+          _fmt(row.complete_pct), _fmt(row.processing_minutes), str(row.active_predictions), _fmt(row.conversion)]
+         for row in rows])
+    quality = _aligned(
+        ["date", *(tier if tier != "NULL" else "no tier" for tier in tiers), *(f"NULL % {short[f]}" for f in short)],
+        [[str(row.check_date), *(str(row.tiers[tier]) for tier in tiers), *(_fmt(row.null_pct[f]) for f in short)]
+         for row in rows])
+    lines = [f"Trends · {table.name} · {dates[0]} … {dates[-1]}", *volume, "",
+             f"Quality · {table.name} (rows per tier; % NULL per critical feature)", *quality]
     for field, values in run.issue_counts(table.name).items():
         top = ", ".join(f"{value} ({count})" for value, count in values[:3]) or "none"
         lines.append(f"Most common {field}: {top}")
     lines.append("")
     return lines
+
+
+def _aligned(headers: list[str], cells: list[list[str]]) -> list[str]:
+    widths = [max(len(header), *(len(line[index]) for line in cells)) for index, header in enumerate(headers)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(value.ljust(width) if index == 0 else value.rjust(width)
+                         for index, (value, width) in enumerate(zip(values, widths)))
+
+    return [line(headers), *(line(values) for values in cells)]
 
 
 def _fmt(value: float | None) -> str:
