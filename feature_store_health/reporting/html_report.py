@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import pytest
 
 from feature_store_health.checks.dimensions import DIMENSIONS
-from feature_store_health.checks.verdict import STATUS_COLORS, STATUS_ICONS, Severity, Verdict
+from feature_store_health.checks.verdict import STATUS_COLORS, Severity, Verdict
 from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
@@ -34,6 +34,23 @@ STYLE = (
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
+
+
+# The banner's status icon drawn inline (a white shape on the banner's colour): no emoji font needed
+_ICON_SHAPES = {
+    "HEALTHY": '<path d="M5 10.5l3.2 3.2L15 7" fill="none" stroke="#fff" stroke-width="2.4"/>',
+    "DEGRADED": '<path d="M10 4.5v7" stroke="#fff" stroke-width="2.4"/><circle cx="10" cy="15" r="1.5" fill="#fff"/>',
+    "UNHEALTHY": '<path d="M6.5 6.5l7 7M13.5 6.5l-7 7" stroke="#fff" stroke-width="2.4"/>',
+    "CRITICAL": '<path d="M10 4.5v7" stroke="#fff" stroke-width="2.4"/><circle cx="10" cy="15" r="1.5" fill="#fff"/>'
+                '<circle cx="10" cy="10" r="8.2" fill="none" stroke="#fff" stroke-width="1.2"/>',
+    "INCOMPLETE": '<path d="M8 6v8M12 6v8" stroke="#fff" stroke-width="2.4"/>',
+}
+
+
+def status_icon_svg(status: str) -> str:
+    """An inline SVG icon for an overall status, labelled with the status for screen readers."""
+    return (f'<svg class="status-icon" role="img" aria-label="{_e(status)}" width="20" height="20" viewBox="0 0 20 20" '
+            f'style="vertical-align:-3px">{_ICON_SHAPES.get(status, "")}</svg>')
 
 
 def _badge(severity: Severity) -> str:
@@ -109,7 +126,7 @@ def summary_html(run: "HealthRun") -> str:
     parts = [
         f'<div class="fsh">{STYLE}<div style="padding:10px 14px;border-radius:6px;color:white;'
         f'background:{STATUS_COLORS[status]};font-size:18px;font-weight:bold">Overall Status: '
-        f"{STATUS_ICONS[status]} {_e(status)} · {counts['passed']}/{counts['checks']} checks passed"
+        f"{status_icon_svg(status)} {_e(status)} · {counts['passed']}/{counts['checks']} checks passed"
         + (f" · {counts['skipped']} skipped" if counts["skipped"] else "")
         + (f" · {counts['not_run']} never ran" if counts["not_run"] else "") + "</div>",
         "" if run.complete else f"<p><b>Incomplete run</b>: {_e(run.incomplete_reason())}; "
@@ -134,10 +151,38 @@ def summary_html(run: "HealthRun") -> str:
             parts.append(_table(("date", *features),
                                 ((v.check_date, *(_pct_cell(v.details["null_pct"].get(f)) for f in features))
                                  for v in nulls)))
+    if run.settings.days > 1:
+        parts.insert(3, matrix_html(run))  # the date x dimension matrix first, the rows below it
     parts.append(columns_html(run))
     if run.settings.days > 1:
         parts.append(weekly_html(run))
     parts.append("</div>")
+    return "".join(parts)
+
+
+def matrix_html(run: "HealthRun") -> str:
+    """Dates x dimensions per table: a coloured cell per check, its value shown, its message on hover."""
+    parts = []
+    for table in run.config.tables:
+        verdicts = {(v.check_date, v.dimension): v for v in run.verdicts if v.table == table.name}
+        dimensions = [d for d in DIMENSIONS if any(key[1] == d for key in verdicts)]
+        if not dimensions:
+            continue
+        head = "".join(f"<th>{_e(DIMENSIONS[d].label)}</th>" for d in dimensions)
+        body = []
+        for check_date in run.settings.dates:
+            cells = []
+            for dimension in dimensions:
+                verdict = verdicts.get((check_date, dimension))
+                if verdict is None:
+                    cells.append("<td></td>")
+                    continue
+                shown_value = verdict.severity.value if verdict.value is None else verdict.value
+                cells.append(f'<td class="cell" title="{_e(verdict.severity.value)}: {_e(verdict.message)}" '
+                             f'style="background:{SEVERITY_COLORS[verdict.severity]};color:#fff">{_e(shown_value)}</td>')
+            body.append(f"<tr><td>{_e(check_date)}</td>{''.join(cells)}</tr>")
+        parts.append(f"<h3>Checks by date · {_e(table.name)}</h3><table class=\"matrix\"><thead><tr><th>date</th>{head}"
+                     f"</tr></thead><tbody>{''.join(body)}</tbody></table>")
     return "".join(parts)
 
 
