@@ -8,22 +8,28 @@ quality_tiers (the tier NULL on too many rows).
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
-from feature_store_health.checks.verdict import Severity
+from feature_store_health.checks.verdict import Severity, Verdict
 
 if TYPE_CHECKING:
     from feature_store_health.run import HealthRun
 
-__all__ = ["flagged_columns"]
+__all__ = ["flagged_columns", "verdicts_by_table_date"]
 
 
-def flagged_columns(run: "HealthRun", table: str, check_date: dt.date) -> dict[str, list[str]]:
-    """Column -> why it is flagged, for one table and date, from the verdicts that are not OK."""
-    flags: dict[str, list[str]] = {}
+def verdicts_by_table_date(run: "HealthRun") -> dict[tuple[str, dt.date], list[Verdict]]:
+    """The run's verdicts grouped once by (table, date): reports look a date up, never rescan."""
+    groups: dict[tuple[str, dt.date], list[Verdict]] = {}
     for verdict in run.verdicts:
-        if (verdict.table, verdict.check_date) != (table, check_date):
-            continue
+        groups.setdefault((verdict.table, verdict.check_date), []).append(verdict)
+    return groups
+
+
+def flagged_columns(run: "HealthRun", table: str, verdicts: Iterable[Verdict]) -> dict[str, list[str]]:
+    """Column -> why it is flagged, from one table and date's verdicts that are not OK."""
+    flags: dict[str, list[str]] = {}
+    for verdict in verdicts:
         if verdict.severity in (Severity.OK, Severity.SKIPPED, Severity.NOT_EVALUATED):
             continue
         details = verdict.details

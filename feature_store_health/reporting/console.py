@@ -26,7 +26,7 @@ def summary_lines(run: "HealthRun") -> list[str]:
         lines.append(f"{table} · {check_date} · as of {as_of:%Y-%m-%d %H:%M %Z}")
         for verdict in verdicts:
             lines.append(f"{verdict.severity.icon} {DIMENSIONS[verdict.dimension].label}: {verdict.message}")
-        lines.extend(_flagged_lines(run, table, check_date))
+        lines.extend(_flagged_lines(run, table, verdicts))
         lines.append("")
     if run.settings.days > 1:
         lines.extend(trend_lines(run))
@@ -65,11 +65,11 @@ def runbook_lines(run: "HealthRun") -> list[str]:
         [""] if failing else [])
 
 
-def _flagged_lines(run: "HealthRun", table: str, check_date) -> list[str]:
+def _flagged_lines(run: "HealthRun", table: str, verdicts: list) -> list[str]:
     """The column profile stays out of the console but for the columns a check flagged."""
     from feature_store_health.reporting.columns import flagged_columns
 
-    flags = flagged_columns(run, table, check_date)
+    flags = flagged_columns(run, table, verdicts)
     if not flags:
         return []
     return ["Columns flagged: " + "; ".join(f"{column} ({', '.join(why)})" for column, why in flags.items())]

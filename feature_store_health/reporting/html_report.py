@@ -202,7 +202,7 @@ def columns_html(run: "HealthRun") -> str:
         except Exception as exc:  # its checks already say why; the report stands
             parts.append(f"<p>Columns of {_e(table.name)} unavailable: {_e(exc)}</p>")
             continue
-        flags = flagged_columns(run, table.name, last)
+        flags = flagged_columns(run, table.name, [v for v in run.verdicts if (v.table, v.check_date) == (table.name, last)])
         profile = by_date[last]
         order = sorted(profile, key=lambda column: column not in flags)
         parts.append(f"<h3>Columns · {_e(table.name)} · {last} ({len(profile)} profiled, {len(flags)} flagged)</h3>")

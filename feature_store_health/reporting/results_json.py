@@ -57,8 +57,9 @@ def _profiles(run: "HealthRun") -> dict[str, Any]:
     """table -> {"columns": {date: {column: stats}}, "flagged": {date: {column: [why]}}}; a table
     whose query failed has {"error": why}."""
     from feature_store_health.backends.base import BackendError
-    from feature_store_health.reporting.columns import flagged_columns
+    from feature_store_health.reporting.columns import flagged_columns, verdicts_by_table_date
 
+    groups = verdicts_by_table_date(run)
     profiles: dict[str, Any] = {}
     for table in run.config.tables:
         try:
@@ -69,7 +70,7 @@ def _profiles(run: "HealthRun") -> dict[str, Any]:
         profiles[table.name] = {
             "columns": {check_date.isoformat(): columns for check_date, columns in by_date.items()},
             "flagged": {check_date.isoformat(): flags for check_date in by_date
-                        if (flags := flagged_columns(run, table.name, check_date))},
+                        if (flags := flagged_columns(run, table.name, groups.get((table.name, check_date), ())))},
         }
     return profiles
 

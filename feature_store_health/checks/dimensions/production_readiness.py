@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping, TYPE_CHECKING
 
 from feature_store_health.checks.dimensions.base import (
-    BASE, Dimension, Judgement, JudgeContext, SampleRule, Values, count_true, judged_value, nothing_to_judge,
+    BASE, Dimension, Judgement, JudgeContext, SampleRule, Values, band, count_true, judged_value, nothing_to_judge,
     optional, pct, shown,
 )
 from feature_store_health.checks.metrics import Metric, Source
@@ -18,8 +18,6 @@ __all__ = ["DIMENSION", "share_of_rows"]
 
 def share_of_rows(values: Values, limits: Mapping[str, float], metric: str, what: str) -> Judgement:
     """% rows counted by ``metric`` (TRUE rows), judged against ``*_below`` limits."""
-    from feature_store_health.checks.dimensions.base import band
-
     if (skip := nothing_to_judge(values)) is not None:
         return skip
     part, rows = values[metric], values["row_count"]
