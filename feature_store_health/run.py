@@ -56,6 +56,7 @@ class HealthRun:
         self._backend: Backend | None = None
         self._fetched: dict[str, MetricsByDate | BackendError] = {}
         self._schemas: dict[str, SchemaReport | BackendError] = {}
+        self._profiles: dict[str, dict[dt.date, dict[str, dict[str, Any]]]] = {}
         self._samples: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
         self._verdicts: dict[CheckSpec, Verdict] = {}  # in the order the checks ran
         self._tables = {table.name: table for table in config.tables}
@@ -239,12 +240,16 @@ class HealthRun:
         return self._tables[table_name]
 
     def profile(self, table_name: str) -> dict[dt.date, dict[str, dict[str, Any]]]:
-        """The column profile per date (from the metrics already fetched)."""
-        from feature_store_health.checks.profile import column_stats
+        """The column profile per date (from the metrics already fetched), computed once for the
+        results JSON and the HTML report alike."""
+        if table_name not in self._profiles:
+            from feature_store_health.checks.profile import column_stats
 
-        table = self._tables[table_name]
-        schema, by_date = self.schema(table_name), self.metrics(table_name)
-        return {check_date: column_stats(table, schema, by_date[check_date]) for check_date in self.settings.dates}
+            table = self._tables[table_name]
+            schema, by_date = self.schema(table_name), self.metrics(table_name)
+            self._profiles[table_name] = {check_date: column_stats(table, schema, by_date[check_date])
+                                          for check_date in self.settings.dates}
+        return self._profiles[table_name]
 
     def trend(self, table_name: str) -> list[TrendRow]:
         """Per-date profile of a table for the reports (from the metrics already fetched)."""
@@ -261,16 +266,14 @@ class HealthRun:
         try:
             values = self._values_for(table, dimension, spec.check_date)
         except BackendError as exc:
-            verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
-                              dict(limits), f"not evaluated: {exc}")
+            verdict = self._unjudged(spec, str(exc))
         else:
             try:
                 context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date),
                                        schema=self.schema(table.name))
                 judgement = dimension.judge(values, table, limits, context)
             except Exception as exc:  # a rule that raises is a check that could not run, never a pass
-                verdict = Verdict(spec.table, spec.check_date, spec.dimension, Severity.NOT_EVALUATED, None,
-                                  dict(limits), f"not evaluated: judging raised {type(exc).__name__}: {exc}")
+                verdict = self._unjudged(spec, f"judging raised {type(exc).__name__}: {exc}")
             else:
                 verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
                                   dict(limits), judgement.message, judgement.details)
@@ -293,10 +296,13 @@ class HealthRun:
         """A check whose test failed without a failing verdict (an error in its setup or body, or a
         verdict never reached) is NOT_EVALUATED with the reason: it never reads as a pass. One
         skipped before it was judged (a skip marker) is SKIPPED with the reason, never dropped."""
+        self._verdicts[spec] = self._unjudged(spec, reason, severity)
+
+    def _unjudged(self, spec: CheckSpec, reason: str, severity: Severity = Severity.NOT_EVALUATED) -> Verdict:
+        """The verdict of a check with no judgement: NOT_EVALUATED (or SKIPPED) and why."""
         limits = self._tables[spec.table].thresholds[spec.dimension]
         prefix = "not evaluated" if severity is Severity.NOT_EVALUATED else "not judged"
-        self._verdicts[spec] = Verdict(spec.table, spec.check_date, spec.dimension, severity, None,
-                                       dict(limits), f"{prefix}: {reason}")
+        return Verdict(spec.table, spec.check_date, spec.dimension, severity, None, dict(limits), f"{prefix}: {reason}")
 
     def verdict_for(self, spec: CheckSpec) -> Verdict | None:
         return self._verdicts.get(spec)

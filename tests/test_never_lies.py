@@ -474,9 +474,9 @@ def test_quality_tier_samples_show_the_poor_rows(warehouse, run_suite, tmp_path)
     assert sample_tiers == ["POOR"] * 20 + ["NULL"] * 20
 
 
-def test_not_populated_tier_samples_show_null_rows(warehouse, run_suite, tmp_path):
-    from feature_store_health.checks.verdict import Verdict, Severity
-
+def test_tier_sample_reasons_follow_what_failed():
+    """Which rows the tier samples show: NULL-tier rows when not populated, POOR rows when only the
+    POOR share failed, both (POOR first) when both did."""
     verdict = judge("quality_tiers", tier_null_count=252, **{f"tier_count__{t.lower()}": 0 for t in TABLE.quality_tiers})
     assert DIMENSIONS["quality_tiers"].reasons_failing(verdict.details, TABLE.thresholds["quality_tiers"], TABLE) == ("null",)
     poor = judge("quality_tiers", tier_null_count=2, **{**{f"tier_count__{t.lower()}": 0 for t in TABLE.quality_tiers},

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASE", "Dimension", "GAMES", "JudgeContext", "Judgement", "ROWS", "SampleRule", "TEAMS", "Values",
-    "band", "count_true", "judged_value", "nothing_to_judge", "optional", "pct", "shown", "sql_string",
+    "band", "count_true", "judged_value", "nothing_to_judge", "optional", "pct", "share_of_true_rows", "shown",
+    "sql_string",
 ]
 
 Values = Mapping[str, Any]
@@ -169,3 +170,28 @@ def nothing_to_judge(values: Values) -> Judgement | None:
     if not values["row_count"]:
         return Judgement(Severity.SKIPPED, None, "no rows for this date: see coverage", {})
     return None
+
+
+def share_of_true_rows(dimension_id: str, label: str, description: str, column_key: str, metric_name: str,
+                       what: str, reason: str) -> Dimension:
+    """A dimension judging the % of rows where a boolean column (named by the table's ``column_key``)
+    is TRUE, against ``*_below`` limits; its samples are the rows where it is not TRUE."""
+
+    def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+        column = getattr(table, column_key)
+        return (*BASE, Metric(Source.FEATURES, metric_name, count_true(column), columns=(column,)))
+
+    def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+        if (skip := nothing_to_judge(values)) is not None:
+            return skip
+        part, rows = values[metric_name], values["row_count"]
+        share = pct(part, rows)
+        return Judgement(band(share, limits, "below"), judged_value(share, limits),
+                         f"{shown(share, limits)}% {what} ({part}/{rows})", {metric_name: part, "rows": rows})
+
+    return Dimension(
+        dimension_id, label, description, ("warning_below", "error_below", "critical_below"), metrics, judge,
+        lambda table: (SampleRule(reason, f"{getattr(table, column_key)} IS NOT TRUE"),),
+        lambda table: (getattr(table, column_key), *optional(table.insufficient_data_reason_column)),
+        applies=lambda table: bool(getattr(table, column_key)),
+    )

@@ -42,7 +42,13 @@ def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
 
 
 def _null_limit(limits: Mapping[str, float]) -> dict[str, float]:
+    """The NULL-tier limit, as a band() warning limit."""
     return {"warning_above": limits["null_warning_above"]} if "null_warning_above" in limits else {}
+
+
+def _poor_limits(limits: Mapping[str, float]) -> dict[str, float]:
+    """The POOR-share limits (every limit but the NULL-tier one)."""
+    return {key: value for key, value in limits.items() if key != "null_warning_above"}
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
@@ -58,7 +64,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         return Judgement(Severity.WARNING, None, f"{column} not populated (NULL on all {rows} rows)", details)
     poor = distribution[table.poor_tier]
     poor_share = pct(poor, rows)
-    poor_limits = {key: value for key, value in limits.items() if key != "null_warning_above"}
+    poor_limits = _poor_limits(limits)
     message = f"{shown(poor_share, poor_limits)}% {table.poor_tier} ({poor}/{rows})"
     null_severity = band(null_share, _null_limit(limits), "above")
     if null_severity is not Severity.OK:
@@ -77,7 +83,7 @@ def failing(details: Mapping[str, Any], limits: Mapping[str, float], table: "Tab
     rows, unset = details.get("rows"), details.get("tier_null")
     if not rows:
         return ()
-    poor_limits = {key: value for key, value in limits.items() if key != "null_warning_above"}
+    poor_limits = _poor_limits(limits)
     reasons = []
     if band(pct(details["tiers"][table.poor_tier], rows), poor_limits, "above") is not Severity.OK:
         reasons.append("poor")
