@@ -124,7 +124,7 @@ def summary_html(run: "HealthRun") -> str:
     status = run.status
     counts = summary_counts(run)
     parts = [
-        f'<div class="fsh">{STYLE}<div style="padding:10px 14px;border-radius:6px;color:white;'
+        f'<div class="fsh">{STYLE}<div class="status-banner" style="padding:10px 14px;border-radius:6px;color:white;'
         f'background:{STATUS_COLORS[status]};font-size:18px;font-weight:bold">Overall Status: '
         f"{status_icon_svg(status)} {_e(status)} · {counts['passed']}/{counts['checks']} checks passed"
         + (f" · {counts['skipped']} skipped" if counts["skipped"] else "")
