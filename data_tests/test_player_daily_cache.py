@@ -67,3 +67,9 @@ def test_uniqueness(health, verdict):
 def test_value_ranges(health, verdict):
     """% rows outside each column's valid range; the worst column decides."""
     assert_acceptable(verdict, health.settings.fail_on)
+
+
+@pytest.mark.anomalies
+def test_anomalies(health, verdict):
+    """Every tracked metric against its baseline of previous game days (median and spread)."""
+    assert_acceptable(verdict, health.settings.fail_on)

@@ -23,7 +23,9 @@ __all__ = [
     "ScheduleConfig",
     "SlackConfig",
     "TableConfig",
+    "BaselineConfig",
     "DEFAULT_CONFIG_PATH",
+    "HistoryConfig",
     "load_config",
 ]
 
@@ -82,12 +84,39 @@ class TableConfig(NamedTuple):
     profile_exclude: tuple[str, ...] = ()           # contract columns the column profile leaves out
     value_ranges: tuple[Any, ...] = ()              # value_ranges: RangeRule per column
     partition_expiration_days: int | None = None    # older dates may hold no rows, and that is fine
+    # anomalies: columns whose level follows the schedule (games, minutes in the last N days): a
+    # break moves them legitimately, so only their NULL % is compared with the baseline
+    schedule_driven_columns: tuple[str, ...] = ()
+    # anomalies: a date with more than early_season_max_pct % of rows flagged here is still settling
+    # (rolling windows filling): not judged, and never part of a baseline
+    early_season_column: str | None = None
+    early_season_max_pct: float = 10.0
 
 
 class SlackConfig(NamedTuple):
     timeout_seconds: float = 10.0
     total_seconds: float = 30.0
     max_attempts: int = 4
+
+
+class HistoryConfig(NamedTuple):
+    """Where runs are recorded: a DuckDB file (embedded backend) or a BigQuery table."""
+
+    path: str | None = None                 # None: history.duckdb in the run archive folder
+    bigquery_table: str = "feature_store_health.metric_history"
+
+
+class BaselineConfig(NamedTuple):
+    """How a date's baseline is drawn and how much spread a metric is allowed at least."""
+
+    game_days: int = 30              # the previous game days a date is compared with
+    minimum_game_days: int = 7       # fewer: the anomalies check is SKIPPED, never OK
+    lookback_days: int = 45          # calendar days searched for those game days
+    floor_pct_points: float = 1.0    # % metrics (ready, complete, POOR, NULL %): spread at least this
+    floor_rows: float = 2.0          # ... and at least this many rows' worth of the day's rows
+    floor_relative: float = 0.03     # means, medians, stddevs, rows per team: at least 3 % of the median
+    floor_rows_per_team: float = 0.5
+    floor_landing_hours: float = 0.5
 
 
 class HealthConfig(NamedTuple):
@@ -99,6 +128,8 @@ class HealthConfig(NamedTuple):
     tables: tuple[TableConfig, ...]
     slack: SlackConfig = SlackConfig()
     runbook_url: str | None = None   # base of the runbook links; None: docs/runbook.md in the rootdir
+    history: HistoryConfig = HistoryConfig()
+    baseline: BaselineConfig = BaselineConfig()
 
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1]  # the checkout, for an editable install
@@ -150,7 +181,8 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> HealthConfig:
-    _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack", "runbook"}, "")
+    _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack", "runbook",
+                           "history", "baseline"}, "")
     deadline = _section(raw, "deadline", {"time", "timezone"})
     default_thresholds = _thresholds(raw.get("thresholds", {}), "thresholds")
     tables = raw.get("tables")
@@ -178,7 +210,40 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         tables=table_configs,
         slack=_slack(raw.get("slack", {})),
         runbook_url=_runbook(raw.get("runbook", {})),
+        history=_history(raw.get("history", {})),
+        baseline=_baseline(raw.get("baseline", {})),
     )
+
+
+def _history(raw: Any) -> HistoryConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("[history] must be a table")
+    _no_unknown_keys(raw, set(HistoryConfig._fields), "history.")
+    path = raw.get("path")
+    if path is not None and (not isinstance(path, str) or not path.strip()):
+        raise ConfigError(f"history.path must be a file path, got {path!r}")
+    table = raw.get("bigquery_table", HistoryConfig.bigquery_table)
+    if not isinstance(table, str) or not _TABLE_REF.match(table):
+        raise ConfigError(f"history.bigquery_table must be [project.]dataset.table, got {table!r}")
+    return HistoryConfig(path=path, bigquery_table=table)
+
+
+def _baseline(raw: Any) -> BaselineConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("[baseline] must be a table")
+    _no_unknown_keys(raw, set(BaselineConfig._fields), "baseline.")
+    for key, value in raw.items():
+        whole = key.endswith("days")
+        if not _is_number(value) or value <= 0 or (whole and not isinstance(value, int)):
+            raise ConfigError(f"baseline.{key} must be a positive {'whole number' if whole else 'finite number'}, "
+                              f"got {value!r}")
+    config = BaselineConfig(**raw)
+    if config.minimum_game_days > config.game_days:
+        raise ConfigError(f"baseline.minimum_game_days ({config.minimum_game_days}) is more than "
+                          f"baseline.game_days ({config.game_days})")
+    if config.lookback_days > MAX_EXPIRATION_DAYS:
+        raise ConfigError(f"baseline.lookback_days must be at most {MAX_EXPIRATION_DAYS}")
+    return config
 
 
 def _runbook(raw: Any) -> str | None:
@@ -243,10 +308,12 @@ _TABLE_KEYS = {
     "processed_at_column", "critical_features", "thresholds",
     "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
     "team_column", "contract", "unique_key", "value_ranges", "profile_exclude",
+    "schedule_driven_columns", "early_season_column", "early_season_max_pct",
 }
 _OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
                         "partition_expiration_days", "team_column", "contract", "unique_key", "value_ranges",
-                        "profile_exclude"}
+                        "profile_exclude", "schedule_driven_columns", "early_season_column",
+                        "early_season_max_pct"}
 
 
 def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folders: tuple[Path, ...]) -> TableConfig:
@@ -294,6 +361,9 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
         poor_tier=poor,
         thresholds=thresholds,
         partition_expiration_days=expiration,
+        schedule_driven_columns=(_string_list(entry["schedule_driven_columns"], f"{prefix}.schedule_driven_columns",
+                                              _COLUMN) if entry.get("schedule_driven_columns") else ()),
+        early_season_max_pct=_percent(entry.get("early_season_max_pct", 10.0), f"{prefix}.early_season_max_pct"),
         **columns,
     )
 
@@ -405,6 +475,12 @@ def _thresholds(raw: Any, prefix: str) -> dict[str, dict[str, float]]:
                 raise ConfigError(f"{prefix}.{dimension_id}.{key} must be a finite number, got {number!r}")
         result[dimension_id] = dict(values)
     return result
+
+
+def _percent(value: Any, key: str) -> float:
+    if not _is_number(value) or not 0 <= value <= 100:
+        raise ConfigError(f"{key} must be a percentage from 0 to 100, got {value!r}")
+    return float(value)
 
 
 def _is_number(value: Any) -> bool:

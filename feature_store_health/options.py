@@ -29,6 +29,7 @@ MAX_BYTES = 2**63 - 1            # BigQuery's maximum_bytes_billed is an int64
 MAX_SECONDS = 7 * 24 * 3600.0   # a query timeout beyond a week is a typo
 ENDPOINT_ENV = "BIGQUERY_EMULATOR_HOST"
 SLACK_ENV = "SLACK_WEBHOOK_URL"
+HISTORY_ENV = "FEATURE_STORE_HEALTH_HISTORY"  # a history location, or "off" (the project's tests set it)
 BACKENDS = ("duckdb", "bigquery")
 
 
@@ -181,6 +182,16 @@ def add_options(parser: pytest.Parser) -> None:
         help="Configuration file (tables, critical features, thresholds) merged over the defaults. "
         "Default: the health_config ini value, else the built-in defaults.",
     )
+    group.addoption(
+        "--history", dest="health_history", metavar="PATH|TABLE", default=None,
+        help="Metric history: a DuckDB file (duckdb backend) or [project.]dataset.table (bigquery backend). "
+        f"Default: ${HISTORY_ENV}, else [history] in the config (history.duckdb in the archive folder).",
+    )
+    group.addoption(
+        "--no-history", dest="health_no_history", action="store_true", default=False,
+        help="Neither read nor write the metric history (baselines then come from the warehouse alone). "
+        "Default: history on.",
+    )
     parser.addini(
         "health_reports_dir", type="string", default="reports",
         help="Run archive folder for the feature store health checks, relative to the rootdir.",
@@ -215,6 +226,10 @@ class RunSettings(NamedTuple):
     slack_webhook_problem: str | None = None
     selection: tuple[str, ...] = ()        # -m / -k as given: part of "the same run"
     runbook_default: str = "docs/runbook.md"   # the runbook in the checkout, when no [runbook] url
+    history: str | None = None             # --history or $FEATURE_STORE_HEALTH_HISTORY; None: the config's
+    history_off: bool = False              # --no-history (or the variable set to "off")
+    history_dir: Path | None = None        # the archive folder, where history.duckdb lives by default
+    rootdir: Path | None = None            # relative paths of the config file are from here
 
     @property
     def dates(self) -> tuple[dt.date, ...]:
@@ -256,6 +271,14 @@ class RunSettings(NamedTuple):
         results_json = option.health_results_json
         if results_json is not None and results_json.is_dir():
             raise pytest.UsageError(f"--results-json: {results_json} is a directory; give a file path, e.g. {results_json / 'results.json'}")
+        history = option.health_history or os.environ.get(HISTORY_ENV) or None
+        history_off = option.health_no_history or (history or "").strip().lower() == "off"
+        if history_off:
+            history = None
+        elif history is not None and backend == "duckdb":
+            history = str((config.invocation_params.dir / Path(history).expanduser()).resolve())
+        elif history is not None and not history.strip():
+            raise pytest.UsageError("--history: give a DuckDB file path or [project.]dataset.table, or --no-history")
         webhook, webhook_problem = option.health_slack_webhook, None
         if webhook is None:
             webhook, webhook_problem = _webhook_from_environment()
@@ -280,6 +303,11 @@ class RunSettings(NamedTuple):
             slack_webhook_problem=webhook_problem,
             selection=_selection(option),
             runbook_default=_runbook_file(config.rootpath),
+            history=history,
+            history_off=history_off,
+            rootdir=config.rootpath,
+            history_dir=(option.health_reports_dir.expanduser().resolve() if option.health_reports_dir is not None
+                         else config.rootpath / config.getini("health_reports_dir")),
         )
 
 

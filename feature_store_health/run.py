@@ -7,12 +7,18 @@ fetched on first need with one aggregate query for every date of the run, then j
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import shlex
+import time
+import uuid
+from pathlib import Path
 from collections import Counter
 from typing import Any, Callable, NamedTuple
 
 from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
+from feature_store_health.checks.dimensions.anomalies import settling
 from feature_store_health.checks.contract import SchemaReport, compare
 from feature_store_health.checks.plan import ISSUE_METRICS, applicable_dimensions, columns_read_by_checks, table_query
 from feature_store_health.checks.query import build_sample_query
@@ -20,6 +26,7 @@ from feature_store_health.checks.trend import TrendRow, trend_row
 from feature_store_health.checks.verdict import Severity, Verdict, overall_status
 from feature_store_health.clock import as_of_for, today_in
 from feature_store_health.config import HealthConfig, TableConfig
+from feature_store_health.history import HistoryError, HistoryStore, RunInfo, history_rows
 from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
 
 __all__ = ["CheckSpec", "HealthRun"]
@@ -66,6 +73,13 @@ class HealthRun:
         self.collected: tuple[CheckSpec, ...] = ()
         self.finished: set[CheckSpec] = set()
         self.stop_reason: str | None = None   # why pytest stopped early (interrupted, -x, --setup-only)
+        # The metric history: read once (baselines, expired dates), written once at the end
+        self.run_id = f"{started_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._history_store: HistoryStore | None | HistoryError = None
+        self._history: dict[tuple[str, dt.date], dict[str, Any]] | HistoryError | None = None
+        self.history_read: dict[str, Any] | None = None     # what the read cost, for reports
+        self.history_write: dict[str, Any] | None = None
+        self._before_window: dict[str, MetricsByDate] = {}  # fetched dates before the run's: baselines only
 
     # -- plan --------------------------------------------------------------------------------
     def specs(self, dimension: str) -> list[CheckSpec]:
@@ -108,14 +122,15 @@ class HealthRun:
             raise fetched
         return fetched
 
-    def _window(self) -> dict[str, dt.date]:
-        """The query parameters of every query of the run: its first and last date."""
+    def _window(self, start: dt.date | None = None) -> dict[str, dt.date]:
+        """The query parameters of a query of the run: its first and last date. The metrics query
+        may start earlier, at the baseline days the history lacks."""
         dates = self.settings.dates
-        return {"start_date": dates[0], "end_date": dates[-1]}
+        return {"start_date": start or dates[0], "end_date": dates[-1]}
 
-    def _run(self, table: TableConfig, sql: str, purpose: str) -> list[dict[str, Any]]:
+    def _run(self, table: TableConfig, sql: str, purpose: str, start: dt.date | None = None) -> list[dict[str, Any]]:
         """Run one query over the run's date window and record what it cost."""
-        result = self.backend.run_query(table.name, sql, self._window())
+        result = self.backend.run_query(table.name, sql, self._window(start))
         self.queries.append(result.stats._replace(purpose=purpose))
         return result.rows
 
@@ -150,14 +165,172 @@ class HealthRun:
         dates = self.settings.dates
         try:
             query = self._planned_query(table)
-            rows = self._run(table, query.sql, "metrics")
+            start = self._query_start(table)
+            rows = self._run(table, query.sql, "metrics", start)
         except BackendError as exc:
             return exc
         values = query.values_by_date(rows)
         missing = [d.isoformat() for d in dates if d not in values]
         if missing:
             return BackendError(f"{table.name}: the query returned no row for {', '.join(missing)}")
-        return values
+        self._before_window[table.name] = {day: found for day, found in values.items() if day < dates[0]}
+        return {day: values[day] for day in dates}
+
+    # -- history and baselines ---------------------------------------------------------------
+    @property
+    def history_store(self) -> HistoryStore | None:
+        """Where runs are recorded (None: --no-history); a HistoryError when it cannot be set up."""
+        if self._history_store is None and not self.settings.history_off:
+            try:
+                self._history_store = self._make_history_store()
+            except HistoryError as exc:
+                self._history_store = exc
+        store = self._history_store
+        if isinstance(store, HistoryError):
+            raise store
+        return store
+
+    def _make_history_store(self) -> HistoryStore:
+        settings, config = self.settings, self.config
+        if settings.backend == "bigquery":
+            from feature_store_health.history.bigquery_store import BigQueryHistory
+
+            ref = settings.history or config.history.bigquery_table
+            return BigQueryHistory(lambda: self.backend.client, ref,
+                                   {"app": "feature-store-health", "check-date": settings.check_date.isoformat()},
+                                   settings.query_timeout)
+        from feature_store_health.history.duckdb_store import DuckDBHistory
+
+        if settings.history is not None:
+            path = Path(settings.history)
+        elif config.history.path is not None:
+            path = Path(config.history.path).expanduser()
+            if not path.is_absolute():
+                path = (settings.rootdir or Path.cwd()) / path
+        else:
+            path = (settings.history_dir or Path("reports")) / "history.duckdb"
+        path = path.resolve()
+        warehouse = getattr(self.backend, "path", None)
+        if warehouse is not None and Path(warehouse).resolve() == path:
+            raise HistoryError(f"history {path} is the warehouse, which stays read-only; give another "
+                               "--history file")
+        return DuckDBHistory(path)
+
+    def _lookback_start(self, table: TableConfig, first: dt.date) -> dt.date:
+        """The earliest date a baseline of ``first`` may draw on from the warehouse."""
+        start = first - dt.timedelta(days=self.config.baseline.lookback_days)
+        if table.partition_expiration_days is not None:  # older partitions are gone: history only
+            today = today_in(self.config.timezone, self.started_at)
+            start = max(start, today - dt.timedelta(days=table.partition_expiration_days))
+        return start
+
+    def history(self) -> dict[tuple[str, dt.date], dict[str, Any]]:
+        """The recorded metrics of every table from the first baseline day to the run's last date:
+        one read per run; {} with history off. Raises HistoryError when it cannot be read."""
+        if self._history is None:
+            dates = self.settings.dates
+            started = time.perf_counter()
+            try:
+                store = self.history_store
+                if store is None:
+                    self._history = {}
+                else:
+                    start = dates[0] - dt.timedelta(days=self.config.baseline.lookback_days)
+                    self._history = store.read([table.name for table in self.config.tables], start, dates[-1])
+                    self.history_read = {"location": store.location, "dates": len(self._history),
+                                         "seconds": round(time.perf_counter() - started, 4)}
+            except HistoryError as exc:
+                self._history = exc
+                self.history_read = {"error": str(exc)}
+        if isinstance(self._history, HistoryError):
+            raise self._history
+        return self._history
+
+    def _query_start(self, table: TableConfig) -> dt.date:
+        """The run's first date, or the earliest baseline day the history lacks while the warehouse
+        still holds it: the one query then covers it too, so a first run already has a baseline."""
+        first = self.settings.dates[0]
+        if "anomalies" not in applicable_dimensions(table):
+            return first
+        try:
+            recorded = self.history()
+        except HistoryError:
+            return first  # anomalies cannot be judged: no reason to read more
+        start = self._lookback_start(table, first)
+        day = start
+        while day < first:
+            if "row_count" not in recorded.get((table.name, day), {}):
+                return day
+            day += dt.timedelta(days=1)
+        return first
+
+    def values_on(self, table_name: str, check_date: dt.date) -> tuple[dict[str, Any] | None, bool]:
+        """A date's metric values for baselines and reports: (values, from history). The
+        warehouse's own when it holds rows for the date (fresh), else the history's, else None."""
+        fresh = self._before_window.get(table_name, {}).get(check_date)
+        if fresh is None and check_date in self.settings.dates:
+            fresh = self.metrics(table_name)[check_date]
+        if fresh is not None and fresh.get("row_count"):
+            return fresh, False
+        try:
+            recorded = self.history().get((table_name, check_date))
+        except HistoryError:
+            recorded = None
+        if recorded and recorded.get("row_count"):
+            return recorded, True
+        return fresh, False
+
+    def baseline(self, table_name: str, check_date: dt.date) -> list[tuple[dt.date, dict[str, Any]]]:
+        """The previous game days of ``check_date`` (newest first, at most [baseline] game_days):
+        days with games scheduled and rows, from the warehouse or the history. Raises HistoryError."""
+        self.history()
+        settings = self.config.baseline
+        days: list[tuple[dt.date, dict[str, Any]]] = []
+        day = check_date - dt.timedelta(days=1)
+        earliest = check_date - dt.timedelta(days=settings.lookback_days)
+        while day >= earliest and len(days) < settings.game_days:
+            values, _ = self.values_on(table_name, day)
+            if values and values.get("games_scheduled") and values.get("row_count") \
+                    and settling(values, self._tables[table_name]) is None:
+                days.append((day, values))
+            day -= dt.timedelta(days=1)
+        return days
+
+    def record_history(self) -> str | None:
+        """Write every fetched date's metrics and every verdict to the history, in one write.
+        Returns an ERROR note when it could not be written (None when written or history off)."""
+        try:
+            store = self.history_store
+        except HistoryError as exc:
+            self.history_write = {"error": str(exc)}
+            return f"ERROR: history not written: {exc}"
+        if store is None:
+            return None
+        info = RunInfo(self.run_id, self.started_at, self.settings.backend, self.source_description(),
+                       hashlib.sha256(repr(self.config).encode()).hexdigest()[:16])
+        verdicts: dict[tuple[str, dt.date], list[Verdict]] = {}
+        for verdict in self.verdicts:
+            verdicts.setdefault((verdict.table, verdict.check_date), []).append(verdict)
+        rows: list[dict[str, Any]] = []
+        for table in self.config.tables:
+            fetched = self._fetched.get(table.name)
+            by_date = {} if fetched is None or isinstance(fetched, BackendError) else fetched
+            for check_date, values in sorted({**self._before_window.get(table.name, {}), **by_date}.items()):
+                if not values.get("row_count") and self.expired(table, check_date):
+                    continue  # an expired partition: its recorded values stay the newest
+                rows.extend(history_rows(info, table.name, check_date, values,
+                                         verdicts.pop((table.name, check_date), ())))
+        for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
+            rows.extend(history_rows(info, table_name, check_date, {}, remaining))
+        started = time.perf_counter()
+        try:
+            store.write(rows)
+        except HistoryError as exc:
+            self.history_write = {"error": str(exc)}
+            return f"ERROR: history not written: {exc}"
+        self.history_write = {"location": store.location, "rows": len(rows),
+                              "seconds": round(time.perf_counter() - started, 4)}
+        return None
 
     def dry_run(self) -> list[tuple[str, str, int | None, str | None]]:
         """Validate each table's query without running it: (table, sql, estimated bytes, error)."""
@@ -270,7 +443,13 @@ class HealthRun:
         else:
             try:
                 context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date),
-                                       schema=self.schema(table.name))
+                                       schema=self.schema(table.name), check_date=spec.check_date,
+                                       timezone=self.config.timezone, baseline_config=self.config.baseline)
+                if spec.dimension == "anomalies":
+                    try:
+                        context = context._replace(baseline=self.baseline(table.name, spec.check_date))
+                    except HistoryError as exc:
+                        context = context._replace(baseline_error=f"the history could not be read: {exc}")
                 judgement = dimension.judge(values, table, limits, context)
             except Exception as exc:  # a rule that raises is a check that could not run, never a pass
                 verdict = self._unjudged(spec, f"judging raised {type(exc).__name__}: {exc}")

@@ -70,6 +70,10 @@ class RunOutputs:
             return
         if run.collected and not run.complete and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if run.judged:
+            history_error = run.record_history()  # before the results JSON, which says what it cost
+            if history_error:
+                self._fail(session, history_error)
         from feature_store_health.reporting.results_json import results_json
 
         document = results_json(run)

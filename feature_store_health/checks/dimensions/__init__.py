@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from feature_store_health.checks.dimensions import (
+    anomalies,
     completeness,
     coverage,
     downstream_usage,
@@ -41,6 +42,7 @@ DIMENSIONS: dict[str, Dimension] = {
         schema,
         uniqueness,
         value_ranges,
+        anomalies,
     )
 }
 

@@ -1,0 +1,137 @@
+"""anomalies: every tracked metric of the date against its baseline (the previous game days).
+
+Fixed thresholds catch gross failures; this catches the shifts that pass them: a feature's mean
+25 % too high on every row, rows per team down a quarter, a secondary column NULL on a third of
+the rows, the table landing hours later than usual. The score of the worst metric decides;
+every metric beyond the warning score is named with its value and expected range.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, TYPE_CHECKING
+
+from feature_store_health.checks.dimensions.base import (
+    BASE, TEAMS, Dimension, Judgement, JudgeContext, Values, band, count_true, nothing_to_judge,
+)
+from feature_store_health.checks.dimensions.quality_tiers import tier_metric_name
+from feature_store_health.checks.dimensions.staleness import max_processed_at
+from feature_store_health.checks.metrics import Metric, Source
+from feature_store_health.checks.verdict import Severity
+
+if TYPE_CHECKING:
+    from feature_store_health.config import HealthConfig, TableConfig
+
+__all__ = ["DIMENSION", "early_season_metric", "expected", "settling", "shown_value"]
+
+SHOWN_IN_MESSAGE = 5  # flagged metrics named in the message (all of them are in the details)
+
+
+def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+    """Besides these, the column profile of the same query (NULLs, means, medians, stddevs)."""
+    tracked = [*BASE, TEAMS]
+    if table.processed_at_column:
+        tracked.append(max_processed_at(table.processed_at_column))
+    for column, name in ((table.production_ready_column, "production_ready_count"),
+                         (table.completeness_column, "complete_count")):
+        if column:
+            tracked.append(Metric(Source.FEATURES, name, count_true(column), columns=(column,)))
+    if table.early_season_column:
+        tracked.append(early_season_metric(table.early_season_column))
+    if table.quality_tier_column and table.poor_tier:
+        tracked.append(Metric(Source.FEATURES, tier_metric_name(table.poor_tier),
+                              f"COUNTIF({table.quality_tier_column} = '{table.poor_tier}')",
+                              columns=(table.quality_tier_column,)))
+    return tuple(tracked)
+
+
+def early_season_metric(column: str) -> Metric:
+    return Metric(Source.FEATURES, "early_season_count", count_true(column), columns=(column,))
+
+
+def settling(values: Values, table: "TableConfig") -> float | None:
+    """The % of the date's rows flagged early season, when above the table's limit (else None)."""
+    rows, early = values.get("row_count") or 0, values.get("early_season_count")
+    if not table.early_season_column or not rows or early is None:
+        return None
+    share = 100.0 * early / rows
+    return share if share > table.early_season_max_pct else None
+
+
+def shown_value(metric: str, value: float, timezone: str | None = None) -> str:
+    """A tracked value for a message: a landing time as a clock time, percentages and counts with
+    one decimal, small numbers with three significant digits."""
+    if metric == "landing_time":
+        hours, minutes = divmod(round(value * 60), 60)
+        day = "" if 0 <= hours < 24 else f"{'+' if hours >= 24 else '-'}{abs(hours // 24)}d "
+        return f"{day}{hours % 24:02d}:{minutes:02d}"
+    magnitude = abs(value)
+    if magnitude >= 10 or metric.startswith(("null_pct:", "pct_")) or metric == "rows_per_team":
+        return f"{value:.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def expected(drift) -> str:
+    """The expected range of a drift: "22.1–24.9", or "≥ 3.1" for a spread (judged downwards only)."""
+    if math.isinf(drift.high):
+        return f"≥ {shown_value(drift.metric, drift.low)}"
+    return f"{shown_value(drift.metric, drift.low)}–{shown_value(drift.metric, drift.high)}"
+
+
+def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    from feature_store_health.checks.baseline import drifts, label, observations
+
+    if (skip := nothing_to_judge(values)) is not None:
+        return skip
+    early = settling(values, table)
+    if early is not None:
+        return Judgement(Severity.SKIPPED, None,
+                         f"early season: {early:.0f}% of rows {table.early_season_column} (rolling windows "
+                         f"still filling, above {table.early_season_max_pct:g}%): not compared with a baseline",
+                         {"early_season_pct": round(early, 2)})
+    if ctx.baseline_error is not None:
+        return Judgement(Severity.NOT_EVALUATED, None, f"not evaluated: {ctx.baseline_error}", {})
+    settings = ctx.baseline_config
+    baseline = ctx.baseline or ()
+    needed = settings.minimum_game_days
+    details: dict[str, Any] = {"baseline_days": len(baseline),
+                               "baseline_dates": [day.isoformat() for day, _ in baseline]}
+    if len(baseline) < needed:
+        return Judgement(Severity.SKIPPED, None,
+                         f"insufficient history, {len(baseline)} of {needed} game days", details)
+    today = observations(table, ctx.schema, values, ctx.check_date, ctx.timezone)
+    days = [observations(table, ctx.schema, day_values, day, ctx.timezone) for day, day_values in baseline]
+    warning = limits["warning_above"]
+    judged, too_short = drifts(table, today, days, settings, warning)
+    judged.sort(key=lambda drift: (-abs(drift.score), drift.metric))
+    flagged = [drift for drift in judged if abs(drift.score) > warning]
+    details["drifts"] = [drift.to_json() | {"flagged": abs(drift.score) > warning} for drift in judged]
+    details["metrics_judged"] = len(judged)
+    details["metrics_without_baseline"] = too_short
+    if not judged:
+        return Judgement(Severity.SKIPPED, None, "no tracked metric has a baseline yet", details)
+    worst = judged[0]
+    severity = band(abs(worst.score), limits, "above")
+
+    def described(drift) -> str:
+        return f"{label(drift.metric)} {shown_value(drift.metric, drift.value)}, expected {expected(drift)}"
+
+    span = f"({len(baseline)} game days)"
+    if not flagged:
+        message = (f"{len(judged)} metrics within their baseline {span}; closest to the edge: "
+                   f"{described(worst)} (score {abs(worst.score):.1f})")
+    else:
+        named = "; ".join(f"{described(drift)} (score {abs(drift.score):.1f})" for drift in flagged[:SHOWN_IN_MESSAGE])
+        more = f"; and {len(flagged) - SHOWN_IN_MESSAGE} more" if len(flagged) > SHOWN_IN_MESSAGE else ""
+        count = f"{len(flagged)} of {len(judged)} metrics off their baseline {span}: "
+        message = count + named + more
+    return Judgement(severity, round(abs(worst.score), 2), message, details)
+
+
+DIMENSION = Dimension(
+    "anomalies", "Anomalies", "every tracked metric against its baseline of previous game days",
+    ("warning_above", "error_above", "critical_above"), metrics, judge,
+    partial=True,
+)

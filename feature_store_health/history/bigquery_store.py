@@ -1,0 +1,112 @@
+"""The history in a BigQuery table (the bigquery backend), in a dataset of the user's choosing.
+
+Created on the first write: partitioned by check_date with no partition expiry (it must outlive
+the monitored tables' partitions), clustered by table and metric. Each run appends its rows with
+one load job (no streaming insert, no DML), and reads its baselines with one query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any, Callable, Sequence
+
+from feature_store_health.history.records import HISTORY_COLUMNS, HistoryError, decode_rows, ndjson
+
+__all__ = ["BigQueryHistory"]
+
+WRITE_HINT = "the caller needs write access to that dataset (roles/bigquery.dataEditor on it) and bigquery.jobs.create"
+
+
+class BigQueryHistory:
+    def __init__(self, client_factory: Callable[[], Any], table_ref: str, labels: dict[str, str],
+                 timeout: float) -> None:
+        self._client_factory = client_factory
+        self.table_ref = table_ref          # [project.]dataset.table
+        self.labels = labels
+        self.timeout = timeout
+        self.location = table_ref
+
+    def _client(self):
+        from feature_store_health.backends.base import BackendError
+
+        try:
+            return self._client_factory()
+        except BackendError as exc:
+            raise HistoryError(f"history {self.table_ref}: {exc}") from None
+
+    def _full_ref(self, client) -> str:
+        return self.table_ref if self.table_ref.count(".") == 2 else f"{client.project}.{self.table_ref}"
+
+    def read(self, tables: Sequence[str], start: dt.date, end: dt.date) -> dict[tuple[str, dt.date], dict[str, Any]]:
+        from google.api_core import exceptions
+        from google.cloud import bigquery
+
+        client = self._client()
+        ref = self._full_ref(client)
+        sql = (
+            f"SELECT table_name, check_date, name, kind, value, text\n"
+            f"FROM `{ref}`\n"
+            f"WHERE check_date BETWEEN @start_date AND @end_date AND table_name IN UNNEST(@tables) "
+            f"AND kind != 'verdict'\n"
+            f"QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name "
+            f"ORDER BY run_at DESC, run_id DESC) = 1"
+        )
+        config = bigquery.QueryJobConfig(
+            query_parameters=[bigquery.ScalarQueryParameter("start_date", "DATE", start),
+                              bigquery.ScalarQueryParameter("end_date", "DATE", end),
+                              bigquery.ArrayQueryParameter("tables", "STRING", list(tables))],
+            labels={**self.labels, "purpose": "history-read"},
+        )
+        try:
+            job = client.query(sql, job_config=config)
+            rows = [dict(row.items()) for row in job.result(timeout=self.timeout)]
+        except exceptions.NotFound as exc:
+            if "Not found: Table" in str(exc) or "not found" in str(exc).lower():
+                return {}  # nothing recorded yet: the first write creates the table
+            raise HistoryError(f"history {ref}: {exc.message if hasattr(exc, 'message') else exc}") from None
+        except exceptions.Forbidden:
+            raise HistoryError(f"history {ref}: permission denied reading it; the caller needs read access "
+                               "to its dataset and bigquery.jobs.create") from None
+        except Exception as exc:
+            raise HistoryError(f"history {ref}: cannot read it: {_first_line(exc)}") from None
+        return decode_rows(rows)
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        from google.api_core import exceptions
+        from google.cloud import bigquery
+
+        if not rows:
+            return
+        client = self._client()
+        ref = self._full_ref(client)
+        schema = [bigquery.SchemaField(name, kind) for name, kind in HISTORY_COLUMNS.items()]
+        try:
+            table = bigquery.Table(ref, schema=schema)
+            table.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY,
+                                                                field="check_date", expiration_ms=None)
+            table.clustering_fields = ["table_name", "name"]
+            table.description = "feature-store-health metric history: every run's metrics and verdicts"
+            client.create_table(table, exists_ok=True)
+            # a resumable upload of newline-delimited JSON (the emulator rejects the multipart path)
+            job = client.load_table_from_file(
+                io.BytesIO(ndjson(rows)), ref,
+                job_config=bigquery.LoadJobConfig(
+                    source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON, schema=schema,
+                    write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+                    labels={**self.labels, "purpose": "history-write"},
+                ),
+            )
+            job.result(timeout=self.timeout)
+        except exceptions.Forbidden:
+            raise HistoryError(f"history {ref}: permission denied writing it; {WRITE_HINT}") from None
+        except exceptions.NotFound as exc:
+            raise HistoryError(f"history {ref}: {_first_line(exc)}; create the dataset first "
+                               "(the table is created on the first write)") from None
+        except Exception as exc:
+            raise HistoryError(f"history {ref}: cannot write it: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,119 @@
+"""The history in a DuckDB file (the embedded default: beside the run archive).
+
+DuckDB lets one process at a time open a file for writing, so every read and write holds an
+exclusive lock on a sidecar ``.lock`` file (waiting up to LOCK_SECONDS): two runs at once both
+record, one after the other. Writes are appends in one transaction: a run that dies mid-write
+leaves the file as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from feature_store_health.history.records import HISTORY_COLUMNS, HistoryError, decode_rows, ndjson
+
+__all__ = ["DuckDBHistory"]
+
+LOCK_SECONDS = 60.0
+TABLE = "metric_history"
+_DUCKDB_TYPES = {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMPTZ", "DATE": "DATE", "FLOAT64": "DOUBLE"}
+READ_SQL = f"""
+SELECT table_name, check_date, name, kind, value, text
+FROM {TABLE}
+WHERE check_date BETWEEN $start AND $end AND table_name IN (SELECT unnest($tables)) AND kind <> 'verdict'
+QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name ORDER BY run_at DESC, run_id DESC) = 1
+"""
+
+
+class DuckDBHistory:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.location = str(path)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            handle = open(lock_path, "a+")
+        except OSError as exc:
+            raise HistoryError(f"history {self.path}: cannot open its lock file: {exc.strerror or exc}") from None
+        try:
+            deadline = time.monotonic() + LOCK_SECONDS
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise HistoryError(f"history {self.path}: still locked by another run after "
+                                           f"{LOCK_SECONDS:g} s") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            handle.close()
+
+    def read(self, tables: Sequence[str], start: dt.date, end: dt.date) -> dict[tuple[str, dt.date], dict[str, Any]]:
+        import duckdb
+
+        if not self.path.exists():
+            return {}  # nothing recorded yet
+        if not self.path.is_file():
+            raise HistoryError(f"history {self.path} is not a file; give a DuckDB file path (--history)")
+        with self._locked():
+            try:
+                connection = duckdb.connect(str(self.path), read_only=True)
+            except duckdb.Error as exc:
+                raise HistoryError(f"history {self.path}: cannot open it: {_first_line(exc)}") from None
+            try:
+                exists = connection.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]).fetchone()[0]
+                if not exists:
+                    return {}
+                cursor = connection.execute(READ_SQL, {"start": start, "end": end, "tables": list(tables)})
+                names = [column[0] for column in cursor.description]
+                rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+            except duckdb.Error as exc:
+                raise HistoryError(f"history {self.path}: cannot read it: {_first_line(exc)}") from None
+            finally:
+                connection.close()
+        return decode_rows(rows)
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        import duckdb
+
+        if not rows:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryError(f"history {self.path}: cannot create its folder: {exc.strerror or exc}") from None
+        columns = ", ".join(f"'{name}': '{_DUCKDB_TYPES[kind]}'" for name, kind in HISTORY_COLUMNS.items())
+        with self._locked(), tempfile.NamedTemporaryFile("wb", suffix=".ndjson", dir=self.path.parent,
+                                                         prefix=".history-") as scratch:
+            scratch.write(ndjson(rows))
+            scratch.flush()
+            try:
+                connection = duckdb.connect(str(self.path))
+            except duckdb.Error as exc:
+                raise HistoryError(f"history {self.path}: cannot open it for writing: {_first_line(exc)}") from None
+            try:
+                definition = ", ".join(f"{name} {_DUCKDB_TYPES[kind]}" for name, kind in HISTORY_COLUMNS.items())
+                connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({definition})")
+                connection.execute(
+                    f"INSERT INTO {TABLE} SELECT {', '.join(HISTORY_COLUMNS)} FROM read_json(?, "
+                    f"format = 'newline_delimited', columns = {{{columns}}})", [scratch.name])
+            except duckdb.Error as exc:
+                raise HistoryError(f"history {self.path}: cannot write it: {_first_line(exc)}") from None
+            finally:
+                connection.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

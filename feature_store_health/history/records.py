@@ -1,0 +1,127 @@
+"""History rows: one per (run, table, date, metric or verdict), typed so reports can read them back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from typing import Any, Iterable, Mapping, NamedTuple, Protocol, Sequence
+
+__all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "RunInfo", "decode_rows", "encode", "history_rows",
+           "ndjson"]
+
+# name -> BigQuery type; the same columns in the DuckDB file
+HISTORY_COLUMNS = {
+    "run_id": "STRING",          # one run: its start time and process, unique across concurrent runs
+    "run_at": "TIMESTAMP",       # when the run started (UTC); the newest run's value wins
+    "backend": "STRING",
+    "source": "STRING",          # the warehouse: a DuckDB file or a BigQuery project
+    "config_hash": "STRING",     # the configuration the run judged with
+    "table_name": "STRING",      # the monitored table's name in the config
+    "check_date": "DATE",
+    "name": "STRING",            # a metric of the table's query, or verdict:<dimension>
+    "kind": "STRING",            # int | float | timestamp | date | text | json | null | verdict
+    "value": "FLOAT64",          # numbers; a timestamp's epoch seconds; a verdict's judged value
+    "text": "STRING",            # text, ISO dates and times, JSON arrays; a verdict's severity and message
+}
+
+VERDICT_PREFIX = "verdict:"
+
+
+class HistoryError(Exception):
+    """The history could not be read or written; one line a user can act on."""
+
+
+class RunInfo(NamedTuple):
+    run_id: str
+    run_at: dt.datetime
+    backend: str
+    source: str
+    config_hash: str
+
+
+class HistoryStore(Protocol):
+    location: str   # for messages and the results JSON (a file path or project.dataset.table)
+
+    def read(self, tables: Sequence[str], start: dt.date, end: dt.date) -> dict[tuple[str, dt.date], dict[str, Any]]:
+        """Metric values per (table, date) in [start, end]: the newest run's value of each metric."""
+        ...
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        """Append ``rows`` in one write (a load job on BigQuery, one transaction in DuckDB)."""
+        ...
+
+
+def encode(value: Any) -> tuple[str, float | None, str | None]:
+    """(kind, value, text) of a metric value."""
+    if value is None:
+        return "null", None, None
+    if isinstance(value, bool):
+        return "int", float(value), None
+    if isinstance(value, int):
+        return "int", float(value), None
+    if isinstance(value, float):
+        return ("float", value, None) if math.isfinite(value) else ("text", None, repr(value))
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return "timestamp", moment.timestamp(), moment.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, dt.date):
+        return "date", None, value.isoformat()
+    if isinstance(value, str):
+        return "text", None, value
+    if isinstance(value, (list, tuple)):
+        return "json", None, json.dumps(list(value), default=str)
+    return "text", None, str(value)
+
+
+def decode(kind: str, value: float | None, text: str | None) -> Any:
+    if kind == "int":
+        return None if value is None else int(value)
+    if kind == "float":
+        return value
+    if kind == "timestamp":
+        return None if text is None else dt.datetime.fromisoformat(text).astimezone(dt.timezone.utc)
+    if kind == "date":
+        return None if text is None else dt.date.fromisoformat(text)
+    if kind == "json":
+        return tuple(json.loads(text)) if text else ()
+    if kind == "null":
+        return None
+    return text
+
+
+def history_rows(run: RunInfo, table: str, check_date: dt.date, values: Mapping[str, Any],
+                 verdicts: Iterable[Any] = ()) -> list[dict[str, Any]]:
+    """The rows recording one table's date: each metric, then each verdict."""
+    base = {"run_id": run.run_id, "run_at": run.run_at.astimezone(dt.timezone.utc).isoformat(),
+            "backend": run.backend, "source": run.source, "config_hash": run.config_hash,
+            "table_name": table, "check_date": check_date.isoformat()}
+    rows = []
+    for name, metric_value in values.items():
+        kind, number, text = encode(metric_value)
+        rows.append({**base, "name": name, "kind": kind, "value": number, "text": text})
+    for verdict in verdicts:
+        number = verdict.value if isinstance(verdict.value, (int, float)) and not isinstance(verdict.value, bool) \
+            and math.isfinite(verdict.value) else None
+        rows.append({**base, "name": VERDICT_PREFIX + verdict.dimension, "kind": "verdict", "value": number,
+                     "text": json.dumps({"severity": verdict.severity.value, "message": verdict.message})})
+    return rows
+
+
+def decode_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, dt.date], dict[str, Any]]:
+    """Rows read back (newest per metric, verdicts left out) -> values per (table, date)."""
+    result: dict[tuple[str, dt.date], dict[str, Any]] = {}
+    for row in rows:
+        if row["kind"] == "verdict":
+            continue
+        check_date = row["check_date"]
+        if isinstance(check_date, dt.datetime):
+            check_date = check_date.date()
+        elif isinstance(check_date, str):
+            check_date = dt.date.fromisoformat(check_date)
+        result.setdefault((row["table_name"], check_date), {})[row["name"]] = decode(row["kind"], row["value"], row["text"])
+    return result
+
+
+def ndjson(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(row, allow_nan=False) + "\n" for row in rows).encode()
