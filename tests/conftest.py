@@ -45,9 +45,11 @@ def table_entry(name: str = "player_daily_cache", table: str = "nba_precompute.p
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch):
-    """A developer's own Slack webhook or emulator setting never reaches the suites run here."""
+    """A developer's own Slack webhook or emulator setting never reaches the suites run here, and
+    no suite run here reads or writes a metric history unless its test names one (--history)."""
     for variable in ("SLACK_WEBHOOK_URL", "BIGQUERY_EMULATOR_HOST", "PYTEST_ADDOPTS"):
         monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("FEATURE_STORE_HEALTH_HISTORY", "off")
 
 
 @pytest.fixture(scope="session")

@@ -370,4 +370,4 @@ def test_one_query_job_per_run_for_any_window(healthy_warehouse_file, run_suite,
     new = [job.job_id for job in client.list_jobs() if job.job_type == "query" and job.job_id not in before]
     assert new == [query["job_id"] for query in run.results["queries"]] and len(new) == 1
     assert len(run.results["metadata_lookups"]) == 1
-    assert len(run.results["checks"]) == 10 * days
+    assert len(run.results["checks"]) == 11 * days

@@ -68,7 +68,10 @@ def test_tiers_null_on_a_third_of_rows_end_to_end(warehouse, run_suite):
     assert verdict["severity"] == "WARNING"
     assert verdict["details"]["tier_null_pct"] == 33.33
     assert "quality_tier NULL on 33.3% of rows (84/252)" in verdict["message"]
-    assert run.ret == 0
+    # a column filled on every baseline day, NULL on a third of today's rows: far off its baseline
+    anomalies = run.verdict("anomalies")
+    assert anomalies["severity"] == "CRITICAL" and "quality_tier NULL % 33.3" in anomalies["message"]
+    assert run.ret == 1
     assert run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--fail-on=warning").ret == 1
 
 
@@ -96,7 +99,8 @@ def test_a_unit_change_on_a_few_percent_of_rows(warehouse, run_suite):
     assert verdict["details"]["worst_column"] == "ts_pct_last_10"
     assert verdict["details"]["columns"]["ts_pct_last_10"]["out_of_range"] == 8
     assert verdict["message"].startswith("ts_pct_last_10: 8 of 252 rows (3.2%) outside 0–1.5, observed 0.")
-    assert [d for d, s in severities(run).items() if s != "OK"] == ["value_ranges"]
+    assert [d for d, s in severities(run).items() if s != "OK"] == ["value_ranges", "anomalies"]
+    assert "ts_pct_last_10 mean" in run.verdict("anomalies")["message"]  # the mean moved with the 8 rows
     assert run.results["profile"]["player_daily_cache"]["flagged"]["2026-02-05"] == {
         "ts_pct_last_10": ["8 rows (3.17%) outside 0–1.5"]}
     assert run.ret == 1

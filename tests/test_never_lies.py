@@ -62,7 +62,7 @@ def test_schedule_without_teams_is_its_own_finding_not_a_crash(warehouse, run_su
     assert coverage["message"] == ("252 records found, but the schedule names no team for its 9 games "
                                    "(home and away team NULL): rows per team cannot be judged")
     assert run.results["status"] == "UNHEALTHY"
-    assert run.results["summary"]["checks"] == 10 and run.results["summary"]["passed"] == 9
+    assert run.results["summary"]["checks"] == 11 and run.results["summary"]["passed"] == 10
     assert "Overall Status: ❌ UNHEALTHY" in run.stdout and "HEALTHY" not in run.stdout.replace("UNHEALTHY", "")
     assert "ZeroDivisionError" not in run.stdout
     assert run.ret == 1
@@ -113,7 +113,7 @@ def test_one_raising_check_cannot_leave_the_run_healthy(warehouse, run_suite, py
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.verdict("coverage")["severity"] == "NOT_EVALUATED"
     assert run.results["status"] == "UNHEALTHY"
-    assert "Summary: 9/10 checks passed, 1 not evaluated" in run.stdout
+    assert "Summary: 10/11 checks passed, 1 not evaluated" in run.stdout
     assert run.ret == 1
 
 
@@ -197,7 +197,7 @@ def test_a_check_skipped_before_judging_is_reported_as_skipped(warehouse, run_su
     completeness = run.verdict("completeness")
     assert (completeness["severity"], completeness["message"]) == (
         "SKIPPED", "not judged: skipped before judging: completeness under maintenance")
-    assert "Summary: 9/9 checks passed, 1 skipped (nothing to judge)" in run.stdout
+    assert "Summary: 10/10 checks passed, 1 skipped (nothing to judge)" in run.stdout
     assert run.results["summary"]["skipped"] == 1 and run.ret == 0
 
 
@@ -214,8 +214,8 @@ def test_two_tables_with_different_critical_features_are_archived(warehouse, run
                     f"--reports-dir={reports}")
     assert run.ret == 0, run.stdout
     assert "KeyError" not in run.stdout and "INTERNALERROR" not in run.stdout
-    # no contract and no value ranges in these entries: 8 dimensions apply, per table and date
-    assert len(run.results["checks"]) == 2 * 2 * 8
+    # no contract and no value ranges in these entries: 9 dimensions apply, per table and date
+    assert len(run.results["checks"]) == 2 * 2 * 9
     folder = next(p for p in reports.glob("*/*") if p.is_dir())
     page = (folder / "report.html").read_text()
     for table, feature in (("player_daily_cache", "usage_rate_last_10"), ("cache_scoring_view", "points_std_last_10")):
@@ -236,7 +236,7 @@ def test_unusable_reports_dir_runs_the_checks_and_reports_an_error(warehouse, ru
         reports, reason = Path("/proc/feature-store-health-reports"), "/proc/feature-store-health-reports"
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}")
     assert "INTERNALERROR" not in run.stdout + run.stderr
-    assert "10 passed" in run.stdout  # every check still ran and was judged
+    assert "11 passed" in run.stdout  # every check still ran and was judged
     assert run.results["status"] == "HEALTHY"  # the data verdict, unchanged
     error = [line for line in run.stdout.splitlines() if line.startswith("ERROR: archive not written")]
     assert len(error) == 1 and reason in error[0], run.stdout
@@ -571,11 +571,11 @@ def test_an_interrupted_run_is_incomplete_never_healthy(warehouse, suite_folder,
     assert document["status"] == "INCOMPLETE"
     assert document["complete"] is False and document["judged_status"] == "HEALTHY"
     # coverage and readiness ran for the three dates; the interrupt came at the first null_rates check
-    assert document["incomplete_reason"] == "24 of 30 selected checks never ran (interrupted)"
+    assert document["incomplete_reason"] == "27 of 33 selected checks never ran (interrupted)"
     assert [c["dimension"] for c in document["checks"]] == ["coverage"] * 3 + ["production_readiness"] * 3
-    assert document["summary"]["checks"] == 6 and document["summary"]["not_run"] == 24
+    assert document["summary"]["checks"] == 6 and document["summary"]["not_run"] == 27
     assert "Overall Status: ⏸️ INCOMPLETE" in completed.stdout
-    assert "Summary: 6/6 checks passed, 24 never ran" in completed.stdout
+    assert "Summary: 6/6 checks passed, 27 never ran" in completed.stdout
     index = (reports / "index.html").read_text()
     assert "INCOMPLETE" in index and ">HEALTHY<" not in index
     assert len(webhook.received) == 1
@@ -586,7 +586,7 @@ def test_stopping_at_the_first_failure_is_incomplete(warehouse, run_suite):
     warehouse.affect_rows(DATE, 13, "is_production_ready = FALSE")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-x")
     assert run.results["status"] == "INCOMPLETE" and run.results["judged_status"] == "UNHEALTHY"
-    assert run.results["incomplete_reason"] == "8 of 10 selected checks never ran (stopping after 1 failures)"
+    assert run.results["incomplete_reason"] == "9 of 11 selected checks never ran (stopping after 1 failures)"
     assert run.ret == 1
 
 
@@ -598,7 +598,7 @@ def test_setup_only_archives_nothing_and_sends_nothing(warehouse, run_suite, web
     assert list(reports.glob("*/*")) == []
     assert webhook.received == []
     assert run.results["status"] == "INCOMPLETE" and run.results["checks"] == []
-    assert "INCOMPLETE: no check was judged (10 of 10 selected checks never ran" in run.stdout
+    assert "INCOMPLETE: no check was judged (11 of 11 selected checks never ran" in run.stdout
     assert "Generated html report" not in run.stdout
     assert run.ret == 1  # never exits 0 as if healthy
 
@@ -654,7 +654,7 @@ def test_unwritable_results_json_says_why(warehouse, run_suite, tmp_path):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--results-json={target}", results=False)
     assert f"ERROR: --results-json not written: {blocker} is a file, not a folder" in run.stdout
     assert "File exists" not in run.stdout
-    assert "10 passed" in run.stdout and run.ret == 1
+    assert "11 passed" in run.stdout and run.ret == 1
 
 
 @freeze_time("2026-11-25 17:00:00")

@@ -87,9 +87,9 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     assert folder.relative_to(reports).as_posix() == "2026-02-05/20261125T170000Z"
     assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "results.json"]
     archived = json.loads((folder / "results.json").read_text())
-    assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 70
+    assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 77
     assert archived["checks"] == run.results["checks"]
-    assert 'tests="70"' in (folder / "junit.xml").read_text()
+    assert 'tests="77"' in (folder / "junit.xml").read_text()
     # the weekly sections, in the console
     assert "Trends · player_daily_cache · 2026-01-30 … 2026-02-05" in run.stdout
     lines = run.stdout.splitlines()
@@ -106,11 +106,11 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     # the HTML: self-contained, with the banner, every check, the NULL table and the charts
     page = parse(folder / "report.html")
     text = " ".join(" ".join(page.text).split())
-    assert "Overall Status: HEALTHY · 70/70 checks passed" in text
+    assert "Overall Status: HEALTHY · 71/71 checks passed · 6 skipped" in text
     source = (folder / "report.html").read_text()
     # the banner's icon is inline SVG (no emoji font needed), and a date x dimension matrix leads
     assert '<svg class="status-icon" role="img" aria-label="HEALTHY"' in source and "✅" not in source.split("Overall Status")[1][:400]
-    assert source.count('class="cell"') == 70 and "Checks by date · player_daily_cache" in text
+    assert source.count('class="cell"') == 77 and "Checks by date · player_daily_cache" in text
     assert source.index("Checks by date") < source.index("<h3>Checks</h3>")
     assert text.count("Date Coverage") >= 7
     assert "NULL rate per critical feature (%)" in text
@@ -136,7 +136,7 @@ def test_failing_check_html_shows_value_thresholds_and_offending_rows(warehouse,
     purposes = [query["purpose"] for query in json.loads((only_folder(reports) / "results.json").read_text())["queries"]]
     assert purposes == ["metrics", "samples:null_rates"]  # one extra query, for the failing dimension only
     page = " ".join(" ".join(parse(only_folder(reports) / "report.html").text).split())
-    assert "Overall Status: UNHEALTHY · 9/10 checks passed" in page
+    assert "Overall Status: UNHEALTHY · 10/11 checks passed" in page
     cards = check_cards(only_folder(reports) / "report.html")
     assert sorted(cards) == ["test_health.py::test_null_rates[player_daily_cache-2026-02-05]"]  # failing only
     card = cards["test_health.py::test_null_rates[player_daily_cache-2026-02-05]"]
@@ -264,7 +264,10 @@ def test_failing_run_sends_exactly_one_block_kit_message(warehouse, run_suite, w
     checks = blocks[2]["text"]["text"]
     assert checks == ("*Checks not OK*\n❌ *Production Readiness* · player_daily_cache · 2026-02-05: "
                       "94.8% production ready (239/252) (value 94.84; warning &lt; 98 · error &lt; 95 · critical &lt; 90) "
-                      f"<{(ROOT / 'docs' / 'runbook.md').as_uri()}#production_readiness|runbook>")
+                      f"<{(ROOT / 'docs' / 'runbook.md').as_uri()}#production_readiness|runbook>\n"
+                      "⚠️ *Anomalies* · player_daily_cache · 2026-02-05: 1 of 183 metrics off their baseline (7 game days): "
+                      "% production ready 94.8, expected 95.2–100.0 (score 4.8) (value 4.83; warning &gt; 4.5 · error &gt; 8 · "
+                      f"critical &gt; 15) <{(ROOT / 'docs' / 'runbook.md').as_uri()}#anomalies|runbook>")
     assert blocks[3]["text"]["text"] == f"*Rerun*\n```pytest data_tests --date=2026-02-05 --database={warehouse.path} --health-config={fast_slack_config}```"
     report = blocks[4]["elements"][0]["text"]
     assert report.startswith(f"Report: {reports}/2026-02-05/") and report.endswith("/report.html")

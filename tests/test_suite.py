@@ -11,7 +11,7 @@ from conftest import table_entry
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing, 914 active predictions
 ROWS = 252
 DIMENSIONS = ["coverage", "production_readiness", "null_rates", "quality_tiers", "completeness",
-              "downstream_usage", "staleness", "schema", "uniqueness", "value_ranges"]
+              "downstream_usage", "staleness", "schema", "uniqueness", "value_ranges", "anomalies"]
 CHECKS = len(DIMENSIONS)  # per table and date
 
 
@@ -22,13 +22,14 @@ def pct(part: int, whole: int = ROWS) -> float:
 def test_healthy_day_passes_every_check(warehouse, run_suite):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0, run.stdout
-    assert "10 passed" in run.stdout
+    assert "11 passed" in run.stdout
     assert "✅ Date Coverage: 252 records found (18 teams playing, 14.0 per team)" in run.stdout
     assert "✅ Downstream Usage: 914 active predictions (3.63 per feature row)" in run.stdout
     assert "✅ Schema: 76 columns as the contract says" in run.stdout
     assert "✅ Uniqueness: every player_lookup once per date (252 rows)" in run.stdout
     assert "✅ Value Ranges: 42 columns within their valid ranges (252 rows)" in run.stdout
-    assert "Summary: 10/10 checks passed" in run.stdout
+    assert "✅ Anomalies: 183 metrics within their baseline (7 game days)" in run.stdout
+    assert "Summary: 11/11 checks passed" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
     results = run.results
     assert results["status"] == "HEALTHY"
@@ -46,45 +47,55 @@ def test_ids_name_table_date_and_dimension(warehouse, run_suite):
                     results=False)
     assert "test_health.py::test_coverage[player_daily_cache-2026-02-04]" in run.stdout
     assert "test_health.py::test_staleness[player_daily_cache-2026-02-05]" in run.stdout
-    assert "20 tests collected" in run.stdout
+    assert "test_health.py::test_anomalies[player_daily_cache-2026-02-05]" in run.stdout
+    assert "22 tests collected" in run.stdout
 
 
 def test_marker_selects_one_dimension(warehouse, run_suite):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "staleness")
     assert run.ret == 0
-    assert "1 passed, 9 deselected" in run.stdout
+    assert "1 passed, 10 deselected" in run.stdout
     assert [check["dimension"] for check in run.results["checks"]] == ["staleness"]
     assert len(run.results["queries"]) == 1
 
 
-# (dimension, SET clause on the first N rows of 2026-02-05, N, severity, value)
+# (dimension, SET clause on the first N rows of 2026-02-05, N, severity, value, and what anomalies
+# says against the 7 game days before: its severity and the metric it names, None when OK)
 ROW_DEFECTS = [
-    ("production_readiness", "is_production_ready = FALSE", 6, "WARNING", pct(ROWS - 6)),
-    ("production_readiness", "is_production_ready = FALSE", 13, "ERROR", pct(ROWS - 13)),
-    ("production_readiness", "is_production_ready = NULL", 26, "CRITICAL", pct(ROWS - 26)),
-    ("null_rates", "usage_rate_last_10 = NULL", 6, "WARNING", pct(6)),
-    ("null_rates", "usage_rate_last_10 = NULL", 13, "ERROR", pct(13)),
-    ("null_rates", "points_avg_last_10 = NULL", 26, "CRITICAL", pct(26)),
-    ("quality_tiers", "quality_tier = 'POOR'", 6, "WARNING", pct(6)),
-    ("quality_tiers", "quality_tier = 'POOR'", 13, "ERROR", pct(13)),
-    ("quality_tiers", "quality_tier = 'POOR'", 26, "CRITICAL", pct(26)),
-    ("quality_tiers", "quality_tier = NULL", ROWS, "WARNING", None),
-    ("completeness", "all_windows_complete = FALSE", 6, "WARNING", pct(ROWS - 6)),
-    ("completeness", "all_windows_complete = FALSE", 13, "ERROR", pct(ROWS - 13)),
-    ("completeness", "all_windows_complete = FALSE", 26, "CRITICAL", pct(ROWS - 26)),
+    ("production_readiness", "is_production_ready = FALSE", 6, "WARNING", pct(ROWS - 6), ("OK", None)),
+    ("production_readiness", "is_production_ready = FALSE", 13, "ERROR", pct(ROWS - 13), ("WARNING", "% production ready 94.8")),
+    ("production_readiness", "is_production_ready = NULL", 26, "CRITICAL", pct(ROWS - 26), ("ERROR", "is_production_ready NULL % 10.3")),
+    ("null_rates", "usage_rate_last_10 = NULL", 6, "WARNING", pct(6), ("OK", None)),
+    ("null_rates", "usage_rate_last_10 = NULL", 13, "ERROR", pct(13), ("WARNING", "usage_rate_last_10 NULL % 5.2")),
+    ("null_rates", "points_avg_last_10 = NULL", 26, "CRITICAL", pct(26), ("ERROR", "points_avg_last_10 NULL % 10.3")),
+    ("quality_tiers", "quality_tier = 'POOR'", 6, "WARNING", pct(6), ("OK", None)),
+    ("quality_tiers", "quality_tier = 'POOR'", 13, "ERROR", pct(13), ("WARNING", "% POOR 5.2")),
+    ("quality_tiers", "quality_tier = 'POOR'", 26, "CRITICAL", pct(26), ("ERROR", "% POOR 10.3")),
+    # the tier rule calls an unpopulated tier a WARNING; a column always filled going all-NULL is, to
+    # the baseline, as far off as a metric can be
+    ("quality_tiers", "quality_tier = NULL", ROWS, "WARNING", None, ("CRITICAL", "quality_tier NULL % 100.0")),
+    ("completeness", "all_windows_complete = FALSE", 6, "WARNING", pct(ROWS - 6), ("OK", None)),
+    ("completeness", "all_windows_complete = FALSE", 13, "ERROR", pct(ROWS - 13), ("WARNING", "% complete 94.8")),
+    ("completeness", "all_windows_complete = FALSE", 26, "CRITICAL", pct(ROWS - 26), ("ERROR", "% complete 89.7")),
 ]
+RANK = {"OK": 0, "WARNING": 1, "ERROR": 2, "CRITICAL": 3}
 
 
-@pytest.mark.parametrize(("dimension", "assignment", "rows", "severity", "value"), ROW_DEFECTS)
-def test_row_defects_reach_their_severity(warehouse, run_suite, dimension, assignment, rows, severity, value):
+@pytest.mark.parametrize(("dimension", "assignment", "rows", "severity", "value", "anomaly"), ROW_DEFECTS)
+def test_row_defects_reach_their_severity(warehouse, run_suite, dimension, assignment, rows, severity, value, anomaly):
     warehouse.affect_rows(DATE, rows, assignment)
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     verdict = run.verdict(dimension)
     assert (verdict["severity"], verdict["value"]) == (severity, value)
-    others = [check["severity"] for check in run.results["checks"] if check["dimension"] != dimension]
-    assert others == ["OK"] * (CHECKS - 1)
-    assert run.ret == (0 if severity == "WARNING" else 1)
-    expected_status = {"WARNING": "DEGRADED", "ERROR": "UNHEALTHY", "CRITICAL": "CRITICAL"}[severity]
+    others = [check["severity"] for check in run.results["checks"] if check["dimension"] not in (dimension, "anomalies")]
+    assert others == ["OK"] * (CHECKS - 2)
+    anomalies = run.verdict("anomalies")
+    assert anomalies["severity"] == anomaly[0]
+    if anomaly[1] is not None:
+        assert anomaly[1] in anomalies["message"]
+    worst = max(severity, anomaly[0], key=RANK.get)
+    assert run.ret == (0 if worst == "WARNING" else 1)
+    expected_status = {"WARNING": "DEGRADED", "ERROR": "UNHEALTHY", "CRITICAL": "CRITICAL"}[worst]
     assert run.results["status"] == expected_status
     assert f"Overall Status: {dict(DEGRADED='⚠️', UNHEALTHY='❌', CRITICAL='🚨')[expected_status]} {expected_status}" in run.stdout
 
@@ -93,14 +104,14 @@ def test_warning_passes_visibly_and_fails_with_fail_on_warning(warehouse, run_su
     warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0
-    assert "10 passed, 1 warning" in run.stdout
+    assert "11 passed, 1 warning" in run.stdout
     assert "HealthWarning: WARNING Quality Tiers on 2026-02-05: 2.4% POOR (6/252)" in run.stdout
     assert "⚠️ Quality Tiers: 2.4% POOR (6/252)" in run.stdout
-    assert "Summary: 10/10 checks passed, 1 with warnings" in run.stdout
+    assert "Summary: 11/11 checks passed, 1 with warnings" in run.stdout
     strict = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--fail-on=warning")
     assert strict.ret == 1
-    assert "1 failed, 9 passed" in strict.stdout
-    assert "Summary: 9/10 checks passed, 1 with warnings" in strict.stdout
+    assert "1 failed, 10 passed" in strict.stdout
+    assert "Summary: 10/11 checks passed, 1 with warnings" in strict.stdout
 
 
 def test_coverage_warning_below_ten_rows_per_team(warehouse, run_suite):
@@ -128,7 +139,7 @@ def test_coverage_critical_when_no_rows_but_games_scheduled(warehouse, run_suite
     assert run.verdict("downstream_usage")["severity"] == "OK"
     skipped = [c["dimension"] for c in run.results["checks"] if c["severity"] == "SKIPPED"]
     assert skipped == ["production_readiness", "null_rates", "quality_tiers", "completeness", "staleness",
-                       "uniqueness", "value_ranges"]
+                       "uniqueness", "value_ranges", "anomalies"]
     assert run.verdict("schema")["severity"] == "OK"  # the table is still as its contract says
     assert run.results["status"] == "CRITICAL"
 
@@ -155,7 +166,10 @@ def test_staleness_severities(warehouse, run_suite, hours_back, severity):
     verdict = run.verdict("staleness")
     assert verdict["severity"] == severity
     assert verdict["value"] == round((deadline - latest).total_seconds() / 3600, 2)
-    assert run.ret == (0 if severity == "WARNING" else 1)
+    # the table landed hours earlier than on any day of its baseline: anomalies names its landing time
+    anomalies = run.verdict("anomalies")
+    assert anomalies["severity"] == "CRITICAL" and "landing time" in anomalies["message"]
+    assert run.ret == 1
 
 
 def test_several_defects_at_once_each_reported(warehouse, run_suite):
@@ -167,11 +181,14 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
     assert severities == {
         "coverage": "OK", "production_readiness": "ERROR", "null_rates": "CRITICAL", "quality_tiers": "OK",
         "completeness": "OK", "downstream_usage": "WARNING", "staleness": "OK", "schema": "OK", "uniqueness": "OK",
-        "value_ranges": "OK",
+        "value_ranges": "OK", "anomalies": "ERROR",
     }
+    # anomalies sees both row shifts against the baseline and names them, worst first
+    assert ("2 of 183 metrics off their baseline (7 game days): ts_pct_last_10 NULL % 12.3"
+            in run.verdict("anomalies")["message"]) and "% production ready 94.8" in run.verdict("anomalies")["message"]
     assert run.results["status"] == "CRITICAL"
     assert run.results["summary"] == {
-        "checks": 10, "passed": 8, "warnings": 1, "errors": 1, "critical": 1, "not_evaluated": 0, "skipped": 0,
+        "checks": 11, "passed": 8, "warnings": 1, "errors": 2, "critical": 1, "not_evaluated": 0, "skipped": 0,
         "not_run": 0,
     }
     assert run.ret == 1
@@ -185,11 +202,11 @@ def test_no_game_day_is_not_an_outage(warehouse, run_suite):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0
     # coverage: no games is not an outage; schema: the table's structure is judged on any day
-    assert "2 passed, 8 skipped" in run.stdout
+    assert "2 passed, 9 skipped" in run.stdout
     coverage = run.verdict("coverage")
     assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
     assert run.verdict("schema")["severity"] == "OK"
-    assert "Summary: 2/2 checks passed, 8 skipped (nothing to judge)" in run.stdout
+    assert "Summary: 2/2 checks passed, 9 skipped (nothing to judge)" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
 
 
@@ -197,13 +214,13 @@ def test_missing_table_is_not_evaluated_never_a_pass(warehouse, run_suite):
     warehouse.execute("DROP TABLE nba_precompute.player_daily_cache")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 1
-    assert "10 errors" in run.stdout
+    assert "11 errors" in run.stdout
     assert all(check["severity"] == "NOT_EVALUATED" for check in run.results["checks"])
     message = run.verdict("coverage")["message"]
     assert message == f"not evaluated: table nba_precompute.player_daily_cache not found in {warehouse.path}"
     assert "Traceback" not in run.stdout
     assert run.results["status"] == "UNHEALTHY"
-    assert "Summary: 0/10 checks passed, 10 not evaluated" in run.stdout
+    assert "Summary: 0/11 checks passed, 11 not evaluated" in run.stdout
 
 
 def test_week_window_judges_every_date_in_one_query(warehouse, run_suite):
