@@ -425,10 +425,17 @@ class HealthRun:
         return self._profiles[table_name]
 
     def trend(self, table_name: str) -> list[TrendRow]:
-        """Per-date profile of a table for the reports (from the metrics already fetched)."""
+        """Per-date profile of a table for the reports (from the metrics already fetched); a date
+        whose partition has expired is taken from the metric history when it holds it."""
         table = self._tables[table_name]
         by_date = self.metrics(table_name)
-        return [trend_row(table, check_date, by_date[check_date]) for check_date in self.settings.dates]
+        rows = []
+        for check_date in self.settings.dates:
+            values, from_history = by_date[check_date], False
+            if not values.get("row_count") and self.expired(table, check_date):
+                values, from_history = self.values_on(table_name, check_date)
+            rows.append(trend_row(table, check_date, values)._replace(from_history=from_history))
+        return rows
 
     # -- judge -------------------------------------------------------------------------------
     def judge(self, spec: CheckSpec) -> Verdict:

@@ -257,8 +257,8 @@ def test_profile_leaves_out_excluded_columns(warehouse, run_suite, tmp_path):
 # -- a replayed season ----------------------------------------------------------------------------
 
 def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_generator, run_suite, tmp_path):
-    """Every game day of the demo season: schema, uniqueness and value_ranges are OK but on the
-    dated incidents, and so are the coverage and tier blind spots."""
+    """Every game day of the demo season: schema, uniqueness, value_ranges and anomalies are OK but
+    on the dated incidents, and so are the coverage and tier blind spots."""
     path = tmp_path / "season.duckdb"
     demo_generator.build_demo_warehouse(path)
     run = run_suite(f"--database={path}", "--date=2026-04-12", "--days=174")
@@ -274,3 +274,24 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
              if c["dimension"] == "quality_tiers" and c["date"] >= "2025-11-15" and c["severity"] not in ("OK", "SKIPPED")}
     assert tiers == {"2026-03-31": "WARNING", "2026-04-02": "WARNING"}  # a third NULL; not populated
     assert len(run.results["queries"]) == 1
+    # anomalies, on the same replay (light and heavy slates, no-game days, the All-Star break): quiet
+    # on every healthy date, each incident caught; two of them are caught by nothing else
+    anomalies = {c["date"]: (c["severity"], c["message"]) for c in run.results["checks"]
+                 if c["dimension"] == "anomalies" and c["severity"] not in ("OK", "SKIPPED")}
+    assert {day: severity for day, (severity, _) in anomalies.items()} == {
+        "2026-03-03": "CRITICAL",   # ts_pct_last_10 mean, with 4 % of rows x100
+        "2026-03-05": "WARNING",    # minutes_avg_last_10 25 % too high on every row
+        "2026-03-10": "WARNING",    # usage_rate_last_10 NULL % (an 8 % outage)
+        "2026-03-12": "WARNING",    # rows per team down a quarter
+        "2026-03-24": "WARNING",    # two teams without rows: rows per team playing
+        "2026-03-31": "CRITICAL",   # quality_tier NULL on a third
+        "2026-04-02": "CRITICAL",   # quality_tier not populated
+    }
+    assert "minutes_avg_last_10 mean 26.1, expected 18.4–24.1" in anomalies["2026-03-05"][1]
+    assert "rows per team playing 10.2, expected 10.7–16.1" in anomalies["2026-03-12"][1]
+    for only_anomalies in ("2026-03-05", "2026-03-12"):
+        others = {c["dimension"]: c["severity"] for c in run.results["checks"]
+                  if c["date"] == only_anomalies and c["dimension"] != "anomalies"}
+        assert set(others.values()) == {"OK"}, others
+    early = [c["message"] for c in run.results["checks"] if c["dimension"] == "anomalies" and c["date"] == "2025-10-30"]
+    assert early[0].startswith("early season: 100% of rows early_season_flag")

@@ -25,6 +25,7 @@ class TrendRow(NamedTuple):
     processing_minutes: float | None  # MAX - MIN processed_at
     active_predictions: int
     conversion: float | None          # active predictions per feature row
+    from_history: bool = False        # the warehouse no longer holds the date: recorded numbers
 
 
 def trend_row(table: "TableConfig", check_date: dt.date, values: Mapping[str, Any]) -> TrendRow:

@@ -20,7 +20,7 @@ def trend_chart_svg(rows: Sequence[TrendRow], title: str) -> str:
 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "feature-store-health",
                                 "font.size": 8, "axes.titlesize": 9}):
-        labels = [row.check_date.strftime("%m-%d") for row in rows]
+        labels = [row.check_date.strftime("%m-%d") + ("*" if row.from_history else "") for row in rows]
         positions = range(len(rows))
         figure = Figure(figsize=(12, 5.5))
         axes = figure.subplots(2, 3)

@@ -49,6 +49,9 @@ def summary_lines(run: "HealthRun") -> list[str]:
     lookup_text = f" + {lookups} metadata lookup{'s' if lookups != 1 else ''} (no bytes)" if lookups else ""
     lines.append(f"Queries: {len(run.queries)} in {seconds:.3f} s{lookup_text}, {bytes_text} "
                  f"({run.settings.backend}: {run.source_description()})")
+    history = history_line(run)
+    if history:
+        lines.append(history)
     lines.append(f"Overall Status: {STATUS_ICONS[run.status]} {run.status}")
     if not run.complete:
         lines.append(f"Incomplete: {run.incomplete_reason()}; the checks that ran say {run.judged_status}")
@@ -91,6 +94,24 @@ def dry_run_lines(run: "HealthRun", planned: list[tuple[str, str, int | None, st
     return lines
 
 
+def history_line(run: "HealthRun") -> str | None:
+    """What the metric history gave and took: the baseline read and this run's write."""
+    if run.settings.history_off:
+        return "History: off (--no-history): baselines from the warehouse alone, nothing recorded"
+    read, write = run.history_read, run.history_write
+    if read is None and write is None:
+        return None
+    parts = []
+    if read is not None:
+        parts.append(f"read failed: {read['error']}" if "error" in read else
+                     f"read {read['dates']} table-dates in {read['seconds']:.3f} s")
+    if write is not None:
+        parts.append(f"write failed: {write['error']}" if "error" in write else
+                     f"wrote {write['rows']:,} rows in {write['seconds']:.3f} s")
+    where = (write or {}).get("location") or (read or {}).get("location")
+    return "History: " + ", ".join(parts) + (f" ({where})" if where else "")
+
+
 def trend_lines(run: "HealthRun") -> list[str]:
     """The weekly report's sections, one table per monitored table, plus the most common issues.
     A section that cannot be built says why in one line; it never stops the summary."""
@@ -116,7 +137,8 @@ def _table_trend_lines(run: "HealthRun", table) -> list[str]:
     short = {feature: feature.replace("_avg_last_10", "").replace("_last_10", "") for feature in table.critical_features}
     volume = _aligned(
         ["date", "games", "rows", "players", "ready %", "complete %", "processing min", "predictions", "per row"],
-        [[str(row.check_date), str(row.games), str(row.rows), str(row.players), _fmt(row.ready_pct),
+        [[f"{row.check_date}{'*' if row.from_history else ''}", str(row.games), str(row.rows), str(row.players),
+          _fmt(row.ready_pct),
           _fmt(row.complete_pct), _fmt(row.processing_minutes), str(row.active_predictions), _fmt(row.conversion)]
          for row in rows])
     quality = _aligned(
@@ -125,6 +147,8 @@ def _table_trend_lines(run: "HealthRun", table) -> list[str]:
          for row in rows])
     lines = [f"Trends · {table.name} · {dates[0]} … {dates[-1]}", *volume, "",
              f"Quality · {table.name} (rows per tier; % NULL per critical feature)", *quality]
+    if any(row.from_history for row in rows):
+        lines.append("* from the metric history: the warehouse's partition of the date has expired")
     for field, values in run.issue_counts(table.name).items():
         top = ", ".join(f"{value} ({count})" for value, count in values[:3]) or "none"
         lines.append(f"Most common {field}: {top}")

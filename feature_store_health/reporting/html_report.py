@@ -153,6 +153,7 @@ def summary_html(run: "HealthRun") -> str:
                                  for v in nulls)))
     if run.settings.days > 1:
         parts.insert(3, matrix_html(run))  # the date x dimension matrix first, the rows below it
+    parts.append(drift_html(run))
     parts.append(columns_html(run))
     if run.settings.days > 1:
         parts.append(weekly_html(run))
@@ -183,6 +184,43 @@ def matrix_html(run: "HealthRun") -> str:
             body.append(f"<tr><td>{_e(check_date)}</td>{''.join(cells)}</tr>")
         parts.append(f"<h3>Checks by date · {_e(table.name)}</h3><table class=\"matrix\"><thead><tr><th>date</th>{head}"
                      f"</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return "".join(parts)
+
+
+DRIFT_ROWS_SHOWN = 20  # the flagged metrics and the closest to their edge; the rest folded away
+
+
+def drift_html(run: "HealthRun") -> str:
+    """Per table, the checked date's tracked metrics against their baseline: value, baseline median,
+    expected range, score; the flagged ones first (the anomalies check's details, already sorted)."""
+    from feature_store_health.checks.baseline import label
+    from feature_store_health.checks.dimensions.anomalies import shown_value
+
+    last = run.settings.dates[-1]
+    parts = []
+    for verdict in run.verdicts:
+        if verdict.dimension != "anomalies" or verdict.check_date != last or not verdict.details.get("drifts"):
+            continue
+        drifts = verdict.details["drifts"]
+        flagged = sum(drift["flagged"] for drift in drifts)
+
+        def row(drift: dict) -> tuple:
+            metric = drift["metric"]
+            high = drift["expected_high"]
+            expected = (f"≥ {shown_value(metric, drift['expected_low'])}" if high is None else
+                        f"{shown_value(metric, drift['expected_low'])} – {shown_value(metric, high)}")
+            mark = '<b style="color:#cf222e">flagged</b>' if drift["flagged"] else ""
+            return (_e(label(metric)), _e(shown_value(metric, drift["value"])),
+                    _e(shown_value(metric, drift["baseline_median"])), _e(expected), f"{abs(drift['score']):.1f}", mark)
+
+        head = ("metric", "value", "baseline median", "expected range", "score", "")
+        parts.append(f"<h3>Drift against the baseline · {_e(verdict.table)} · {last} ({flagged} of {len(drifts)} "
+                     f"metrics flagged, {verdict.details['baseline_days']} game days)</h3>")
+        parts.append(_table(head, (row(d) for d in drifts[:DRIFT_ROWS_SHOWN]), raw_columns=tuple(range(6))))
+        if len(drifts) > DRIFT_ROWS_SHOWN:
+            parts.append(f"<details><summary>{len(drifts) - DRIFT_ROWS_SHOWN} more metrics, all within their "
+                         f"range</summary>{_table(head, (row(d) for d in drifts[DRIFT_ROWS_SHOWN:]), raw_columns=tuple(range(6)))}"
+                         "</details>")
     return "".join(parts)
 
 
@@ -265,10 +303,13 @@ def _table_weekly_html(run: "HealthRun", table) -> str:
     parts.append(_table(
         ("date", "games", "rows", "players", "% ready", "% complete", *tiers, *(f"% NULL {f}" for f in features),
          "processing (min)", "active predictions", "conversion"),
-        ((r.check_date, r.games, r.rows, r.players, _num(r.ready_pct), _num(r.complete_pct),
+        ((f"{r.check_date} (history)" if r.from_history else r.check_date, r.games, r.rows, r.players, _num(r.ready_pct), _num(r.complete_pct),
           *(r.tiers[t] for t in tiers), *(_num(r.null_pct[f]) for f in features),
           _num(r.processing_minutes), r.active_predictions, _num(r.conversion)) for r in rows),
     ))
+    if any(r.from_history for r in rows):
+        parts.append("<p>(history): the warehouse no longer holds the date (its partition expired); its "
+                     "numbers are the ones recorded in the metric history when it was last checked.</p>")
     for field, values in run.issue_counts(table.name).items():
         parts.append(f"<h4>Most common {_e(field)}</h4>")
         parts.append(_table(("value", "rows"), values[:5]) if values else "<p>none</p>")

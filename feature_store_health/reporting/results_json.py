@@ -50,7 +50,32 @@ def results_document(run: "HealthRun") -> dict[str, Any]:
         "queries": [stats.to_json() for stats in run.queries],
         "metadata_lookups": run.metadata_lookups,
         "profile": _profiles(run),
+        "history": _history(run),
     }
+
+
+def _history(run: "HealthRun") -> dict[str, Any]:
+    """Where the metric history is, what reading and writing it cost (or why they failed), and
+    which dates of the reports came from it (their partitions expired)."""
+    from feature_store_health.backends.base import BackendError
+    from feature_store_health.history import HistoryError
+
+    if run.settings.history_off:
+        return {"enabled": False}
+    try:
+        location = run.history_store.location if run.history_store is not None else None
+    except HistoryError as exc:
+        return {"enabled": True, "error": str(exc)}
+    from_history = {}
+    for table in run.config.tables:
+        try:
+            dates = [row.check_date.isoformat() for row in run.trend(table.name) if row.from_history]
+        except (BackendError, HistoryError):
+            continue
+        if dates:
+            from_history[table.name] = dates
+    return {"enabled": True, "location": location, "run_id": run.run_id, "read": run.history_read,
+            "write": run.history_write, "dates_from_history": from_history}
 
 
 def _profiles(run: "HealthRun") -> dict[str, Any]:
