@@ -408,3 +408,42 @@ def test_one_query_job_per_run_for_any_window(healthy_warehouse_file, run_suite,
     assert new == [query["job_id"] for query in run.results["queries"]] and len(new) == 1
     assert len(run.results["metadata_lookups"]) == 1
     assert len(run.results["checks"]) == 11 * days
+
+
+def test_history_table_created_loaded_once_and_read_once_per_run(healthy_warehouse_file, run_suite, bigquery_emulator):
+    """The BigQuery history: created on the first write (partitioned by check_date, no expiry,
+    clustered), one load job and one history query per run, beside the one data query."""
+    project = "history"
+    bigquery_emulator.load(project, healthy_warehouse_file)
+    client = bigquery_emulator.client(project)
+    client.create_dataset("feature_store_health_history", exists_ok=True)
+    ref = "feature_store_health_history.metric_history"
+
+    def jobs() -> dict[str, str]:
+        return {job.job_id: job.job_type for job in client.list_jobs()}
+
+    runs = []
+    for day in ("2026-02-04", "2026-02-05"):
+        before = jobs()
+        run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}", f"--project={project}",
+                        f"--date={day}", f"--history={ref}")
+        assert run.ret == 0, run.stdout
+        new = {job_id: kind for job_id, kind in jobs().items() if job_id not in before}
+        assert sorted(new.values()) == ["load", "query", "query"]  # the data query and the history read
+        (data_query,) = run.results["queries"]
+        assert data_query["job_id"] in new
+        runs.append(run)
+    table = client.get_table(ref)
+    assert table.time_partitioning.field == "check_date" and table.time_partitioning.expiration_ms is None
+    assert table.clustering_fields == ["table_name", "name"]
+    first, second = runs
+    assert first.results["history"]["read"]["dates"] == 0
+    assert first.results["queries"][0]["rows"] == 46   # widened to the 45 days the history lacked
+    assert second.results["history"]["read"]["dates"] == 45  # what the first run recorded, read back
+    assert second.results["queries"][0]["rows"] == 1  # so the data query stays on its date
+    assert second.verdict("anomalies")["severity"] == "OK"
+    assert second.verdict("anomalies")["details"]["baseline_days"] == 7
+    assert "History: read 45 table-dates" in second.stdout and ref in second.stdout
+    recorded = list(client.query(f"SELECT COUNT(DISTINCT run_id) AS runs, COUNT(DISTINCT check_date) AS dates "
+                                 f"FROM `{project}.{ref}`").result())[0]
+    assert (recorded["runs"], recorded["dates"]) == (2, 47)
