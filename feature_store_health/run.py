@@ -80,6 +80,8 @@ class HealthRun:
         self.history_read: dict[str, Any] | None = None     # what the read cost, for reports
         self.history_write: dict[str, Any] | None = None
         self._before_window: dict[str, MetricsByDate] = {}  # fetched dates before the run's: baselines only
+        self._profile_plans: dict[str, Any] = {}
+        self._observations: dict[tuple[str, dt.date], Any] = {}
 
     # -- plan --------------------------------------------------------------------------------
     def specs(self, dimension: str) -> list[CheckSpec]:
@@ -296,6 +298,24 @@ class HealthRun:
             day -= dt.timedelta(days=1)
         return days
 
+    def _profile_plan(self, table_name: str):
+        """The table's profiled columns and their metrics, planned once per run."""
+        if table_name not in self._profile_plans:
+            from feature_store_health.checks.profile import profile_columns
+
+            self._profile_plans[table_name] = profile_columns(self._tables[table_name], self.schema(table_name))
+        return self._profile_plans[table_name]
+
+    def _observed(self, table_name: str, check_date: dt.date, values: dict[str, Any]):
+        """A baseline day's tracked metrics, computed once per run whatever dates it serves."""
+        key = (table_name, check_date)
+        if key not in self._observations:
+            from feature_store_health.checks.baseline import observations
+
+            self._observations[key] = observations(self._tables[table_name], self.schema(table_name), values,
+                                                   check_date, self.config.timezone, self._profile_plan(table_name))
+        return self._observations[key]
+
     def record_history(self) -> str | None:
         """Write every fetched date's metrics and every verdict to the history, in one write.
         Returns an ERROR note when it could not be written (None when written or history off)."""
@@ -454,7 +474,10 @@ class HealthRun:
                                        timezone=self.config.timezone, baseline_config=self.config.baseline)
                 if spec.dimension == "anomalies":
                     try:
-                        context = context._replace(baseline=self.baseline(table.name, spec.check_date))
+                        context = context._replace(
+                            baseline=[(day, self._observed(table.name, day, day_values))
+                                      for day, day_values in self.baseline(table.name, spec.check_date)],
+                            profile_plan=self._profile_plan(table.name))
                     except HistoryError as exc:
                         context = context._replace(baseline_error=f"the history could not be read: {exc}")
                 judgement = dimension.judge(values, table, limits, context)

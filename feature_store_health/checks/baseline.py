@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence, TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -28,6 +27,12 @@ if TYPE_CHECKING:
     from feature_store_health.config import BaselineConfig, TableConfig
 
 __all__ = ["Drift", "Observation", "assess", "label", "observations"]
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
 
 MAD_TO_SD = 1.4826          # a normal distribution's standard deviation per median absolute deviation
 MEDIAN_EFFICIENCY = 1.2533  # the sampling error of a median over that of a mean (normal data)
@@ -77,8 +82,9 @@ def label(metric: str) -> str:
 
 
 def observations(table: "TableConfig", schema: "SchemaReport | None", values: Mapping[str, Any],
-                 check_date: dt.date, timezone: str) -> dict[str, Observation]:
-    """The tracked metrics of one date, from its query values (metrics the query lacks are left out)."""
+                 check_date: dt.date, timezone: str, columns: Mapping[str, Any] | None = None) -> dict[str, Observation]:
+    """The tracked metrics of one date, from its query values (metrics the query lacks are left out).
+    ``columns``: the table's profile_columns, when the caller has them already."""
     rows = values.get("row_count") or 0
     if not rows:
         return {}
@@ -98,7 +104,7 @@ def observations(table: "TableConfig", schema: "SchemaReport | None", values: Ma
         tracked["landing_time"] = Observation((landed - midnight).total_seconds() / 3600, 1, "landing")
     types = table.contract if table.contract is not None else (schema.live if schema is not None else {})
     level_exempt = set(table.schedule_driven_columns)
-    for column, stats in profile_columns(table, schema).items():
+    for column, stats in (columns if columns is not None else profile_columns(table, schema)).items():
         nulls = values.get(stats["nulls"].name)
         if nulls is None:
             continue
@@ -179,9 +185,9 @@ def assess(metric: str, today: Observation, baseline: Sequence[Observation], flo
     - the metric's floor ([baseline] floor_*).
     """
     values = [b.value for b in baseline]
-    center = statistics.median(values)
+    center = _median(values)
     scaled = [(b.value - center) * math.sqrt(max(b.rows, 1)) for b in baseline]
-    per_unit = MAD_TO_SD * statistics.median(abs(value) for value in scaled)
+    per_unit = MAD_TO_SD * _median(abs(value) for value in scaled)
     seen_variation = per_unit / math.sqrt(max(today.rows, 1))
     unit_sd = _pooled_sd(baseline) if today.kind in ("mean", "median", "stddev") else 0.0
     sampling = math.sqrt(_sampling_variance(today.kind, today.rows, center, unit_sd))

@@ -124,4 +124,5 @@ def decode_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, dt.date], 
 
 
 def ndjson(rows: list[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(row, allow_nan=False) + "\n" for row in rows).encode()
+    encode = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
+    return "".join(encode(row) + "\n" for row in rows).encode()

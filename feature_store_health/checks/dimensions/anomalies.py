@@ -101,8 +101,8 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     if len(baseline) < needed:
         return Judgement(Severity.SKIPPED, None,
                          f"insufficient history, {len(baseline)} of {needed} game days", details)
-    today = observations(table, ctx.schema, values, ctx.check_date, ctx.timezone)
-    days = [observations(table, ctx.schema, day_values, day, ctx.timezone) for day, day_values in baseline]
+    today = observations(table, ctx.schema, values, ctx.check_date, ctx.timezone, ctx.profile_plan)
+    days = [observed for _, observed in baseline]
     warning = limits["warning_above"]
     judged, too_short = drifts(table, today, days, settings, warning)
     judged.sort(key=lambda drift: (-abs(drift.score), drift.metric))

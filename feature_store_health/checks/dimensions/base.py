@@ -35,10 +35,12 @@ class JudgeContext(NamedTuple):
     expired: bool = False
     # the live columns against the table's contract (None: no contract configured)
     schema: "SchemaReport | None" = None
-    # anomalies: the date, the previous game days' query values (newest first) or why there are
-    # none (the history could not be read), the [baseline] settings and the deadline time zone
+    # anomalies: the date, the previous game days' tracked metrics (newest first: (date,
+    # {metric: Observation})) or why there are none (the history could not be read), the
+    # [baseline] settings, the deadline time zone and the table's profile_columns
     check_date: dt.date | None = None
     baseline: Any = None
+    profile_plan: Any = None
     baseline_error: str | None = None
     baseline_config: Any = None
     timezone: str = "America/New_York"
