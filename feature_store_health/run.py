@@ -326,6 +326,7 @@ class HealthRun:
             return f"ERROR: history not written: {exc}"
         if store is None:
             return None
+        started = time.perf_counter()  # the write's cost: encoding its rows, then storing them
         info = RunInfo(self.run_id, self.started_at, self.settings.backend, self.source_description(),
                        hashlib.sha256(repr(self.config).encode()).hexdigest()[:16])
         verdicts: dict[tuple[str, dt.date], list[Verdict]] = {}
@@ -342,7 +343,6 @@ class HealthRun:
                                          verdicts.pop((table.name, check_date), ())))
         for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
             rows.extend(history_rows(info, table_name, check_date, {}, remaining))
-        started = time.perf_counter()
         try:
             store.write(rows)
         except HistoryError as exc:

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from typing import Any, Callable, Sequence
 
-from feature_store_health.history.records import HISTORY_COLUMNS, HistoryError, decode_rows, ndjson
+from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, decode_rows, ndjson
 
 __all__ = ["BigQueryHistory"]
 
@@ -45,7 +45,7 @@ class BigQueryHistory:
         client = self._client()
         ref = self._full_ref(client)
         sql = (
-            f"SELECT table_name, check_date, name, kind, value, text\n"
+            f"SELECT {', '.join(READ_COLUMNS)}\n"
             f"FROM `{ref}`\n"
             f"WHERE check_date BETWEEN @start_date AND @end_date AND table_name IN UNNEST(@tables) "
             f"AND kind != 'verdict'\n"
@@ -60,7 +60,7 @@ class BigQueryHistory:
         )
         try:
             job = client.query(sql, job_config=config)
-            rows = [dict(row.items()) for row in job.result(timeout=self.timeout)]
+            rows = [tuple(row[name] for name in READ_COLUMNS) for row in job.result(timeout=self.timeout)]
         except exceptions.NotFound as exc:
             if "Not found: Table" in str(exc) or "not found" in str(exc).lower():
                 return {}  # nothing recorded yet: the first write creates the table

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from feature_store_health.history.records import HISTORY_COLUMNS, HistoryError, decode_rows, ndjson
+from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, decode_rows, ndjson
 
 __all__ = ["DuckDBHistory"]
 
@@ -24,7 +24,7 @@ LOCK_SECONDS = 60.0
 TABLE = "metric_history"
 _DUCKDB_TYPES = {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMPTZ", "DATE": "DATE", "FLOAT64": "DOUBLE"}
 READ_SQL = f"""
-SELECT table_name, check_date, name, kind, value, text
+SELECT {", ".join(READ_COLUMNS)}
 FROM {TABLE}
 WHERE check_date BETWEEN $start AND $end AND table_name IN (SELECT unnest($tables)) AND kind <> 'verdict'
 QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name ORDER BY run_at DESC, run_id DESC) = 1
@@ -75,9 +75,7 @@ class DuckDBHistory:
                     "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]).fetchone()[0]
                 if not exists:
                     return {}
-                cursor = connection.execute(READ_SQL, {"start": start, "end": end, "tables": list(tables)})
-                names = [column[0] for column in cursor.description]
-                rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+                rows = connection.execute(READ_SQL, {"start": start, "end": end, "tables": list(tables)}).fetchall()
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot read it: {_first_line(exc)}") from None
             finally:

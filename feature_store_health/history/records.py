@@ -7,8 +7,8 @@ import json
 import math
 from typing import Any, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
-__all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "RunInfo", "decode_rows", "encode", "history_rows",
-           "ndjson"]
+__all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "READ_COLUMNS", "RunInfo", "decode_rows", "encode",
+           "history_rows", "ndjson"]
 
 # name -> BigQuery type; the same columns in the DuckDB file
 HISTORY_COLUMNS = {
@@ -108,18 +108,30 @@ def history_rows(run: RunInfo, table: str, check_date: dt.date, values: Mapping[
     return rows
 
 
-def decode_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, dt.date], dict[str, Any]]:
-    """Rows read back (newest per metric, verdicts left out) -> values per (table, date)."""
+READ_COLUMNS = ("table_name", "check_date", "name", "kind", "value", "text")  # what a read selects, in order
+
+
+def decode_rows(rows: Iterable[Sequence[Any]]) -> dict[tuple[str, dt.date], dict[str, Any]]:
+    """Rows read back as READ_COLUMNS tuples (newest per metric, verdicts left out) -> values per
+    (table, date). Numbers, the bulk of them, are decoded inline."""
     result: dict[tuple[str, dt.date], dict[str, Any]] = {}
-    for row in rows:
-        if row["kind"] == "verdict":
+    for table_name, check_date, name, kind, value, text in rows:
+        if kind == "verdict":
             continue
-        check_date = row["check_date"]
         if isinstance(check_date, dt.datetime):
             check_date = check_date.date()
         elif isinstance(check_date, str):
             check_date = dt.date.fromisoformat(check_date)
-        result.setdefault((row["table_name"], check_date), {})[row["name"]] = decode(row["kind"], row["value"], row["text"])
+        key = (table_name, check_date)
+        values = result.get(key)
+        if values is None:
+            values = result[key] = {}
+        if kind == "float":
+            values[name] = value
+        elif kind == "int":
+            values[name] = None if value is None else int(value)
+        else:
+            values[name] = decode(kind, value, text)
     return result
 
 
