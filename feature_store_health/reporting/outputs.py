@@ -76,7 +76,8 @@ class RunOutputs:
                 self._fail(session, history_error)
         from feature_store_health.reporting.results_json import results_json
 
-        document = results_json(run)
+        # built only for a file that holds it: a weekly run's document is ~600 kB
+        document = results_json(run) if run.settings.results_json is not None or self.archive is not None else ""
         if run.settings.results_json is not None:
             try:
                 write_atomic(run.settings.results_json, document)
