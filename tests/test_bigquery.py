@@ -194,7 +194,7 @@ def test_parity_with_duckdb_check_for_check(warehouse, run_suite, bigquery_emula
     assert [query["purpose"] for query in queries] == ["metrics"]  # the weekly sections included
     assert queries[0]["bytes_processed"] == 0  # the emulator reports 0 bytes
     # the verdict lines people read are the same, backend line aside
-    lines = lambda run: [line.split(" closest to the edge")[0] for line in run.stdout.splitlines()
+    lines = lambda run: [line.split("; largest score")[0] for line in run.stdout.splitlines()
                          if line[:2] in ("✅ ", "⚠️", "❌ ", "🚨 ", "➖ ")]
     assert lines(bigquery_run) == lines(duckdb_run)
     # and so are the weekly sections: trends per date and the most common issues

@@ -120,8 +120,8 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
 
     span = f"({len(baseline)} game days)"
     if not flagged:
-        message = (f"{len(judged)} metrics within their baseline {span}; closest to the edge: "
-                   f"{described(worst)} (score {abs(worst.score):.1f})")
+        message = (f"{len(judged)} metrics within their baseline {span}; largest score {abs(worst.score):.1f} "
+                   f"({label(worst.metric)} {shown_value(worst.metric, worst.value)})")
     else:
         named = "; ".join(f"{described(drift)} (score {abs(drift.score):.1f})" for drift in flagged[:SHOWN_IN_MESSAGE])
         more = f"; and {len(flagged) - SHOWN_IN_MESSAGE} more" if len(flagged) > SHOWN_IN_MESSAGE else ""
