@@ -252,7 +252,7 @@ class HealthRun:
         """The run's first date, or the earliest baseline day the history lacks while the warehouse
         still holds it: the one query then covers it too, so a first run already has a baseline."""
         first = self.settings.dates[0]
-        if "anomalies" not in applicable_dimensions(table):
+        if not self._judges_anomalies(table):
             return first
         try:
             recorded = self.history()
@@ -265,6 +265,14 @@ class HealthRun:
                 return day
             day += dt.timedelta(days=1)
         return first
+
+    def _judges_anomalies(self, table: TableConfig) -> bool:
+        """Whether this run judges the table's anomalies (applicable, and selected once pytest has
+        collected): otherwise there is no baseline to fetch."""
+        if "anomalies" not in applicable_dimensions(table):
+            return False
+        return not self.collected or any(spec.table == table.name and spec.dimension == "anomalies"
+                                         for spec in self.collected)
 
     def values_on(self, table_name: str, check_date: dt.date) -> tuple[dict[str, Any] | None, bool]:
         """A date's metric values for baselines and reports: (values, from history). The

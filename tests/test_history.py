@@ -261,3 +261,12 @@ def test_expired_partitions_are_reported_and_baselined_from_history(season, run_
     assert min(anomalies["details"]["baseline_dates"]) < str(cutoff)  # reaching into the expired dates
     (query,) = run.results["queries"]
     assert query["rows"] == 45  # not widened into dates the warehouse no longer holds
+
+
+def test_a_run_without_the_anomalies_check_reads_no_baseline(season, run_suite, tmp_path):
+    history = tmp_path / "history.duckdb"
+    run = run_suite(f"--database={season.path}", f"--date={DATE}", f"--history={history}", "-m", "staleness")
+    (query,) = run.results["queries"]
+    assert query["rows"] == 1  # not widened: nothing judges a baseline
+    assert run.results["history"]["read"] is None and run.results["history"]["write"]["rows"] > 400
+    assert [row[2] for row in history_rows(history) if row[3] == "row_count"] == [DATE]  # its date only
