@@ -67,14 +67,16 @@ class TableConfig(NamedTuple):
     table: str
     date_column: str
     player_column: str
-    production_ready_column: str
-    quality_tier_column: str
-    poor_tier: str
-    quality_tiers: tuple[str, ...]
-    completeness_column: str
-    processed_at_column: str
-    critical_features: tuple[str, ...]
     thresholds: Mapping[str, Mapping[str, float]]
+    # each dimension applies when its columns are named (SPEC §11); unnamed: not collected
+    production_ready_column: str | None = None       # production_readiness
+    quality_tier_column: str | None = None           # quality_tiers (with poor_tier and quality_tiers)
+    poor_tier: str | None = None
+    quality_tiers: tuple[str, ...] = ()
+    completeness_column: str | None = None           # completeness: a boolean column, or a % column
+    completeness_min_pct: float | None = None        # ... complete when >= this (a % column)
+    processed_at_column: str | None = None           # staleness
+    critical_features: tuple[str, ...] = ()          # null_rates
     insufficient_data_reason_column: str | None = None
     data_quality_issues_column: str | None = None   # a REPEATED STRING column
     team_column: str | None = None                  # coverage: teams playing with no rows
@@ -308,9 +310,11 @@ _TABLE_KEYS = {
     "processed_at_column", "critical_features", "thresholds",
     "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
     "team_column", "contract", "unique_key", "value_ranges", "profile_exclude",
-    "schedule_driven_columns", "early_season_column", "early_season_max_pct",
+    "schedule_driven_columns", "early_season_column", "early_season_max_pct", "completeness_min_pct",
 }
 _OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
+                        "production_ready_column", "quality_tier_column", "poor_tier", "quality_tiers",
+                        "completeness_column", "completeness_min_pct", "processed_at_column", "critical_features",
                         "partition_expiration_days", "team_column", "contract", "unique_key", "value_ranges",
                         "profile_exclude", "schedule_driven_columns", "early_season_column",
                         "early_season_max_pct"}
@@ -333,13 +337,21 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
                           f"{MAX_EXPIRATION_DAYS}, got {expiration!r}")
     column_keys = {key for key in _TABLE_KEYS if key == "table" or key.endswith("_column")}
     columns = _columns({key: entry[key] for key in column_keys if key in entry}, prefix)
-    features = _string_list(entry["critical_features"], f"{prefix}.critical_features", _COLUMN)
+    features = (_string_list(entry["critical_features"], f"{prefix}.critical_features", _COLUMN)
+                if "critical_features" in entry else ())
     _unique(features, str.lower, f"{prefix}.critical_features", "the same column (names ignore case)")
-    tiers = _string_list(entry["quality_tiers"], f"{prefix}.quality_tiers", None)
+    tiers = _string_list(entry["quality_tiers"], f"{prefix}.quality_tiers", None) if "quality_tiers" in entry else ()
     _unique(tiers, tier_slug, f"{prefix}.quality_tiers", "the same tier ignoring case and punctuation")
-    poor = entry["poor_tier"]
-    if poor not in tiers:
+    poor = entry.get("poor_tier")
+    if "quality_tier_column" in entry and (poor is None or not tiers):
+        raise ConfigError(f"{prefix}: quality_tier_column needs quality_tiers and poor_tier (the tier judged)")
+    if poor is not None and poor not in tiers:
         raise ConfigError(f"{prefix}.poor_tier = {poor!r} is not one of quality_tiers {list(tiers)}")
+    minimum = entry.get("completeness_min_pct")
+    if minimum is not None:
+        minimum = _percent(minimum, f"{prefix}.completeness_min_pct")
+        if "completeness_column" not in entry:
+            raise ConfigError(f"{prefix}.completeness_min_pct needs completeness_column (the % column it applies to)")
     overrides = _thresholds(entry.get("thresholds", {}), f"{prefix}.thresholds")
     thresholds = {dim: {**defaults.get(dim, {}), **overrides.get(dim, {})} for dim in DIMENSIONS}
     for dimension_id, values in thresholds.items():
@@ -359,6 +371,7 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
         critical_features=features,
         quality_tiers=tiers,
         poor_tier=poor,
+        completeness_min_pct=minimum,
         thresholds=thresholds,
         partition_expiration_days=expiration,
         schedule_driven_columns=(_string_list(entry["schedule_driven_columns"], f"{prefix}.schedule_driven_columns",

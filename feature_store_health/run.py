@@ -407,7 +407,7 @@ class HealthRun:
         dimension = DIMENSIONS[verdict.dimension]
         reasons = dimension.reasons_failing(verdict.details, verdict.threshold, table)
         if dimension.reasons_are_columns:  # the player, the failing columns, when it was processed
-            keep = {table.player_column, *reasons, table.processed_at_column}
+            keep = {table.player_column, *reasons, *((table.processed_at_column,) if table.processed_at_column else ())}
         shown: list[dict[str, Any]] = []
         times_shown: Counter = Counter()
         for reason in reasons:  # the failing reasons' rows, in the order the dimension lists them

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from feature_store_health.config import ConfigError, load_config
@@ -73,3 +75,41 @@ def test_invalid_config_names_the_key(tmp_path, text, message):
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_a_table_entry_names_only_the_columns_it_has(warehouse, run_suite, tmp_path):
+    """Dimensions by configuration: no readiness flag, no tier, completeness as a % column with a
+    minimum. What is not named is not collected, and the HTML says so."""
+    config = tmp_path / "minimal.toml"
+    config.write_text(
+        '[[tables]]\nname = "cache_minimal"\ntable = "nba_precompute.player_daily_cache"\ndate_column = "cache_date"\n'
+        'player_column = "player_lookup"\nprocessed_at_column = "processed_at"\n'
+        'completeness_column = "completeness_percentage"\ncompleteness_min_pct = 95\n')
+    warehouse.affect_rows(dt.date(2026, 2, 5), 6, "completeness_percentage = 90")
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--health-config={config}",
+                    f"--reports-dir={reports}")
+    assert [c["dimension"] for c in run.results["checks"]] == [
+        "coverage", "completeness", "downstream_usage", "staleness", "uniqueness", "anomalies"]
+    completeness = run.verdict("completeness")
+    assert (completeness["severity"], completeness["value"]) == ("WARNING", 97.62)
+    assert completeness["message"] == "97.6% rows with completeness_percentage >= 95 (246/252)"
+    page = next(reports.glob("*/*/report.html")).read_text()
+    assert ("Not configured for cache_minimal: Production Readiness, NULL Rates, Quality Tiers, Schema, "
+            "Value Ranges") in page
+    assert "Traceback" not in run.stdout
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('quality_tier_column = "quality_tier"\n', "quality_tier_column needs quality_tiers and poor_tier"),
+    ("completeness_min_pct = 90\n", "completeness_min_pct needs completeness_column"),
+    ('completeness_column = "completeness_percentage"\ncompleteness_min_pct = 120\n',
+     "completeness_min_pct must be a percentage from 0 to 100, got 120"),
+])
+def test_half_configured_dimensions_are_config_errors(tmp_path, entry, message):
+    from feature_store_health.config import ConfigError, load_config
+
+    path = tmp_path / "half.toml"
+    path.write_text('[[tables]]\nname = "t"\ntable = "d.t"\ndate_column = "d"\nplayer_column = "p"\n' + entry)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)

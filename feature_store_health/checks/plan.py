@@ -50,9 +50,10 @@ def report_metrics(table: "TableConfig") -> tuple[Metric, ...]:
     so the weekly report's most common values need no second query."""
     metrics = [
         Metric(Source.FEATURES, "player_count", f"COUNT(DISTINCT {table.player_column})", columns=(table.player_column,)),
-        Metric(Source.FEATURES, "min_processed_at", f"MIN({table.processed_at_column})", empty_value=None,
-               columns=(table.processed_at_column,)),
     ]
+    if table.processed_at_column:
+        metrics.append(Metric(Source.FEATURES, "min_processed_at", f"MIN({table.processed_at_column})",
+                              empty_value=None, columns=(table.processed_at_column,)))
     if table.insufficient_data_reason_column:
         column = table.insufficient_data_reason_column
         metrics.append(Metric(Source.FEATURES, ISSUE_METRICS["insufficient_data_reason_column"],

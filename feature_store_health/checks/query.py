@@ -130,7 +130,8 @@ def build_sample_query(table: Any, rules: Sequence[Any], columns: Iterable[str])
     date failing on POOR rows shows POOR rows even when NULL-tier rows outnumber them. A row
     matching two reasons appears under each; ``sample_reason`` is the rule's index. The reasons
     are computed beside the columns, so a predicate may use a window (a duplicated key)."""
-    selected = ", ".join(dict.fromkeys([table.player_column, *columns, table.processed_at_column]))
+    selected = ", ".join(dict.fromkeys(column for column in (table.player_column, *columns, table.processed_at_column)
+                                       if column))
     reasons = ", ".join(f"IF({rule.predicate}, {index}, NULL)" for index, rule in enumerate(rules))
     return (
         f"SELECT check_date, sample_reason, {selected}\n"

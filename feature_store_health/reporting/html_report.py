@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import pytest
 
 from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.plan import applicable_dimensions
 from feature_store_health.checks.verdict import STATUS_COLORS, Severity, Verdict
 from feature_store_health.reporting.results_json import summary_counts
 
@@ -142,6 +143,11 @@ def summary_html(run: "HealthRun") -> str:
             raw_columns=(3, 7),
         ),
     ]
+    for table in run.config.tables:  # a dimension whose columns the table's entry does not name
+        missing = [DIMENSIONS[d].label for d in DIMENSIONS if d not in applicable_dimensions(table)]
+        if missing:
+            parts.append(f'<p class="not-configured">Not configured for {_e(table.name)}: {_e(", ".join(missing))} '
+                         "(its [[tables]] entry names no column for them)</p>")
     for table in run.config.tables:  # each table has its own critical features
         nulls = [v for v in run.verdicts
                  if v.table == table.name and v.dimension == "null_rates" and v.details.get("null_pct")]

@@ -14,6 +14,7 @@ from typing import Any, Mapping, TYPE_CHECKING
 from feature_store_health.checks.dimensions.base import (
     BASE, TEAMS, Dimension, Judgement, JudgeContext, Values, band, count_true, nothing_to_judge,
 )
+from feature_store_health.checks.dimensions import completeness, production_readiness, quality_tiers
 from feature_store_health.checks.dimensions.quality_tiers import tier_metric_name
 from feature_store_health.checks.dimensions.staleness import max_processed_at
 from feature_store_health.checks.metrics import Metric, Source
@@ -32,16 +33,13 @@ def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
     tracked = [*BASE, TEAMS]
     if table.processed_at_column:
         tracked.append(max_processed_at(table.processed_at_column))
-    for column, name in ((table.production_ready_column, "production_ready_count"),
-                         (table.completeness_column, "complete_count")):
-        if column:
-            tracked.append(Metric(Source.FEATURES, name, count_true(column), columns=(column,)))
+    # the shares the fixed checks count, the very same metrics (one column of the one query each)
+    shares = {"production_ready_count", "complete_count", tier_metric_name(table.poor_tier) if table.poor_tier else ""}
+    for dimension in (production_readiness.DIMENSION, completeness.DIMENSION, quality_tiers.DIMENSION):
+        if dimension.applies(table):
+            tracked.extend(metric for metric in dimension.metrics(table, config) if metric.name in shares)
     if table.early_season_column:
         tracked.append(early_season_metric(table.early_season_column))
-    if table.quality_tier_column and table.poor_tier:
-        tracked.append(Metric(Source.FEATURES, tier_metric_name(table.poor_tier),
-                              f"COUNTIF({table.quality_tier_column} = '{table.poor_tier}')",
-                              columns=(table.quality_tier_column,)))
     return tuple(tracked)
 
 

@@ -182,13 +182,24 @@ def nothing_to_judge(values: Values) -> Judgement | None:
 
 
 def share_of_true_rows(dimension_id: str, label: str, description: str, column_key: str, metric_name: str,
-                       what: str, reason: str) -> Dimension:
+                       what: str, reason: str, minimum_key: str | None = None) -> Dimension:
     """A dimension judging the % of rows where a boolean column (named by the table's ``column_key``)
-    is TRUE, against ``*_below`` limits; its samples are the rows where it is not TRUE."""
+    is TRUE, against ``*_below`` limits; its samples are the rows where it is not TRUE. With
+    ``minimum_key`` set on the table, the column is a percentage and a row counts when it is at
+    least that minimum (``data_completeness_pct >= 90``)."""
+
+    def condition(table: "TableConfig") -> str:
+        column = getattr(table, column_key)
+        minimum = getattr(table, minimum_key) if minimum_key else None
+        return column if minimum is None else f"{column} >= {minimum:g}"
+
+    def described(table: "TableConfig") -> str:
+        minimum = getattr(table, minimum_key) if minimum_key else None
+        return what if minimum is None else f"rows with {getattr(table, column_key)} >= {minimum:g}"
 
     def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
         column = getattr(table, column_key)
-        return (*BASE, Metric(Source.FEATURES, metric_name, count_true(column), columns=(column,)))
+        return (*BASE, Metric(Source.FEATURES, metric_name, count_true(condition(table)), columns=(column,)))
 
     def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
         if (skip := nothing_to_judge(values)) is not None:
@@ -196,11 +207,11 @@ def share_of_true_rows(dimension_id: str, label: str, description: str, column_k
         part, rows = values[metric_name], values["row_count"]
         share = pct(part, rows)
         return Judgement(band(share, limits, "below"), judged_value(share, limits),
-                         f"{shown(share, limits)}% {what} ({part}/{rows})", {metric_name: part, "rows": rows})
+                         f"{shown(share, limits)}% {described(table)} ({part}/{rows})", {metric_name: part, "rows": rows})
 
     return Dimension(
         dimension_id, label, description, ("warning_below", "error_below", "critical_below"), metrics, judge,
-        lambda table: (SampleRule(reason, f"{getattr(table, column_key)} IS NOT TRUE"),),
+        lambda table: (SampleRule(reason, f"({condition(table)}) IS NOT TRUE"),),
         lambda table: (getattr(table, column_key), *optional(table.insufficient_data_reason_column)),
         applies=lambda table: bool(getattr(table, column_key)),
     )

@@ -7,4 +7,5 @@ __all__ = ["DIMENSION"]
 DIMENSION = share_of_true_rows(
     "completeness", "Completeness", "% rows with all rolling windows complete",
     "completeness_column", "complete_count", "rows with all windows complete", "incomplete",
+    minimum_key="completeness_min_pct",
 )

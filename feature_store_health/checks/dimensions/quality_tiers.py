@@ -98,5 +98,5 @@ DIMENSION = Dimension(
     rules,
     lambda table: (table.quality_tier_column, *optional(table.insufficient_data_reason_column)),
     failing,
-    applies=lambda table: bool(table.quality_tier_column),
+    applies=lambda table: bool(table.quality_tier_column and table.poor_tier),
 )
