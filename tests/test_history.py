@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -270,3 +271,23 @@ def test_a_run_without_the_anomalies_check_reads_no_baseline(season, run_suite, 
     assert query["rows"] == 1  # not widened: nothing judges a baseline
     assert run.results["history"]["read"] is None and run.results["history"]["write"]["rows"] > 400
     assert [row[2] for row in history_rows(history) if row[3] == "row_count"] == [DATE]  # its date only
+
+
+def test_the_html_report_has_a_drift_table_flagged_first(season, run_suite, tmp_path):
+    SHIFTS["a window bug: minutes_avg_last_10 25 % too high"][0](season)
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={season.path}", f"--date={DATE}", "--no-history", f"--reports-dir={reports}")
+    drifts = run.verdict("anomalies")["details"]["drifts"]
+    flagged = [d for d in drifts if d["flagged"]]
+    assert [d["metric"] for d in flagged] == ["median:minutes_avg_last_10", "mean:minutes_avg_last_10"]
+    page = next(reports.glob("*/*/report.html")).read_text()
+    start = page.index(f"Drift against the baseline · player_daily_cache · {DATE} (2 of 183 metrics flagged, "
+                       "30 game days)")
+    rows = re.findall(r"<tr>(.*?)</tr>", page[start:page.index("</table>", start)])
+    cells = [re.findall(r"<td>(.*?)</td>", row) for row in rows[1:]]
+    assert len(cells) == 20  # the flagged and the closest to their edge; the other 163 folded away
+    mean = flagged[1]
+    assert cells[1][:5] == ["minutes_avg_last_10 mean", f"{mean['value']:.1f}", f"{mean['baseline_median']:.1f}",
+                            f"{mean['expected_low']:.1f}–{mean['expected_high']:.1f}", f"{abs(mean['score']):.1f}"]
+    assert [row[5] for row in cells[:3]] == ['<b style="color:#cf222e">flagged</b>'] * 2 + [""]
+    assert "163 more metrics, all within their range" in page

@@ -58,7 +58,6 @@ class Drift(NamedTuple):
     high: float
     score: float
     days: int
-    kind: str
 
     def to_json(self) -> dict[str, Any]:
         return {"metric": self.metric, "value": _round(self.value), "baseline_median": _round(self.median),
@@ -141,7 +140,7 @@ def _sampling_variance(kind: str, rows: int, center: float, unit_sd: float) -> f
 
 
 def _floor(observation: Observation, center: float, floors: "BaselineConfig",
-           baseline: Sequence[Observation] = ()) -> float:
+           baseline: Sequence[Observation]) -> float:
     kind = observation.kind
     if kind == "count_pct":
         return max(floors.floor_pct_points, 100.0 * floors.floor_rows / observation.rows)
@@ -205,10 +204,10 @@ def assess(metric: str, today: Observation, baseline: Sequence[Observation], flo
         low = max(low, 0.0)                 # shares, spreads and counts are never negative
     if today.kind == "count_pct":
         high = min(high, 100.0)
-    return Drift(metric, today.value, center, low, high, score, len(baseline), today.kind)
+    return Drift(metric, today.value, center, low, high, score, len(baseline))
 
 
-def drifts(table: "TableConfig", today: Mapping[str, Observation],
+def drifts(today: Mapping[str, Observation],
            baseline_days: Iterable[Mapping[str, Observation]], floors: "BaselineConfig",
            warning: float) -> tuple[list[Drift], int]:
     """Every tracked metric of the day against the baseline days that have it; metrics with fewer

@@ -61,10 +61,9 @@ class BigQueryHistory:
         try:
             job = client.query(sql, job_config=config)
             rows = [tuple(row[name] for name in READ_COLUMNS) for row in job.result(timeout=self.timeout)]
-        except exceptions.NotFound as exc:
-            if "Not found: Table" in str(exc) or "not found" in str(exc).lower():
-                return {}  # nothing recorded yet: the first write creates the table
-            raise HistoryError(f"history {ref}: {exc.message if hasattr(exc, 'message') else exc}") from None
+        except exceptions.NotFound:
+            # nothing recorded yet: the first write creates the table (or says its dataset is missing)
+            return {}
         except exceptions.Forbidden:
             raise HistoryError(f"history {ref}: permission denied reading it; the caller needs read access "
                                "to its dataset and bigquery.jobs.create") from None

@@ -200,7 +200,7 @@ def drift_html(run: "HealthRun") -> str:
     """Per table, the checked date's tracked metrics against their baseline: value, baseline median,
     expected range, score; the flagged ones first (the anomalies check's details, already sorted)."""
     from feature_store_health.checks.baseline import label
-    from feature_store_health.checks.dimensions.anomalies import shown_value
+    from feature_store_health.checks.dimensions.anomalies import expected_range, shown_value
 
     last = run.settings.dates[-1]
     parts = []
@@ -212,20 +212,18 @@ def drift_html(run: "HealthRun") -> str:
 
         def row(drift: dict) -> tuple:
             metric = drift["metric"]
-            high = drift["expected_high"]
-            expected = (f"≥ {shown_value(metric, drift['expected_low'])}" if high is None else
-                        f"{shown_value(metric, drift['expected_low'])} – {shown_value(metric, high)}")
             mark = '<b style="color:#cf222e">flagged</b>' if drift["flagged"] else ""
-            return (_e(label(metric)), _e(shown_value(metric, drift["value"])),
-                    _e(shown_value(metric, drift["baseline_median"])), _e(expected), f"{abs(drift['score']):.1f}", mark)
+            return (label(metric), shown_value(metric, drift["value"]), shown_value(metric, drift["baseline_median"]),
+                    expected_range(metric, drift["expected_low"], drift["expected_high"]),
+                    f"{abs(drift['score']):.1f}", mark)
 
         head = ("metric", "value", "baseline median", "expected range", "score", "")
         parts.append(f"<h3>Drift against the baseline · {_e(verdict.table)} · {last} ({flagged} of {len(drifts)} "
                      f"metrics flagged, {verdict.details['baseline_days']} game days)</h3>")
-        parts.append(_table(head, (row(d) for d in drifts[:DRIFT_ROWS_SHOWN]), raw_columns=tuple(range(6))))
+        parts.append(_table(head, (row(d) for d in drifts[:DRIFT_ROWS_SHOWN]), raw_columns=(5,)))
         if len(drifts) > DRIFT_ROWS_SHOWN:
             parts.append(f"<details><summary>{len(drifts) - DRIFT_ROWS_SHOWN} more metrics, all within their "
-                         f"range</summary>{_table(head, (row(d) for d in drifts[DRIFT_ROWS_SHOWN:]), raw_columns=tuple(range(6)))}"
+                         f"range</summary>{_table(head, (row(d) for d in drifts[DRIFT_ROWS_SHOWN:]), raw_columns=(5,))}"
                          "</details>")
     return "".join(parts)
 

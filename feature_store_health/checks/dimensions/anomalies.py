@@ -23,7 +23,7 @@ from feature_store_health.checks.verdict import Severity
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["DIMENSION", "early_season_metric", "expected", "settling", "shown_value"]
+__all__ = ["DIMENSION", "early_season_metric", "expected_range", "settling", "shown_value"]
 
 SHOWN_IN_MESSAGE = 5  # flagged metrics named in the message (all of them are in the details)
 
@@ -56,7 +56,7 @@ def settling(values: Values, table: "TableConfig") -> float | None:
     return share if share > table.early_season_max_pct else None
 
 
-def shown_value(metric: str, value: float, timezone: str | None = None) -> str:
+def shown_value(metric: str, value: float) -> str:
     """A tracked value for a message: a landing time as a clock time, percentages and counts with
     one decimal, small numbers with three significant digits."""
     if metric == "landing_time":
@@ -71,11 +71,12 @@ def shown_value(metric: str, value: float, timezone: str | None = None) -> str:
     return f"{value:.3g}"
 
 
-def expected(drift) -> str:
-    """The expected range of a drift: "22.1–24.9", or "≥ 3.1" for a spread (judged downwards only)."""
-    if math.isinf(drift.high):
-        return f"≥ {shown_value(drift.metric, drift.low)}"
-    return f"{shown_value(drift.metric, drift.low)}–{shown_value(drift.metric, drift.high)}"
+def expected_range(metric: str, low: float, high: float | None) -> str:
+    """The range a metric was expected in: "22.1–24.9", or "≥ 3.1" for a spread, which is judged
+    downwards only (its high end is infinite, or None in the results JSON)."""
+    if high is None or math.isinf(high):
+        return f"≥ {shown_value(metric, low)}"
+    return f"{shown_value(metric, low)}–{shown_value(metric, high)}"
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
@@ -102,7 +103,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     today = observations(table, ctx.schema, values, ctx.check_date, ctx.timezone, ctx.profile_plan)
     days = [observed for _, observed in baseline]
     warning = limits["warning_above"]
-    judged, too_short = drifts(table, today, days, settings, warning)
+    judged, too_short = drifts(today, days, settings, warning)
     judged.sort(key=lambda drift: (-abs(drift.score), drift.metric))
     flagged = [drift for drift in judged if abs(drift.score) > warning]
     details["drifts"] = [drift.to_json() | {"flagged": abs(drift.score) > warning} for drift in judged]
@@ -114,7 +115,8 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     severity = band(abs(worst.score), limits, "above")
 
     def described(drift) -> str:
-        return f"{label(drift.metric)} {shown_value(drift.metric, drift.value)}, expected {expected(drift)}"
+        return (f"{label(drift.metric)} {shown_value(drift.metric, drift.value)}, "
+                f"expected {expected_range(drift.metric, drift.low, drift.high)}")
 
     span = f"({len(baseline)} game days)"
     if not flagged:
