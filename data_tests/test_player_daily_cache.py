@@ -69,6 +69,12 @@ def test_value_ranges(health, verdict):
     assert_acceptable(verdict, health.settings.fail_on)
 
 
+@pytest.mark.source_consistency
+def test_source_consistency(health, verdict):
+    """Stat features recomputed from player_game_summary; expected players with no row."""
+    assert_acceptable(verdict, health.settings.fail_on)
+
+
 @pytest.mark.anomalies
 def test_anomalies(health, verdict):
     """Every tracked metric against its baseline of previous game days (median and spread)."""

@@ -22,6 +22,8 @@ __all__ = [
     "PredictionsConfig",
     "ScheduleConfig",
     "SlackConfig",
+    "SOURCE_FEATURES",
+    "SourceConfig",
     "TableConfig",
     "BaselineConfig",
     "DEFAULT_CONFIG_PATH",
@@ -52,6 +54,40 @@ class ScheduleConfig(NamedTuple):
     game_id_column: str
     home_team_column: str
     away_team_column: str
+    season_column: str = "season_year"   # source_consistency: the season a date belongs to
+
+
+# The source rule (SPEC §9): each stat feature the cache derives from the box scores, as
+# (source stat, the most recent played games it covers (None: the season), aggregate)
+SOURCE_FEATURES = {
+    "points_avg_last_5": ("points", 5, "AVG"),
+    "points_avg_last_10": ("points", 10, "AVG"),
+    "points_avg_season": ("points", None, "AVG"),
+    "points_std_last_10": ("points", 10, "STDDEV_SAMP"),
+    "minutes_avg_last_10": ("minutes", 10, "AVG"),
+    "usage_rate_last_10": ("usage_rate", 10, "AVG"),
+    "ts_pct_last_10": ("ts_pct", 10, "AVG"),
+    "games_played_season": (None, None, "COUNT"),
+}
+
+
+class SourceConfig(NamedTuple):
+    """source_consistency: the table a monitored table's stat features are derived from, its
+    columns, and how the comparison is made (SPEC §9)."""
+
+    table: str = "nba_analytics.player_game_summary"
+    date_column: str = "game_date"
+    player_column: str = "player_lookup"
+    team_column: str = "team_abbr"
+    season_column: str = "season_year"
+    points_column: str = "points"
+    minutes_column: str = "minutes_played"
+    usage_rate_column: str = "usage_rate"
+    ts_pct_column: str = "ts_pct"
+    features: tuple[str, ...] = tuple(SOURCE_FEATURES)  # the monitored table's columns compared
+    tolerance: float = 0.01          # a stored value matches when within this of the recomputed one
+    roster_days: int = 14            # roster check: played for a team in this many days before the date
+    roster_min_games: int = 3        # ... with at least this many played games this season
 
 
 class PredictionsConfig(NamedTuple):
@@ -93,6 +129,8 @@ class TableConfig(NamedTuple):
     # (rolling windows filling): not judged, and never part of a baseline
     early_season_column: str | None = None
     early_season_max_pct: float = 10.0
+    source: SourceConfig | None = None               # source_consistency
+    downstream_usage: bool = True                    # judge the date's predictions on this table
 
 
 class SlackConfig(NamedTuple):
@@ -202,7 +240,8 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         timezone=_timezone(deadline.get("timezone"), "deadline.timezone"),
         schedule=ScheduleConfig(
             **_columns(
-                _section(raw, "schedule", {"table", "date_column", "game_id_column", "home_team_column", "away_team_column"}),
+                _section(raw, "schedule", {"table", "date_column", "game_id_column", "home_team_column",
+                                           "away_team_column", "season_column"}),
                 "schedule",
             )
         ),
@@ -310,14 +349,15 @@ _TABLE_KEYS = {
     "processed_at_column", "critical_features", "thresholds",
     "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
     "team_column", "contract", "unique_key", "value_ranges", "profile_exclude",
-    "schedule_driven_columns", "early_season_column", "early_season_max_pct", "completeness_min_pct",
+    "schedule_driven_columns", "early_season_column", "early_season_max_pct", "completeness_min_pct", "source",
+    "downstream_usage",
 }
 _OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
                         "production_ready_column", "quality_tier_column", "poor_tier", "quality_tiers",
                         "completeness_column", "completeness_min_pct", "processed_at_column", "critical_features",
                         "partition_expiration_days", "team_column", "contract", "unique_key", "value_ranges",
                         "profile_exclude", "schedule_driven_columns", "early_season_column",
-                        "early_season_max_pct"}
+                        "early_season_max_pct", "source", "downstream_usage"}
 
 
 def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folders: tuple[Path, ...]) -> TableConfig:
@@ -352,6 +392,9 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
         minimum = _percent(minimum, f"{prefix}.completeness_min_pct")
         if "completeness_column" not in entry:
             raise ConfigError(f"{prefix}.completeness_min_pct needs completeness_column (the % column it applies to)")
+    downstream = entry.get("downstream_usage", True)
+    if not isinstance(downstream, bool):
+        raise ConfigError(f"{prefix}.downstream_usage must be true or false, got {downstream!r}")
     overrides = _thresholds(entry.get("thresholds", {}), f"{prefix}.thresholds")
     thresholds = {dim: {**defaults.get(dim, {}), **overrides.get(dim, {})} for dim in DIMENSIONS}
     for dimension_id, values in thresholds.items():
@@ -377,8 +420,42 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
         schedule_driven_columns=(_string_list(entry["schedule_driven_columns"], f"{prefix}.schedule_driven_columns",
                                               _COLUMN) if entry.get("schedule_driven_columns") else ()),
         early_season_max_pct=_percent(entry.get("early_season_max_pct", 10.0), f"{prefix}.early_season_max_pct"),
+        source=_source(entry["source"], contract, f"{prefix}.source") if "source" in entry else None,
+        downstream_usage=downstream,
         **columns,
     )
+
+
+def _source(raw: Any, contract: Mapping[str, str] | None, key: str) -> SourceConfig:
+    """``[tables.source]``: where the stat features come from. Every key has the SPEC §9 default."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key} must be a table, e.g. [tables.source] table = \"nba_analytics.player_game_summary\"")
+    _no_unknown_keys(raw, set(SourceConfig._fields), f"{key}.")
+    names = {name: value for name, value in raw.items() if name == "table" or name.endswith("_column")}
+    config = SourceConfig(**_columns(names, key))
+    if "features" in raw:
+        features = _string_list(raw["features"], f"{key}.features", _COLUMN)
+        unknown = [feature for feature in features if feature not in SOURCE_FEATURES]
+        if unknown:
+            raise ConfigError(f"{key}.features: {unknown[0]} has no source rule (known: {', '.join(SOURCE_FEATURES)})")
+        _unique(features, str.lower, f"{key}.features", "the same column")
+        config = config._replace(features=features)
+    if contract is not None:
+        absent = [feature for feature in config.features if feature not in contract]
+        if absent:
+            raise ConfigError(f"{key}.features: {absent[0]} is not a column of the table's contract; "
+                              "list the features the table has")
+    if "tolerance" in raw:
+        if not _is_number(raw["tolerance"]) or raw["tolerance"] < 0:
+            raise ConfigError(f"{key}.tolerance must be a number >= 0, got {raw['tolerance']!r}")
+        config = config._replace(tolerance=float(raw["tolerance"]))
+    for name in ("roster_days", "roster_min_games"):
+        if name in raw:
+            value = raw[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 366:
+                raise ConfigError(f"{key}.{name} must be a whole number from 1 to 366, got {value!r}")
+            config = config._replace(**{name: value})
+    return config
 
 
 def _value_ranges(raw: Any, contract: Mapping[str, str] | None, key: str) -> tuple[Any, ...]:

@@ -62,6 +62,7 @@ class HealthRun:
         self._backend_factory = backend_factory
         self._backend: Backend | None = None
         self._fetched: dict[str, MetricsByDate | BackendError] = {}
+        self._own: dict[tuple[str, str], MetricsByDate | BackendError] = {}  # (table, dimension): own query
         self._schemas: dict[str, SchemaReport | BackendError] = {}
         self._profiles: dict[str, dict[dt.date, dict[str, dict[str, Any]]]] = {}
         self._samples: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
@@ -177,6 +178,26 @@ class HealthRun:
             return BackendError(f"{table.name}: the query returned no row for {', '.join(missing)}")
         self._before_window[table.name] = {day: found for day, found in values.items() if day < dates[0]}
         return {day: values[day] for day in dates}
+
+    def own_values(self, table_name: str, dimension_id: str) -> MetricsByDate:
+        """The values of a dimension judged from a query of its own (source_consistency): one query
+        for every date of the run, the first time it is asked for."""
+        key = (table_name, dimension_id)
+        if key not in self._own:
+            table = self._tables[table_name]
+            try:
+                query = DIMENSIONS[dimension_id].own_query(table, self.config)
+                values = query.values_by_date(self._run(table, query.sql, dimension_id))
+                missing = [d.isoformat() for d in self.settings.dates if d not in values]
+                if missing:
+                    raise BackendError(f"{table.name}: the {dimension_id} query returned no row for {', '.join(missing)}")
+                self._own[key] = values
+            except BackendError as exc:
+                self._own[key] = exc
+        found = self._own[key]
+        if isinstance(found, BackendError):
+            raise found
+        return found
 
     # -- history and baselines ---------------------------------------------------------------
     @property
@@ -400,12 +421,18 @@ class HealthRun:
 
     def failing_samples(self, verdict: Verdict) -> list[dict[str, Any]] | str:
         """The sampled rows that made ``verdict`` fail: its date, the reasons that failed, each row once."""
-        samples = self.samples(verdict.table, verdict.dimension)
-        if isinstance(samples, str):
-            return samples
         table = self._tables[verdict.table]
         dimension = DIMENSIONS[verdict.dimension]
         reasons = dimension.reasons_failing(verdict.details, verdict.threshold, table)
+        if dimension.sample_rows is not None:  # its own query returned them with the date's values
+            try:
+                values = self.own_values(table.name, dimension.id)[verdict.check_date]
+            except BackendError as exc:
+                return f"samples unavailable: {exc}"
+            return dimension.sample_rows(values, table, reasons)
+        samples = self.samples(verdict.table, verdict.dimension)
+        if isinstance(samples, str):
+            return samples
         if dimension.reasons_are_columns:  # the player, the failing columns, when it was processed
             keep = {table.player_column, *reasons, *((table.processed_at_column,) if table.processed_at_column else ())}
         shown: list[dict[str, Any]] = []
@@ -505,6 +532,8 @@ class HealthRun:
                     if (problem := schema.problem(column)) is not None]
         if problems and not dimension.partial:
             raise BackendError("; ".join(problems))
+        if dimension.own_query is not None:
+            return self.own_values(table.name, dimension.id)[check_date]
         if not dimension.metrics(table, self.config):
             return {}  # judged from metadata alone (schema): it stands even when the query cannot run
         return self.metrics(table.name)[check_date]

@@ -20,7 +20,7 @@ class TrendRow(NamedTuple):
     games: int
     ready_pct: float | None
     complete_pct: float | None
-    tiers: Mapping[str, int]          # tier -> rows, plus "NULL"
+    tiers: Mapping[str, int]          # tier -> rows, plus "NULL" ({}: no tier column configured)
     null_pct: Mapping[str, float | None]  # critical feature -> % NULL; None on a date with no rows
     processing_minutes: float | None  # MAX - MIN processed_at
     active_predictions: int
@@ -45,8 +45,8 @@ def trend_row(table: "TableConfig", check_date: dt.date, values: Mapping[str, An
         games=values.get("games_scheduled", 0),
         ready_pct=pct("production_ready_count"),
         complete_pct=pct("complete_count"),
-        tiers={**{tier: values.get(tier_metric_name(tier), 0) for tier in table.quality_tiers},
-               "NULL": values.get("tier_null_count", 0)},
+        tiers=({**{tier: values.get(tier_metric_name(tier), 0) for tier in table.quality_tiers},
+                "NULL": values.get("tier_null_count", 0)} if table.quality_tier_column else {}),
         null_pct={feature: pct(null_metric_name(feature)) for feature in table.critical_features},
         processing_minutes=round((last - first).total_seconds() / 60, 1) if first and last else None,
         active_predictions=active,

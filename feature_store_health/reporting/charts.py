@@ -14,7 +14,9 @@ from feature_store_health.checks.trend import TrendRow
 __all__ = ["trend_chart_svg"]
 
 
-def trend_chart_svg(rows: Sequence[TrendRow], title: str) -> str:
+def trend_chart_svg(rows: Sequence[TrendRow], title: str, table=None) -> str:
+    """Six panels; one whose dimension the table does not configure (``table``: its TableConfig)
+    says so instead of drawing an empty line."""
     import matplotlib
     from matplotlib.figure import Figure  # not pyplot: no GUI backend machinery, a faster import
 
@@ -33,8 +35,10 @@ def trend_chart_svg(rows: Sequence[TrendRow], title: str) -> str:
         coverage.legend(loc="lower left")
 
         shares = axes[0][1]
-        shares.plot(positions, [_nan(row.ready_pct) for row in rows], marker="o", label="% production ready")
-        shares.plot(positions, [_nan(row.complete_pct) for row in rows], marker="s", label="% all windows complete")
+        if table is None or table.production_ready_column:
+            shares.plot(positions, [_nan(row.ready_pct) for row in rows], marker="o", label="% production ready")
+        if table is None or table.completeness_column:
+            shares.plot(positions, [_nan(row.complete_pct) for row in rows], marker="s", label="% rows complete")
         shares.set_title("Readiness and completeness (%)")
         shares.set_ylim(0, 101)
         shares.legend(loc="lower left")
@@ -52,15 +56,21 @@ def trend_chart_svg(rows: Sequence[TrendRow], title: str) -> str:
             tiers.bar(positions, counts, bottom=bottom, label=tier)
             bottom = [b + c for b, c in zip(bottom, counts)]
         tiers.set_title("Quality tier distribution (rows)")
-        tiers.legend(loc="lower left", fontsize=6)
+        if rows and rows[0].tiers:
+            tiers.legend(loc="lower left", fontsize=6)
+        else:
+            _not_configured(tiers)
 
         duration = axes[1][1]
         duration.bar(positions, [_nan(row.processing_minutes) for row in rows], color="#54a24b")
         duration.set_title("Processing duration, MAX - MIN processed_at (min)")
 
         conversion = axes[1][2]
-        conversion.plot(positions, [_nan(row.conversion) for row in rows], marker="o", color="#e45756")
         conversion.set_title("Downstream conversion (active predictions / rows)")
+        if table is None or table.downstream_usage:
+            conversion.plot(positions, [_nan(row.conversion) for row in rows], marker="o", color="#e45756")
+        else:
+            _not_configured(conversion)
 
         for axis in [axis for row_axes in axes for axis in row_axes]:
             axis.set_xticks(list(positions), labels, rotation=45)
@@ -70,6 +80,10 @@ def trend_chart_svg(rows: Sequence[TrendRow], title: str) -> str:
     svg = buffer.getvalue()
     # drop the XML prolog and DOCTYPE: the SVG is embedded inline in the HTML page
     return re.sub(r"^.*?(<svg\b)", r"\1", svg, count=1, flags=re.S)
+
+
+def _not_configured(axis) -> None:
+    axis.text(0.5, 0.5, "not configured for this table", ha="center", va="center", transform=axis.transAxes)
 
 
 def _nan(value: float | None) -> float:

@@ -21,7 +21,9 @@ def summary_lines(run: "HealthRun") -> list[str]:
     groups: dict[tuple[str, object], list] = {}
     for verdict in run.verdicts:
         groups.setdefault((verdict.table, verdict.check_date), []).append(verdict)
-    for (table, check_date), verdicts in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1])):
+    order = {table.name: index for index, table in enumerate(run.config.tables)}  # grouped by table, config order
+    for (table, check_date), verdicts in sorted(groups.items(), key=lambda item: (order.get(item[0][0], len(order)),
+                                                                                 item[0][0], item[0][1])):
         as_of = run.as_of(check_date).astimezone(zone)
         lines.append(f"{table} · {check_date} · as of {as_of:%Y-%m-%d %H:%M %Z}")
         for verdict in verdicts:
@@ -135,18 +137,28 @@ def _table_trend_lines(run: "HealthRun", table) -> list[str]:
     rows = run.trend(table.name)
     tiers = list(rows[0].tiers)
     short = {feature: feature.replace("_avg_last_10", "").replace("_last_10", "") for feature in table.critical_features}
+    # a column per configured dimension: a table without a readiness or tier column shows none
+    optional = [(header, shown) for header, shown, configured in (
+        ("ready %", lambda row: _fmt(row.ready_pct), table.production_ready_column),
+        ("complete %", lambda row: _fmt(row.complete_pct), table.completeness_column),
+        ("processing min", lambda row: _fmt(row.processing_minutes), table.processed_at_column),
+    ) if configured]
+    if table.downstream_usage:
+        optional += [("predictions", lambda row: str(row.active_predictions)), ("per row", lambda row: _fmt(row.conversion))]
     volume = _aligned(
-        ["date", "games", "rows", "players", "ready %", "complete %", "processing min", "predictions", "per row"],
+        ["date", "games", "rows", "players", *(header for header, _ in optional)],
         [[f"{row.check_date}{'*' if row.from_history else ''}", str(row.games), str(row.rows), str(row.players),
-          _fmt(row.ready_pct),
-          _fmt(row.complete_pct), _fmt(row.processing_minutes), str(row.active_predictions), _fmt(row.conversion)]
+          *(shown(row) for _, shown in optional)]
          for row in rows])
-    quality = _aligned(
-        ["date", *(tier if tier != "NULL" else "no tier" for tier in tiers), *(f"NULL % {short[f]}" for f in short)],
-        [[str(row.check_date), *(str(row.tiers[tier]) for tier in tiers), *(_fmt(row.null_pct[f]) for f in short)]
-         for row in rows])
-    lines = [f"Trends · {table.name} · {dates[0]} … {dates[-1]}", *volume, "",
-             f"Quality · {table.name} (rows per tier; % NULL per critical feature)", *quality]
+    lines = [f"Trends · {table.name} · {dates[0]} … {dates[-1]}", *volume, ""]
+    if tiers or short:
+        quality = _aligned(
+            ["date", *(tier if tier != "NULL" else "no tier" for tier in tiers), *(f"NULL % {short[f]}" for f in short)],
+            [[str(row.check_date), *(str(row.tiers[tier]) for tier in tiers), *(_fmt(row.null_pct[f]) for f in short)]
+             for row in rows])
+        what = "; ".join(part for part, present in (("rows per tier", tiers), ("% NULL per critical feature", short))
+                         if present)
+        lines += [f"Quality · {table.name} ({what})", *quality]
     if any(row.from_history for row in rows):
         lines.append("* from the metric history: the warehouse's partition of the date has expired")
     for field, values in run.issue_counts(table.name).items():

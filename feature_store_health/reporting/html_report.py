@@ -299,18 +299,25 @@ def _table_weekly_html(run: "HealthRun", table) -> str:
     dates = run.settings.dates
     parts = [f"<h3>Weekly trends · {_e(table.name)} · {dates[0]} … {dates[-1]}</h3>"]
     try:
-        parts.append(trend_chart_svg(rows, f"{table.name}, {dates[0]} to {dates[-1]}"))
+        parts.append(trend_chart_svg(rows, f"{table.name}, {dates[0]} to {dates[-1]}", table))
     except Exception as exc:  # a chart is never worth losing the report over
         parts.append(f"<p>Trend chart unavailable: {_e(type(exc).__name__)}: {_e(exc)}</p>")
     features = list(table.critical_features)
     tiers = list(rows[0].tiers) if rows else []
-    parts.append(_table(
-        ("date", "games", "rows", "players", "% ready", "% complete", *tiers, *(f"% NULL {f}" for f in features),
-         "processing (min)", "active predictions", "conversion"),
-        ((f"{r.check_date} (history)" if r.from_history else r.check_date, r.games, r.rows, r.players, _num(r.ready_pct), _num(r.complete_pct),
-          *(r.tiers[t] for t in tiers), *(_num(r.null_pct[f]) for f in features),
-          _num(r.processing_minutes), r.active_predictions, _num(r.conversion)) for r in rows),
-    ))
+    # a column per configured dimension: a table without a readiness column shows no "% ready"
+    columns = [
+        ("date", True, lambda r: f"{r.check_date} (history)" if r.from_history else r.check_date),
+        ("games", True, lambda r: r.games), ("rows", True, lambda r: r.rows), ("players", True, lambda r: r.players),
+        ("% ready", table.production_ready_column, lambda r: _num(r.ready_pct)),
+        ("% complete", table.completeness_column, lambda r: _num(r.complete_pct)),
+        *((tier, True, lambda r, tier=tier: r.tiers[tier]) for tier in tiers),
+        *((f"% NULL {f}", True, lambda r, f=f: _num(r.null_pct[f])) for f in features),
+        ("processing (min)", table.processed_at_column, lambda r: _num(r.processing_minutes)),
+        ("active predictions", table.downstream_usage, lambda r: r.active_predictions),
+        ("conversion", table.downstream_usage, lambda r: _num(r.conversion)),
+    ]
+    columns = [(header, value) for header, configured, value in columns if configured]
+    parts.append(_table([header for header, _ in columns], ([value(r) for _, value in columns] for r in rows)))
     if any(r.from_history for r in rows):
         parts.append("<p>(history): the warehouse no longer holds the date (its partition expired); its "
                      "numbers are the ones recorded in the metric history when it was last checked.</p>")

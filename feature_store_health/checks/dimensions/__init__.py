@@ -14,6 +14,7 @@ from feature_store_health.checks.dimensions import (
     production_readiness,
     quality_tiers,
     schema,
+    source_consistency,
     staleness,
     uniqueness,
     value_ranges,
@@ -42,6 +43,7 @@ DIMENSIONS: dict[str, Dimension] = {
         schema,
         uniqueness,
         value_ranges,
+        source_consistency,
         anomalies,
     )
 }

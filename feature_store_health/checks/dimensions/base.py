@@ -79,6 +79,11 @@ class Dimension(NamedTuple):
     partial: bool = False
     # each sample reason is a column: a sample row shows the player, the failing columns, processed_at
     reasons_are_columns: bool = False
+    # a dimension judged from a query of its own (one per run, every date), not from the table's
+    # aggregate query: (table, config) -> the query, with its values_by_date and the columns it reads
+    own_query: Callable[["TableConfig", "HealthConfig"], Any] | None = None
+    # with own_query: the offending rows of a date, from its values (values, table, failing reasons)
+    sample_rows: Callable[[Mapping[str, Any], "TableConfig", tuple[str, ...]], list] | None = None
 
     def reasons_failing(self, details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> tuple[str, ...]:
         if self.failing_reasons is None:
@@ -86,15 +91,17 @@ class Dimension(NamedTuple):
         return self.failing_reasons(details, limits, table)
 
     def columns(self, table: "TableConfig", config: "HealthConfig") -> tuple[str, ...]:
-        """The monitored table's columns this dimension reads (its metrics' columns)."""
+        """The monitored table's columns this dimension reads (its metrics' or its own query's)."""
+        if self.own_query is not None:
+            return self.own_query(table, config).columns
         return tuple(dict.fromkeys(column for metric in self.metrics(table, config) for column in metric.columns))
 
     def validate_thresholds(self, values: Mapping[str, float], key: str) -> None:
         """Severity bands must be ordered: a WARNING limit is never stricter than an ERROR one."""
         from feature_store_health.config import ConfigError
 
-        for direction in ("below", "above"):
-            limits = [values.get(f"{level}_{direction}") for level in ("warning", "error", "critical")]
+        for prefix, direction in (("", "below"), ("", "above"), ("roster_", "above")):
+            limits = [values.get(f"{prefix}{level}_{direction}") for level in ("warning", "error", "critical")]
             present = [limit for limit in limits if limit is not None]
             ordered = sorted(present, reverse=direction == "below")
             if present != ordered:

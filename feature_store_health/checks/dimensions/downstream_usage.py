@@ -38,4 +38,5 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
 DIMENSION = Dimension(
     "downstream_usage", "Downstream Usage", "active predictions for the date",
     ("warning_below",), metrics, judge,
+    applies=lambda table: table.downstream_usage,
 )

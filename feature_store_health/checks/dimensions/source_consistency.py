@@ -1,0 +1,125 @@
+"""source_consistency: the stat features recomputed from their source, and the roster check.
+
+Every row of the date is recomputed from the box scores by the source rule (SPEC §9, its SQL in
+``checks/source.py``): % rows with any feature off by more than the tolerance, WARNING > 0.5,
+ERROR > 2, CRITICAL > 10; the message names the worst feature and its count. Roster check: % of
+the players expected on the date (played for a playing team lately, enough games this season)
+with no row, WARNING > 2, ERROR > 5, with their names. Its own query, one per run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from feature_store_health.checks.dimensions.base import (
+    Dimension, JudgeContext, Judgement, Values, band, judged_value, nothing_to_judge, pct, shown,
+)
+from feature_store_health.checks.verdict import Severity
+
+if TYPE_CHECKING:
+    from feature_store_health.checks.source import SourceQuery
+    from feature_store_health.config import HealthConfig, TableConfig
+
+__all__ = ["DIMENSION", "NAMED_PLAYERS", "sample_rows"]
+
+NAMED_PLAYERS = 10  # missing players named in the message (the HTML lists up to MISSING_ROWS)
+_ORDER = {Severity.OK: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
+
+
+def query(table: "TableConfig", config: "HealthConfig") -> "SourceQuery":
+    from feature_store_health.checks.source import build_source_query
+
+    return build_source_query(table, config)
+
+
+def _number(value: float | None) -> str:
+    return "NULL" if value is None else f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    if (skip := nothing_to_judge(values)) is not None:
+        return skip
+    source = table.source
+    rows, mismatched = values["row_count"], values["mismatched_rows"]
+    share = pct(mismatched, rows)
+    features = {feature: count for feature, count in values["mismatches"].items() if count}
+    expected, missing = values["expected_players"], values["missing_players"]
+    roster_share = pct(missing, expected) if expected else 0.0
+    roster_limits = {"warning_above": limits["roster_warning_above"], "error_above": limits["roster_error_above"]}
+    feature_severity = band(share, limits, "above")
+    roster_severity = band(roster_share, roster_limits, "above")
+    severity = max(feature_severity, roster_severity, key=_ORDER.__getitem__)
+    feature_limits = {key: limits[key] for key in ("warning_above", "error_above", "critical_above")}
+    details: dict[str, Any] = {
+        "rows": rows, "mismatched_rows": mismatched, "mismatches": features, "source": source.table,
+        "tolerance": source.tolerance, "expected_players": expected, "missing_players": missing,
+        "roster_pct": judged_value(roster_share, roster_limits),
+        "missing": [player for player, _ in values["missing_sample"]],
+    }
+    if features:
+        worst = max(features, key=lambda feature: (features[feature], feature))
+        example = next((sample for sample in values["mismatch_samples"]
+                        if _off(*sample["values"][worst], source.tolerance)), None)
+        shown_example = ("" if example is None else
+                         f", e.g. {example['player']} {_number(example['values'][worst][0])} stored, "
+                         f"{_number(example['values'][worst][1])} recomputed")
+        others = [f"{feature} {count}" for feature, count in sorted(features.items(), key=lambda item: -item[1])
+                  if feature != worst]
+        parts = [f"{shown(share, feature_limits)}% rows differ from {source.table} ({mismatched}/{rows}): "
+                 f"worst {worst} on {features[worst]} rows{shown_example}"
+                 + (f" (also {', '.join(others)})" if others else "")]
+    else:
+        parts = [f"all {rows} rows match {source.table} within {source.tolerance:g}"]
+    if missing:
+        names = [player for player, _ in values["missing_sample"][:NAMED_PLAYERS]]
+        more = f" and {missing - len(names)} more" if missing > len(names) else ""
+        parts.append(f"{missing} of {expected} expected players have no row ({shown(roster_share, roster_limits)}%): "
+                     f"{', '.join(names)}{more}")
+    elif expected:
+        parts.append(f"all {expected} expected players have a row")
+    value = share if _ORDER[feature_severity] >= _ORDER[roster_severity] else roster_share
+    return Judgement(severity, judged_value(value, feature_limits), "; ".join(parts), details)
+
+
+def _off(cached: float | None, recomputed: float | None, tolerance: float) -> bool:
+    if cached is None or recomputed is None:
+        return (cached is None) != (recomputed is None)
+    return abs(cached - recomputed) > tolerance
+
+
+def sample_rows(values: Values, table: "TableConfig", reasons: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The report's offending rows: per mismatching row, each feature off with its stored and
+    recomputed values; then the expected players with no row (and their team)."""
+    rows: list[dict[str, Any]] = []
+    player = table.player_column
+    if "mismatch" in reasons:
+        for sample in values.get("mismatch_samples", ()):
+            for feature, (cached, recomputed) in sample["values"].items():
+                if _off(cached, recomputed, table.source.tolerance):
+                    rows.append({player: sample["player"], "team": None, "feature": feature,
+                                 "stored": cached, "recomputed": recomputed})
+    if "missing" in reasons:
+        for name, team in values.get("missing_sample", ()):
+            rows.append({player: name, "team": team, "feature": "(no row)", "stored": None, "recomputed": None})
+    return rows
+
+
+def failing_reasons(details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> tuple[str, ...]:
+    reasons = []
+    if details.get("rows") and pct(details["mismatched_rows"], details["rows"]) > limits["warning_above"]:
+        reasons.append("mismatch")
+    if details.get("expected_players") and details.get("roster_pct", 0) > limits["roster_warning_above"]:
+        reasons.append("missing")
+    return tuple(reasons)
+
+
+DIMENSION = Dimension(
+    "source_consistency", "Source Consistency",
+    "stat features recomputed from the box scores (SPEC §9); expected players with no row",
+    ("warning_above", "error_above", "critical_above", "roster_warning_above", "roster_error_above"),
+    lambda table, config: (), judge,
+    failing_reasons=failing_reasons,
+    applies=lambda table: table.source is not None,
+    own_query=query,
+    sample_rows=sample_rows,
+)

@@ -1,0 +1,217 @@
+"""The source query: a table's stat features recomputed from their source, every date of the run,
+in one query (SPEC §9).
+
+For each row of the monitored table on a date D, the player's window is their *played* games of
+D's season (the schedule's season column) before D, most recent first; a game is played when
+``points IS NOT NULL AND (points > 0 OR minutes IS NOT NULL)``. Each feature is recomputed by its
+rule (``SOURCE_FEATURES``) and compared with the stored value: a match is within the tolerance, or
+both NULL. The roster check: players who played for a team in the ``roster_days`` before D, with at
+least ``roster_min_games`` played games this season, whose team plays on D, with no row on D.
+
+The query returns one ``date`` row per date (the counts), then up to ``SAMPLE_ROWS`` ``mismatch``
+rows (cached and recomputed values side by side) and up to ``MISSING_ROWS`` ``missing`` rows (the
+player and team) per date: one query, whatever the number of dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
+
+from feature_store_health.checks.query import SAMPLE_ROWS
+
+if TYPE_CHECKING:
+    from feature_store_health.config import HealthConfig, TableConfig
+
+__all__ = ["MISSING_ROWS", "SEASON_DAYS", "SourceQuery", "build_source_query"]
+
+MISSING_ROWS = 100  # players without a row named per date
+SEASON_DAYS = 366   # a season is shorter than a year: the source is read from this far before the run
+
+
+class SourceQuery(NamedTuple):
+    table: str
+    sql: str
+    features: tuple[str, ...]
+    columns: tuple[str, ...]   # the monitored table's columns it reads
+
+    def values_by_date(self, rows: Iterable[Mapping[str, Any]]) -> dict[dt.date, dict[str, Any]]:
+        """Per date: games, rows, mismatched rows and the count per feature, the roster's expected and
+        missing players, the mismatching rows (cached against recomputed) and the missing players."""
+        result: dict[dt.date, dict[str, Any]] = {}
+        details: list[Mapping[str, Any]] = []
+        for row in rows:
+            check_date = row["check_date"]
+            if isinstance(check_date, dt.datetime):
+                check_date = check_date.date()
+            if row["kind"] != "date":
+                details.append({**row, "check_date": check_date})
+                continue
+            result[check_date] = {
+                "games_scheduled": row["games_scheduled"] or 0,
+                "row_count": row["row_count"] or 0,
+                "mismatched_rows": row["mismatched_rows"] or 0,
+                "mismatches": {feature: row[f"off__{feature}"] or 0 for feature in self.features},
+                "expected_players": row["expected_players"] or 0,
+                "missing_players": row["missing_players"] or 0,
+                "mismatch_samples": [],
+                "missing_sample": [],
+            }
+        for row in details:
+            values = result.get(row["check_date"])
+            if values is None:
+                continue
+            if row["kind"] == "mismatch":
+                values["mismatch_samples"].append({
+                    "player": row["player"],
+                    "values": {feature: (_number(row[f"cached__{feature}"]), _number(row[f"source__{feature}"]))
+                               for feature in self.features},
+                })
+            else:
+                values["missing_sample"].append((row["player"], row["team"]))
+        for values in result.values():
+            values["mismatch_samples"].sort(key=lambda sample: sample["player"])
+            values["missing_sample"].sort()
+        return result
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _recompute(feature: str, stat: str | None, last: int | None, aggregate: str) -> str:
+    if aggregate == "COUNT":
+        return f"COUNT(*) AS {feature}"
+    value = stat if last is None else f"IF(recency <= {last}, {stat}, NULL)"
+    return f"{aggregate}({value}) AS {feature}"
+
+
+def build_source_query(table: "TableConfig", config: "HealthConfig") -> SourceQuery:
+    """The one query of ``table``'s source_consistency dimension, in BigQuery Standard SQL with
+    ``@start_date`` and ``@end_date`` parameters (the DuckDB backend transpiles it)."""
+    from feature_store_health.config import SOURCE_FEATURES
+
+    source, schedule = table.source, config.schedule
+    features = source.features
+    window = "BETWEEN @start_date AND @end_date"
+    cached = ",\n".join(f"    CAST({feature} AS FLOAT64) AS {feature}" for feature in features)
+    recomputed = ",\n".join(f"    {_recompute(feature, *SOURCE_FEATURES[feature])}" for feature in features)
+
+    def off(feature: str) -> str:
+        source_value = (f"CAST(IFNULL(r.{feature}, 0) AS FLOAT64)" if SOURCE_FEATURES[feature][2] == "COUNT"
+                        else f"CAST(r.{feature} AS FLOAT64)")
+        return (f"IFNULL(ABS(c.{feature} - {source_value}) > {source.tolerance!r}, "
+                f"(c.{feature} IS NULL) != ({source_value} IS NULL)) AS off__{feature},\n"
+                f"    {source_value} AS source__{feature}")
+
+    compared = ",\n".join(f"    c.{feature} AS cached__{feature},\n    {off(feature)}" for feature in features)
+    any_off = " OR ".join(f"off__{feature}" for feature in features)
+    counts = ",\n".join(f"    COUNTIF(off__{feature}) AS off__{feature}" for feature in features)
+
+    def typed_nulls(kinds: Mapping[str, str]) -> str:
+        return ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in kinds.items())
+
+    count_columns = {"games_scheduled": "INT64", "row_count": "INT64", "mismatched_rows": "INT64",
+                     **{f"off__{feature}": "INT64" for feature in features},
+                     "expected_players": "INT64", "missing_players": "INT64"}
+    value_columns = {f"{side}__{feature}": "FLOAT64" for feature in features for side in ("cached", "source")}
+    value_list = ", ".join(value_columns)
+    sql = f"""WITH cache AS (
+  SELECT {table.date_column} AS check_date, {table.player_column} AS player,
+{cached}
+  FROM `{table.table}`
+  WHERE {table.date_column} {window}
+),
+season AS (
+  SELECT {schedule.date_column} AS check_date, MAX({schedule.season_column}) AS season_year,
+    COUNT(DISTINCT {schedule.game_id_column}) AS games_scheduled
+  FROM `{schedule.table}`
+  WHERE {schedule.date_column} {window}
+  GROUP BY check_date
+),
+playing AS (
+  SELECT DISTINCT {schedule.date_column} AS check_date, team
+  FROM `{schedule.table}`, UNNEST([{schedule.home_team_column}, {schedule.away_team_column}]) AS team
+  WHERE {schedule.date_column} {window}
+),
+played AS (
+  SELECT {source.player_column} AS player, {source.date_column} AS game_date, {source.season_column} AS season_year,
+    {source.team_column} AS team, {source.points_column} AS points, {source.minutes_column} AS minutes,
+    {source.usage_rate_column} AS usage_rate, {source.ts_pct_column} AS ts_pct
+  FROM `{source.table}`
+  WHERE {source.date_column} BETWEEN DATE_SUB(@start_date, INTERVAL {SEASON_DAYS} DAY) AND @end_date
+    AND {source.points_column} IS NOT NULL AND ({source.points_column} > 0 OR {source.minutes_column} IS NOT NULL)
+),
+ranked AS (
+  SELECT s.check_date, p.player, p.game_date, p.team, p.points, p.minutes, p.usage_rate, p.ts_pct,
+    ROW_NUMBER() OVER (PARTITION BY s.check_date, p.player ORDER BY p.game_date DESC) AS recency
+  FROM season AS s
+  JOIN played AS p ON p.season_year = s.season_year AND p.game_date < s.check_date
+),
+recomputed AS (
+  SELECT check_date, player,
+{recomputed},
+    MAX(IF(recency = 1, team, NULL)) AS last_team,
+    MAX(game_date) AS last_played,
+    COUNT(*) AS played_games
+  FROM ranked
+  GROUP BY check_date, player
+),
+compared AS (
+  SELECT c.check_date, c.player,
+{compared}
+  FROM cache AS c
+  LEFT JOIN recomputed AS r ON r.check_date = c.check_date AND r.player = c.player
+),
+flagged AS (
+  SELECT *, {any_off} AS any_off FROM compared
+),
+roster AS (
+  SELECT r.check_date, r.player, r.last_team AS team, k.player IS NULL AS missing
+  FROM recomputed AS r
+  JOIN playing AS t ON t.check_date = r.check_date AND t.team = r.last_team
+  LEFT JOIN (SELECT DISTINCT check_date, player FROM cache) AS k ON k.check_date = r.check_date AND k.player = r.player
+  WHERE r.played_games >= {source.roster_min_games}
+    AND r.last_played >= DATE_SUB(r.check_date, INTERVAL {source.roster_days} DAY)
+),
+by_date AS (
+  SELECT check_date, COUNT(*) AS row_count, COUNTIF(any_off) AS mismatched_rows,
+{counts}
+  FROM flagged
+  GROUP BY check_date
+),
+roster_by_date AS (
+  SELECT check_date, COUNT(*) AS expected_players, COUNTIF(missing) AS missing_players
+  FROM roster
+  GROUP BY check_date
+)
+SELECT 'date' AS kind, check_date, CAST(NULL AS STRING) AS player, CAST(NULL AS STRING) AS team,
+  IFNULL(s.games_scheduled, 0) AS games_scheduled, IFNULL(b.row_count, 0) AS row_count,
+  IFNULL(b.mismatched_rows, 0) AS mismatched_rows,
+  {", ".join(f"b.off__{feature}" for feature in features)},
+  IFNULL(r.expected_players, 0) AS expected_players, IFNULL(r.missing_players, 0) AS missing_players,
+  {typed_nulls(value_columns)}
+FROM UNNEST(GENERATE_DATE_ARRAY(@start_date, @end_date)) AS check_date
+LEFT JOIN season AS s USING (check_date)
+LEFT JOIN by_date AS b USING (check_date)
+LEFT JOIN roster_by_date AS r USING (check_date)
+UNION ALL
+SELECT 'mismatch' AS kind, check_date, player, CAST(NULL AS STRING) AS team, {typed_nulls(count_columns)},
+  {value_list}
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY check_date ORDER BY player) AS position
+  FROM flagged
+  WHERE any_off
+) AS mismatched
+WHERE position <= {SAMPLE_ROWS}
+UNION ALL
+SELECT 'missing' AS kind, check_date, player, team, {typed_nulls(count_columns)}, {typed_nulls(value_columns)}
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY check_date ORDER BY player) AS position
+  FROM roster
+  WHERE missing
+) AS absent
+WHERE position <= {MISSING_ROWS}
+ORDER BY check_date, kind, player"""
+    columns = (table.date_column, table.player_column, *features)
+    return SourceQuery(table=table.name, sql=sql, features=features, columns=columns)
