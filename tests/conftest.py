@@ -27,6 +27,13 @@ from feature_store_health.warehouse import load_fixture
 ROOT = Path(__file__).resolve().parents[1]
 HEALTH_TESTS = ROOT / "data_tests" / "test_player_daily_cache.py"
 HEALTHY_WEEK = (dt.date(2026, 2, 1), dt.date(2026, 2, 5))
+CACHE, COMPOSITE = "player_daily_cache", "player_composite_factors"   # the default config's two tables
+# the default config's checks per date: the cache's 12 dimensions, then the composite factors' 8
+CACHE_DIMENSIONS = ["coverage", "production_readiness", "null_rates", "quality_tiers", "completeness",
+                    "downstream_usage", "staleness", "schema", "uniqueness", "value_ranges", "source_consistency",
+                    "anomalies"]
+COMPOSITE_DIMENSIONS = ["coverage", "null_rates", "completeness", "staleness", "schema", "uniqueness",
+                        "value_ranges", "anomalies"]
 
 
 def table_entry(name: str = "player_daily_cache", table: str = "nba_precompute.player_daily_cache",
@@ -112,9 +119,13 @@ class SuiteRun:
     stderr: str
     results: dict | None
 
-    def verdict(self, dimension: str, check_date: str | None = None) -> dict:
+    def checks(self, table: str | None = CACHE) -> list[dict]:
+        """The results JSON's checks of one table (the feature cache by default; None: every table)."""
+        return [check for check in self.results["checks"] if table is None or check["table"] == table]
+
+    def verdict(self, dimension: str, check_date: str | None = None, table: str = "player_daily_cache") -> dict:
         matches = [
-            check for check in self.results["checks"]
+            check for check in self.checks(table)
             if check["dimension"] == dimension and (check_date is None or check["date"] == check_date)
         ]
         assert len(matches) == 1, f"{len(matches)} checks for {dimension} {check_date}"

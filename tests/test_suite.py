@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
-from conftest import table_entry
+from conftest import CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS, table_entry
 
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing, 914 active predictions
 ROWS = 252
-DIMENSIONS = ["coverage", "production_readiness", "null_rates", "quality_tiers", "completeness",
-              "downstream_usage", "staleness", "schema", "uniqueness", "value_ranges", "anomalies"]
-CHECKS = len(DIMENSIONS)  # per table and date
+DIMENSIONS = CACHE_DIMENSIONS
+CHECKS = len(DIMENSIONS)  # of the feature cache, per date
+PER_DATE = CHECKS + len(COMPOSITE_DIMENSIONS)  # both monitored tables
 
 
 def pct(part: int, whole: int = ROWS) -> float:
@@ -22,24 +22,32 @@ def pct(part: int, whole: int = ROWS) -> float:
 def test_healthy_day_passes_every_check(warehouse, run_suite):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0, run.stdout
-    assert "11 passed" in run.stdout
+    assert f"{PER_DATE} passed" in run.stdout
     assert "✅ Date Coverage: 252 records found (18 teams playing, 14.0 per team)" in run.stdout
     assert "✅ Downstream Usage: 914 active predictions (3.63 per feature row)" in run.stdout
     assert "✅ Schema: 76 columns as the contract says" in run.stdout
     assert "✅ Uniqueness: every player_lookup once per date (252 rows)" in run.stdout
     assert "✅ Value Ranges: 42 columns within their valid ranges (252 rows)" in run.stdout
     assert "✅ Anomalies: 183 metrics within their baseline (7 game days)" in run.stdout
-    assert "Summary: 11/11 checks passed" in run.stdout
+    assert ("✅ Source Consistency: all 252 rows match nba_analytics.player_game_summary within 0.01; "
+            "all 225 expected players have a row") in run.stdout
+    assert "✅ Completeness: 99.6% rows with data_completeness_pct >= 90 (251/252)" in run.stdout  # the composite table
+    assert f"Summary: {PER_DATE}/{PER_DATE} checks passed" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
     results = run.results
     assert results["status"] == "HEALTHY"
     assert results["dates"] == ["2026-02-05"]
-    assert [check["dimension"] for check in results["checks"]] == DIMENSIONS
+    assert [check["dimension"] for check in run.checks()] == DIMENSIONS
+    assert [check["dimension"] for check in run.checks(COMPOSITE)] == COMPOSITE_DIMENSIONS
     assert all(check["severity"] == "OK" for check in results["checks"])
     assert run.verdict("coverage")["value"] == 252
     assert run.verdict("downstream_usage")["value"] == 914
     assert run.verdict("production_readiness")["threshold"] == {"warning_below": 98, "error_below": 95, "critical_below": 90}
-    assert len(results["queries"]) == 1
+    assert run.verdict("completeness", table=COMPOSITE)["threshold"] == {"warning_below": 97, "error_below": 93,
+                                                                          "critical_below": 85}
+    # one aggregate query per table, and the source check's own
+    assert sorted((query["table"], query["purpose"]) for query in results["queries"]) == [
+        (COMPOSITE, "metrics"), ("player_daily_cache", "metrics"), ("player_daily_cache", "source_consistency")]
 
 
 def test_ids_name_table_date_and_dimension(warehouse, run_suite):
@@ -48,23 +56,29 @@ def test_ids_name_table_date_and_dimension(warehouse, run_suite):
     assert "test_health.py::test_coverage[player_daily_cache-2026-02-04]" in run.stdout
     assert "test_health.py::test_staleness[player_daily_cache-2026-02-05]" in run.stdout
     assert "test_health.py::test_anomalies[player_daily_cache-2026-02-05]" in run.stdout
-    assert "22 tests collected" in run.stdout
+    assert "test_health.py::test_source_consistency[player_daily_cache-2026-02-05]" in run.stdout
+    assert "test_health.py::test_null_rates[player_composite_factors-2026-02-05]" in run.stdout
+    assert "test_production_readiness[player_composite_factors" not in run.stdout  # not configured there
+    assert f"{2 * PER_DATE} tests collected" in run.stdout
 
 
 def test_marker_selects_one_dimension(warehouse, run_suite):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "staleness")
     assert run.ret == 0
-    assert "1 passed, 10 deselected" in run.stdout
-    assert [check["dimension"] for check in run.results["checks"]] == ["staleness"]
-    assert len(run.results["queries"]) == 1
+    assert f"2 passed, {PER_DATE - 2} deselected" in run.stdout
+    assert [(check["table"], check["dimension"]) for check in run.results["checks"]] == [
+        ("player_daily_cache", "staleness"), (COMPOSITE, "staleness")]
+    assert len(run.results["queries"]) == 2  # no source query: source_consistency is not selected
 
 
 # (dimension, SET clause on the first N rows of 2026-02-05, N, severity, value, and what anomalies
-# says against the 7 game days before: its severity and the metric it names, None when OK)
+# says against the 7 game days before: its severity and the metric it names, None when OK). A stat
+# feature set NULL also differs from its source: source_consistency judges those rows too.
 ROW_DEFECTS = [
-    ("production_readiness", "is_production_ready = FALSE", 6, "WARNING", pct(ROWS - 6), ("OK", None)),
-    ("production_readiness", "is_production_ready = FALSE", 13, "ERROR", pct(ROWS - 13), ("WARNING", "% production ready 94.8")),
-    ("production_readiness", "is_production_ready = NULL", 26, "CRITICAL", pct(ROWS - 26), ("ERROR", "is_production_ready NULL % 10.3")),
+    # one row of the date is not production ready already (not among the first 26 by player)
+    ("production_readiness", "is_production_ready = FALSE", 6, "WARNING", pct(ROWS - 7), ("OK", None)),
+    ("production_readiness", "is_production_ready = FALSE", 13, "ERROR", pct(ROWS - 14), ("WARNING", "% production ready 94.4")),
+    ("production_readiness", "is_production_ready = NULL", 26, "CRITICAL", pct(ROWS - 27), ("ERROR", "is_production_ready NULL % 10.3")),
     ("null_rates", "usage_rate_last_10 = NULL", 6, "WARNING", pct(6), ("OK", None)),
     ("null_rates", "usage_rate_last_10 = NULL", 13, "ERROR", pct(13), ("WARNING", "usage_rate_last_10 NULL % 5.2")),
     ("null_rates", "points_avg_last_10 = NULL", 26, "CRITICAL", pct(26), ("ERROR", "points_avg_last_10 NULL % 10.3")),
@@ -87,13 +101,24 @@ def test_row_defects_reach_their_severity(warehouse, run_suite, dimension, assig
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     verdict = run.verdict(dimension)
     assert (verdict["severity"], verdict["value"]) == (severity, value)
-    others = [check["severity"] for check in run.results["checks"] if check["dimension"] not in (dimension, "anomalies")]
-    assert others == ["OK"] * (CHECKS - 2)
+    source = run.verdict("source_consistency")
+    source_severity = "OK"
+    if assignment.split(" = ")[0] in ("usage_rate_last_10", "points_avg_last_10"):
+        source_severity = "CRITICAL" if rows > ROWS * 0.1 else "ERROR"  # % rows off: > 2 ERROR, > 10 CRITICAL
+        feature = assignment.split(" = ")[0]
+        assert source["message"].startswith(f"{100 * rows / ROWS:.1f}% rows differ from nba_analytics.player_game_summary "
+                                            f"({rows}/{ROWS}): worst {feature} on {rows} rows"), source["message"]
+    assert source["severity"] == source_severity
+    others = [check["severity"] for check in run.checks(None)
+              if (check["table"], check["dimension"]) not in {("player_daily_cache", dimension),
+                                                             ("player_daily_cache", "anomalies"),
+                                                             ("player_daily_cache", "source_consistency")}]
+    assert others == ["OK"] * (PER_DATE - 3)  # the composite table's checks included
     anomalies = run.verdict("anomalies")
     assert anomalies["severity"] == anomaly[0]
     if anomaly[1] is not None:
         assert anomaly[1] in anomalies["message"]
-    worst = max(severity, anomaly[0], key=RANK.get)
+    worst = max(severity, anomaly[0], source_severity, key=RANK.get)
     assert run.ret == (0 if worst == "WARNING" else 1)
     expected_status = {"WARNING": "DEGRADED", "ERROR": "UNHEALTHY", "CRITICAL": "CRITICAL"}[worst]
     assert run.results["status"] == expected_status
@@ -104,14 +129,14 @@ def test_warning_passes_visibly_and_fails_with_fail_on_warning(warehouse, run_su
     warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0
-    assert "11 passed, 1 warning" in run.stdout
+    assert f"{PER_DATE} passed, 1 warning" in run.stdout
     assert "HealthWarning: WARNING Quality Tiers on 2026-02-05: 2.4% POOR (6/252)" in run.stdout
     assert "⚠️ Quality Tiers: 2.4% POOR (6/252)" in run.stdout
-    assert "Summary: 11/11 checks passed, 1 with warnings" in run.stdout
+    assert f"Summary: {PER_DATE}/{PER_DATE} checks passed, 1 with warnings" in run.stdout
     strict = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--fail-on=warning")
     assert strict.ret == 1
-    assert "1 failed, 10 passed" in strict.stdout
-    assert "Summary: 10/11 checks passed, 1 with warnings" in strict.stdout
+    assert f"1 failed, {PER_DATE - 1} passed" in strict.stdout
+    assert f"Summary: {PER_DATE - 1}/{PER_DATE} checks passed, 1 with warnings" in strict.stdout
 
 
 def test_coverage_warning_below_ten_rows_per_team(warehouse, run_suite):
@@ -125,7 +150,12 @@ def test_coverage_warning_below_ten_rows_per_team(warehouse, run_suite):
     verdict = run.verdict("coverage")
     assert (verdict["severity"], verdict["value"]) == ("WARNING", 179)
     assert verdict["message"] == "179 records found: 9.9 per team playing (18 teams), below 10"
-    assert run.ret == 0
+    # the players dropped had played lately: the roster check names them
+    roster = run.verdict("source_consistency")
+    assert roster["severity"] == "ERROR"
+    assert roster["details"]["missing_players"] == 66 and roster["details"]["expected_players"] == 225
+    assert "66 of 225 expected players have no row (29.3%): " in roster["message"]
+    assert run.ret == 1
 
 
 def test_coverage_critical_when_no_rows_but_games_scheduled(warehouse, run_suite):
@@ -137,9 +167,11 @@ def test_coverage_critical_when_no_rows_but_games_scheduled(warehouse, run_suite
     assert coverage["message"] == "0 records found while 9 games are scheduled"
     # predictions still exist for the date: downstream usage is judged; the rest has no rows
     assert run.verdict("downstream_usage")["severity"] == "OK"
-    skipped = [c["dimension"] for c in run.results["checks"] if c["severity"] == "SKIPPED"]
+    skipped = [c["dimension"] for c in run.checks() if c["severity"] == "SKIPPED"]
     assert skipped == ["production_readiness", "null_rates", "quality_tiers", "completeness", "staleness",
-                       "uniqueness", "value_ranges", "anomalies"]
+                       "uniqueness", "value_ranges", "source_consistency", "anomalies"]
+    # the other table's rows are there: its checks are judged as ever
+    assert {c["severity"] for c in run.checks(COMPOSITE)} == {"OK"}
     assert run.verdict("schema")["severity"] == "OK"  # the table is still as its contract says
     assert run.results["status"] == "CRITICAL"
 
@@ -177,19 +209,20 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
     warehouse.affect_rows(DATE, 30, "ts_pct_last_10 = NULL")
     warehouse.execute("UPDATE nba_predictions.player_prop_predictions SET is_active = FALSE WHERE game_date = ?", [DATE])
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
-    severities = {check["dimension"]: check["severity"] for check in run.results["checks"]}
+    severities = {check["dimension"]: check["severity"] for check in run.checks()}
     assert severities == {
         "coverage": "OK", "production_readiness": "ERROR", "null_rates": "CRITICAL", "quality_tiers": "OK",
         "completeness": "OK", "downstream_usage": "WARNING", "staleness": "OK", "schema": "OK", "uniqueness": "OK",
-        "value_ranges": "OK", "anomalies": "ERROR",
+        "value_ranges": "OK", "source_consistency": "CRITICAL", "anomalies": "ERROR",
     }
+    assert "worst ts_pct_last_10 on 30 rows" in run.verdict("source_consistency")["message"]
     # anomalies sees both row shifts against the baseline and names them, worst first
-    assert ("2 of 183 metrics off their baseline (7 game days): ts_pct_last_10 NULL % 12.3"
-            in run.verdict("anomalies")["message"]) and "% production ready 94.8" in run.verdict("anomalies")["message"]
+    assert ("2 of 183 metrics off their baseline (7 game days): ts_pct_last_10 NULL % 11.9"
+            in run.verdict("anomalies")["message"]) and "% production ready 94.4" in run.verdict("anomalies")["message"]
     assert run.results["status"] == "CRITICAL"
     assert run.results["summary"] == {
-        "checks": 11, "passed": 8, "warnings": 1, "errors": 2, "critical": 1, "not_evaluated": 0, "skipped": 0,
-        "not_run": 0,
+        "checks": PER_DATE, "passed": PER_DATE - 3, "warnings": 1, "errors": 2, "critical": 2, "not_evaluated": 0,
+        "skipped": 0, "not_run": 0,
     }
     assert run.ret == 1
     assert "Rerun: pytest data_tests --date=2026-02-05" in run.stdout
@@ -201,12 +234,14 @@ def test_no_game_day_is_not_an_outage(warehouse, run_suite):
     warehouse.execute("DELETE FROM nba_predictions.player_prop_predictions WHERE game_date = ?", [DATE])
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0
-    # coverage: no games is not an outage; schema: the table's structure is judged on any day
-    assert "2 passed, 9 skipped" in run.stdout
+    # coverage: no games is not an outage; schema: the table's structure is judged on any day. The
+    # composite table's rows for the date are still there: its coverage says so, the rest is skipped
+    assert "4 passed, 16 skipped" in run.stdout
     coverage = run.verdict("coverage")
     assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
     assert run.verdict("schema")["severity"] == "OK"
-    assert "Summary: 2/2 checks passed, 9 skipped (nothing to judge)" in run.stdout
+    assert run.verdict("coverage", table=COMPOSITE)["message"] == "no games scheduled (252 records found)"
+    assert "Summary: 4/4 checks passed, 16 skipped (nothing to judge)" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
 
 
@@ -214,13 +249,16 @@ def test_missing_table_is_not_evaluated_never_a_pass(warehouse, run_suite):
     warehouse.execute("DROP TABLE nba_precompute.player_daily_cache")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 1
-    assert "11 errors" in run.stdout
-    assert all(check["severity"] == "NOT_EVALUATED" for check in run.results["checks"])
+    assert f"{len(COMPOSITE_DIMENSIONS)} passed, {CHECKS} errors" in run.stdout
+    assert all(check["severity"] == "NOT_EVALUATED" for check in run.checks())
+    # one table's missing data never hides the other's verdicts
+    assert [(c["dimension"], c["severity"]) for c in run.checks(COMPOSITE)] == [
+        (dimension, "OK") for dimension in COMPOSITE_DIMENSIONS]
     message = run.verdict("coverage")["message"]
     assert message == f"not evaluated: table nba_precompute.player_daily_cache not found in {warehouse.path}"
     assert "Traceback" not in run.stdout
     assert run.results["status"] == "UNHEALTHY"
-    assert "Summary: 0/11 checks passed, 11 not evaluated" in run.stdout
+    assert f"Summary: {len(COMPOSITE_DIMENSIONS)}/{PER_DATE} checks passed, {CHECKS} not evaluated" in run.stdout
 
 
 def test_week_window_judges_every_date_in_one_query(warehouse, run_suite):
@@ -229,8 +267,9 @@ def test_week_window_judges_every_date_in_one_query(warehouse, run_suite):
     assert run.results["dates"] == [f"2026-01-{day}" for day in (30, 31)] + [f"2026-02-0{day}" for day in range(1, 6)]
     rows = {check["date"]: check["value"] for check in run.results["checks"] if check["dimension"] == "coverage"}
     assert [rows[f"2026-02-0{day}"] for day in range(1, 6)] == [303, 125, 307, 218, 252]
-    assert len(run.results["checks"]) == 7 * CHECKS
-    assert [query["purpose"] for query in run.results["queries"]] == ["metrics"]
+    assert len(run.results["checks"]) == 7 * PER_DATE
+    assert [(query["table"], query["purpose"]) for query in run.results["queries"]] == [
+        ("player_daily_cache", "metrics"), (COMPOSITE, "metrics"), ("player_daily_cache", "source_consistency")]
 
 
 def test_an_expired_date_is_skipped_a_recent_empty_one_is_critical(warehouse, run_suite, tmp_path):
