@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from freezegun import freeze_time
 
-from conftest import HEALTH_TESTS, Warehouse, table_entry
+from conftest import CACHE, COMPOSITE, HEALTH_TESTS, Warehouse, table_entry
 from feature_store_health.checks.baseline import label
 
 FIRST, LAST = dt.date(2025, 12, 1), dt.date(2026, 2, 26)
@@ -41,8 +41,13 @@ def season(tmp_path, season_file) -> Warehouse:
     return Warehouse(path)
 
 
-def anomalies_of(run) -> dict[str, dict]:
-    return {c["date"]: c for c in run.results["checks"] if c["dimension"] == "anomalies"}
+def anomalies_of(run, table: str = CACHE) -> dict[str, dict]:
+    return {c["date"]: c for c in run.checks(table) if c["dimension"] == "anomalies"}
+
+
+def metrics_query(run, table: str = CACHE) -> dict:
+    (query,) = [q for q in run.results["queries"] if q["table"] == table and q["purpose"] == "metrics"]
+    return query
 
 
 def history_rows(path) -> list[tuple]:
@@ -63,6 +68,9 @@ def test_a_healthy_replay_raises_no_anomaly(season, run_suite):
     assert {c["severity"] for c in verdicts.values()} == {"OK", "SKIPPED"}
     judged = [day for day, c in verdicts.items() if c["severity"] == "OK"]
     assert len(judged) >= 60  # skipped: the no-game days of the break, Christmas Eve; not the season
+    # the composite factors too: fatigue rests over the break (a schedule-driven column), quietly
+    assert {c["severity"] for c in anomalies_of(run, COMPOSITE).values()} == {"OK", "SKIPPED"}
+    assert anomalies_of(run, COMPOSITE)["2026-02-19"]["severity"] == "OK"
     skipped = {c["message"] for c in verdicts.values() if c["severity"] == "SKIPPED"}
     assert skipped == {"no games scheduled: nothing to judge"}
     after_break = verdicts["2026-02-19"]
@@ -80,52 +88,58 @@ def shift_rows_per_team(warehouse: Warehouse, day: dt.date) -> None:
         "WHERE position > 10)", [day, day])
 
 
+# shift -> (inject, the metric anomalies names, what source_consistency says: the stat features it
+# recomputes, and the players it expects)
 SHIFTS = {
     "a window bug: minutes_avg_last_10 25 % too high": (
         lambda w: w.execute("UPDATE nba_precompute.player_daily_cache SET minutes_avg_last_10 = "
                             "minutes_avg_last_10 * 1.25 WHERE cache_date = ?", [DATE]),
-        "minutes_avg_last_10 mean"),
-    "rows per team down a quarter": (lambda w: shift_rows_per_team(w, DATE), "rows per team playing"),
+        "minutes_avg_last_10 mean", ("CRITICAL", "worst minutes_avg_last_10 on 192 rows")),
+    "rows per team down a quarter": (lambda w: shift_rows_per_team(w, DATE), "rows per team playing",
+                                     ("ERROR", "expected players have no row")),
     "a secondary feature NULL on 30 % of rows": (
-        lambda w: w.affect_rows(DATE, 60, "team_pace_last_10 = NULL"), "team_pace_last_10 NULL %"),
+        lambda w: w.affect_rows(DATE, 60, "team_pace_last_10 = NULL"), "team_pace_last_10 NULL %", ("OK", None)),
     "the pipeline landing 5 hours late": (
         lambda w: w.execute("UPDATE nba_precompute.player_daily_cache SET processed_at = processed_at + "
                             "INTERVAL 5 HOUR WHERE cache_date = ?", [DATE]),
-        "landing time"),
+        "landing time", ("OK", None)),
     "a feature collapsed to one value": (
         lambda w: w.execute("UPDATE nba_precompute.player_daily_cache SET points_avg_last_10 = 13.5 "
                             "WHERE cache_date = ? AND points_avg_last_10 IS NOT NULL", [DATE]),
-        "points_avg_last_10 stddev"),
+        "points_avg_last_10 stddev", ("CRITICAL", "worst points_avg_last_10 on")),
 }
 
 
 @pytest.mark.parametrize("shift", list(SHIFTS))
 def test_a_shift_every_fixed_check_passes_is_caught_on_its_day(season, run_suite, shift):
-    inject, metric = SHIFTS[shift]
+    inject, metric, (source_severity, source_says) = SHIFTS[shift]
     rows = season.scalar("SELECT count(*) FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [DATE])
-    assert rows == 188
+    assert rows == 192
     inject(season)
     run = run_suite(f"--database={season.path}", f"--date={DATE}", "--no-history")
-    fixed = {c["dimension"]: c["severity"] for c in run.results["checks"] if c["dimension"] != "anomalies"}
+    fixed = {c["dimension"]: c["severity"] for c in run.checks() if c["dimension"] not in ("anomalies", "source_consistency")}
     assert fixed == dict.fromkeys(FIXED, "OK")  # the table looks full, ready, complete and fresh
+    source = run.verdict("source_consistency")
+    assert source["severity"] == source_severity and (source_says is None or source_says in source["message"])
+    assert {c["severity"] for c in run.checks(COMPOSITE)} == {"OK"}  # the other table is not touched
     verdict = run.verdict("anomalies")
     assert verdict["severity"] in ("WARNING", "ERROR", "CRITICAL")
     flagged = [label(d["metric"]) for d in verdict["details"]["drifts"] if d["flagged"]]
     assert metric in flagged and verdict["message"].split(": ", 1)[0].endswith("of 183 metrics off their baseline (30 game days)")
     assert f"{metric} " in verdict["message"]
     assert ", expected " in verdict["message"]  # the value and the range it should have been in
-    assert run.ret == (0 if verdict["severity"] == "WARNING" else 1)
+    assert run.ret == (0 if verdict["severity"] == "WARNING" and source_severity == "OK" else 1)
 
 
 def test_the_shifts_stay_quiet_the_day_before(season, run_suite):
     """The same injections leave the date before alone: the check judges each date on its own."""
-    for inject, _ in SHIFTS.values():
+    for inject, _, _ in SHIFTS.values():
         inject(season)
     run = run_suite(f"--database={season.path}", f"--date={DATE}", "--days=2", "--no-history")
     verdicts = anomalies_of(run)
     assert verdicts[str(DATE - dt.timedelta(days=1))]["severity"] == "OK"
     flagged = {label(d["metric"]) for d in verdicts[str(DATE)]["details"]["drifts"] if d["flagged"]}
-    assert {metric for _, metric in SHIFTS.values()} <= flagged
+    assert {metric for _, metric, _ in SHIFTS.values()} <= flagged
     assert verdicts[str(DATE)]["severity"] == "CRITICAL"
 
 
@@ -134,20 +148,21 @@ def test_the_shifts_stay_quiet_the_day_before(season, run_suite):
 def test_the_first_run_has_a_baseline_and_the_next_reads_it_from_history(season, run_suite, tmp_path):
     history = tmp_path / "history.duckdb"
     first = run_suite(f"--database={season.path}", f"--date={DATE}", f"--history={history}")
-    (query,) = first.results["queries"]
-    assert query["rows"] == 46  # the one query, widened to the 45 days the history lacked
-    assert first.verdict("anomalies")["details"]["baseline_days"] == 30
+    for table in (CACHE, COMPOSITE):  # each table's one query, widened to the 45 days the history lacked
+        assert metrics_query(first, table)["rows"] == 46
+        assert first.verdict("anomalies", table=table)["details"]["baseline_days"] == 30
     assert first.results["history"]["read"]["dates"] == 0 and first.results["history"]["write"]["rows"] > 46 * 400
     recorded = {(row[1], row[2]) for row in history_rows(history)}
-    assert len(recorded) == 46 and min(day for _, day in recorded) == DATE - dt.timedelta(days=45)
+    assert len(recorded) == 2 * 46 and min(day for _, day in recorded) == DATE - dt.timedelta(days=45)
+    assert {table for table, _ in recorded} == {CACHE, COMPOSITE}
     assert "History: read 0 table-dates" in first.stdout and f"({history})" in first.stdout
 
     second = run_suite(f"--database={season.path}", f"--date={DATE}", f"--history={history}")
-    (query,) = second.results["queries"]
-    assert query["rows"] == 1  # the baseline comes from the history now
-    assert second.results["history"]["read"]["dates"] == 46
-    assert second.verdict("anomalies") == first.verdict("anomalies")
-    assert len(second.results["queries"]) == 1  # the history read is no warehouse query
+    assert [metrics_query(second, table)["rows"] for table in (CACHE, COMPOSITE)] == [1, 1]  # baselines from history
+    assert second.results["history"]["read"]["dates"] == 2 * 46
+    for table in (CACHE, COMPOSITE):
+        assert second.verdict("anomalies", table=table) == first.verdict("anomalies", table=table)
+    assert len(second.results["queries"]) == 3  # the history read is no warehouse query
 
 
 def test_three_reruns_of_a_date_leave_its_baseline_unchanged(season, run_suite, tmp_path):
@@ -160,7 +175,7 @@ def test_three_reruns_of_a_date_leave_its_baseline_unchanged(season, run_suite, 
     assert after == before
     # four runs recorded the day before (the first as part of its baseline, then three reruns);
     # reading keeps the newest value of each metric, once
-    rows = [row for row in history_rows(history) if row[2] == previous and row[3] == "row_count"]
+    rows = [row for row in history_rows(history) if row[1] == CACHE and row[2] == previous and row[3] == "row_count"]
     assert len(rows) == 4 and len({row[0] for row in rows}) == 4
     from feature_store_health.history.duckdb_store import DuckDBHistory
 
@@ -213,7 +228,8 @@ def test_an_unreadable_history_fails_only_the_anomalies_check(season, run_suite,
     verdict = run.verdict("anomalies")
     assert verdict["severity"] == "NOT_EVALUATED"
     assert verdict["message"].startswith(f"not evaluated: the history could not be read: history {history}: cannot open it")
-    assert {c["severity"] for c in run.results["checks"] if c["dimension"] != "anomalies"} == {"OK"}
+    assert {c["severity"] for c in run.checks(None) if c["dimension"] != "anomalies"} == {"OK"}
+    assert run.verdict("anomalies", table=COMPOSITE)["severity"] == "NOT_EVALUATED"
     assert f"ERROR: history not written: history {history}: cannot open it for writing" in run.stdout
     assert "Traceback" not in run.stdout and run.ret == 1
     assert history.read_text() == "not a database"  # never overwritten
@@ -260,17 +276,17 @@ def test_expired_partitions_are_reported_and_baselined_from_history(season, run_
     anomalies = run.verdict("anomalies", str(last))
     assert anomalies["severity"] == "OK" and anomalies["details"]["baseline_days"] == 30
     assert min(anomalies["details"]["baseline_dates"]) < str(cutoff)  # reaching into the expired dates
-    (query,) = run.results["queries"]
+    (query,) = run.results["queries"]  # the config monitors the cache alone
     assert query["rows"] == 45  # not widened into dates the warehouse no longer holds
 
 
 def test_a_run_without_the_anomalies_check_reads_no_baseline(season, run_suite, tmp_path):
     history = tmp_path / "history.duckdb"
     run = run_suite(f"--database={season.path}", f"--date={DATE}", f"--history={history}", "-m", "staleness")
-    (query,) = run.results["queries"]
-    assert query["rows"] == 1  # not widened: nothing judges a baseline
-    assert run.results["history"]["read"] is None and run.results["history"]["write"]["rows"] > 400
-    assert [row[2] for row in history_rows(history) if row[3] == "row_count"] == [DATE]  # its date only
+    assert [(query["table"], query["rows"]) for query in run.results["queries"]] == [(CACHE, 1), (COMPOSITE, 1)]
+    assert run.results["history"]["read"] is None and run.results["history"]["write"]["rows"] > 400  # not widened
+    assert [(row[1], row[2]) for row in history_rows(history) if row[3] == "row_count"] == [
+        (CACHE, DATE), (COMPOSITE, DATE)]  # its date only
 
 
 def test_the_html_report_has_a_drift_table_flagged_first(season, run_suite, tmp_path):
@@ -279,15 +295,15 @@ def test_the_html_report_has_a_drift_table_flagged_first(season, run_suite, tmp_
     run = run_suite(f"--database={season.path}", f"--date={DATE}", "--no-history", f"--reports-dir={reports}")
     drifts = run.verdict("anomalies")["details"]["drifts"]
     flagged = [d for d in drifts if d["flagged"]]
-    assert [d["metric"] for d in flagged] == ["median:minutes_avg_last_10", "mean:minutes_avg_last_10"]
+    assert [d["metric"] for d in flagged] == ["mean:minutes_avg_last_10"]
     page = next(reports.glob("*/*/report.html")).read_text()
-    start = page.index(f"Drift against the baseline · player_daily_cache · {DATE} (2 of 183 metrics flagged, "
+    start = page.index(f"Drift against the baseline · player_daily_cache · {DATE} (1 of 183 metrics flagged, "
                        "30 game days)")
     rows = re.findall(r"<tr>(.*?)</tr>", page[start:page.index("</table>", start)])
     cells = [re.findall(r"<td>(.*?)</td>", row) for row in rows[1:]]
     assert len(cells) == 20  # the flagged and the closest to their edge; the other 163 folded away
-    mean = flagged[1]
-    assert cells[1][:5] == ["minutes_avg_last_10 mean", f"{mean['value']:.1f}", f"{mean['baseline_median']:.1f}",
+    mean = flagged[0]
+    assert cells[0][:5] == ["minutes_avg_last_10 mean", f"{mean['value']:.1f}", f"{mean['baseline_median']:.1f}",
                             f"{mean['expected_low']:.1f}–{mean['expected_high']:.1f}", f"{abs(mean['score']):.1f}"]
-    assert [row[5] for row in cells[:3]] == ['<b style="color:#cf222e">flagged</b>'] * 2 + [""]
+    assert [row[5] for row in cells[:3]] == ['<b style="color:#cf222e">flagged</b>'] + [""] * 2
     assert "163 more metrics, all within their range" in page
