@@ -119,11 +119,15 @@ class SuiteRun:
     stderr: str
     results: dict | None
 
-    def checks(self, table: str | None = CACHE) -> list[dict]:
-        """The results JSON's checks of one table (the feature cache by default; None: every table)."""
+    def checks(self, table: str | None = "default") -> list[dict]:
+        """The results JSON's checks of one table (None: every table). By default the feature cache,
+        or the run's one table when it monitors one."""
+        if table == "default":
+            tables = {check["table"] for check in self.results["checks"]}
+            table = CACHE if CACHE in tables or len(tables) != 1 else tables.pop()
         return [check for check in self.results["checks"] if table is None or check["table"] == table]
 
-    def verdict(self, dimension: str, check_date: str | None = None, table: str = "player_daily_cache") -> dict:
+    def verdict(self, dimension: str, check_date: str | None = None, table: str = "default") -> dict:
         matches = [
             check for check in self.checks(table)
             if check["dimension"] == dimension and (check_date is None or check["date"] == check_date)

@@ -20,11 +20,12 @@ from freezegun import freeze_time
 
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.config import load_config
-from conftest import table_entry
+from conftest import CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS, table_entry
 from loopback_http import Reply, WebhookServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing
+PER_DATE = len(CACHE_DIMENSIONS) + len(COMPOSITE_DIMENSIONS)  # the default config's checks of a date
 TABLE = load_config().tables[0]
 AS_OF = dt.datetime(2026, 2, 5, 14, 0, tzinfo=dt.timezone.utc)
 
@@ -62,7 +63,9 @@ def test_schedule_without_teams_is_its_own_finding_not_a_crash(warehouse, run_su
     assert coverage["message"] == ("252 records found, but the schedule names no team for its 9 games "
                                    "(home and away team NULL): rows per team cannot be judged")
     assert run.results["status"] == "UNHEALTHY"
-    assert run.results["summary"]["checks"] == 11 and run.results["summary"]["passed"] == 10
+    # the composite factors have no team column: rows per team cannot be judged there either
+    assert run.verdict("coverage", table=COMPOSITE)["severity"] == "ERROR"
+    assert run.results["summary"]["checks"] == PER_DATE and run.results["summary"]["passed"] == PER_DATE - 2
     assert "Overall Status: ❌ UNHEALTHY" in run.stdout and "HEALTHY" not in run.stdout.replace("UNHEALTHY", "")
     assert "ZeroDivisionError" not in run.stdout
     assert run.ret == 1
@@ -98,9 +101,9 @@ def test_every_check_raising_still_writes_every_output(warehouse, run_suite, pyt
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}")
     assert run.ret == 1
     assert run.results["status"] == "UNHEALTHY"
-    assert [check["severity"] for check in run.results["checks"]] == ["NOT_EVALUATED"] * len(DIMENSIONS)
+    assert [check["severity"] for check in run.results["checks"]] == ["NOT_EVALUATED"] * PER_DATE
     assert run.verdict("staleness")["message"] == "not evaluated: judging raised RuntimeError: rule exploded"
-    assert run.results["summary"]["not_evaluated"] == len(DIMENSIONS) and run.results["summary"]["passed"] == 0
+    assert run.results["summary"]["not_evaluated"] == PER_DATE and run.results["summary"]["passed"] == 0
     folder = next(p for p in reports.glob("*/*") if p.is_dir())
     assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "results.json"]
     assert json.loads((folder / "results.json").read_text())["status"] == "UNHEALTHY"
@@ -113,7 +116,8 @@ def test_one_raising_check_cannot_leave_the_run_healthy(warehouse, run_suite, py
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.verdict("coverage")["severity"] == "NOT_EVALUATED"
     assert run.results["status"] == "UNHEALTHY"
-    assert "Summary: 10/11 checks passed, 1 not evaluated" in run.stdout
+    assert run.verdict("coverage", table=COMPOSITE)["severity"] == "NOT_EVALUATED"
+    assert f"Summary: {PER_DATE - 2}/{PER_DATE} checks passed, 2 not evaluated" in run.stdout
     assert run.ret == 1
 
 
@@ -139,7 +143,8 @@ def test_a_retyped_column_in_a_weekly_archived_run_is_an_error_not_a_crash(wareh
     reports = tmp_path / "reports"
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2", f"--reports-dir={reports}")
     assert "INTERNALERROR" not in run.stdout + run.stderr
-    assert [c["severity"] for c in run.results["checks"] if c["dimension"] == "staleness"] == ["NOT_EVALUATED"] * 2
+    assert [c["severity"] for c in run.checks() if c["dimension"] == "staleness"] == ["NOT_EVALUATED"] * 2
+    assert {c["severity"] for c in run.checks(COMPOSITE)} <= {"OK", "SKIPPED"}  # the other table's column is fine
     assert run.verdict("staleness", "2026-02-05")["message"] == (
         "not evaluated: column processed_at is STRING in nba_precompute.player_daily_cache, the contract says TIMESTAMP")
     assert run.verdict("schema", "2026-02-05")["severity"] == "ERROR"
@@ -197,8 +202,8 @@ def test_a_check_skipped_before_judging_is_reported_as_skipped(warehouse, run_su
     completeness = run.verdict("completeness")
     assert (completeness["severity"], completeness["message"]) == (
         "SKIPPED", "not judged: skipped before judging: completeness under maintenance")
-    assert "Summary: 10/10 checks passed, 1 skipped (nothing to judge)" in run.stdout
-    assert run.results["summary"]["skipped"] == 1 and run.ret == 0
+    assert f"Summary: {PER_DATE - 2}/{PER_DATE - 2} checks passed, 2 skipped (nothing to judge)" in run.stdout
+    assert run.results["summary"]["skipped"] == 2 and run.ret == 0  # both tables' completeness
 
 
 # -- 2. two tables with different critical features --------------------------------------------
@@ -236,7 +241,7 @@ def test_unusable_reports_dir_runs_the_checks_and_reports_an_error(warehouse, ru
         reports, reason = Path("/proc/feature-store-health-reports"), "/proc/feature-store-health-reports"
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}")
     assert "INTERNALERROR" not in run.stdout + run.stderr
-    assert "11 passed" in run.stdout  # every check still ran and was judged
+    assert f"{PER_DATE} passed" in run.stdout  # every check still ran and was judged
     assert run.results["status"] == "HEALTHY"  # the data verdict, unchanged
     error = [line for line in run.stdout.splitlines() if line.startswith("ERROR: archive not written")]
     assert len(error) == 1 and reason in error[0], run.stdout
@@ -346,7 +351,7 @@ def test_results_json_is_strict_json(warehouse, run_suite, tmp_path):
         raise ValueError(f"non-standard JSON constant {constant}")
 
     document = json.loads(target.read_text(), parse_constant=reject)  # NaN / Infinity would raise here
-    assert document["status"] == "HEALTHY" and len(document["checks"]) == 3 * len(DIMENSIONS)
+    assert document["status"] == "HEALTHY" and len(document["checks"]) == 3 * PER_DATE
 
 
 def test_non_finite_values_are_written_as_null():
@@ -506,8 +511,10 @@ def test_rerun_keeps_fail_on_and_quotes_paths(warehouse, run_suite, tmp_path):
     # pasted, it is the same run: same checks, same verdict, same exit code
     again = run_suite(*shlex.split(rerun)[2:])
     assert again.ret == 1
-    assert [(c["dimension"], c["severity"]) for c in again.results["checks"]] == \
-        [(c["dimension"], c["severity"]) for c in run.results["checks"]] == [("coverage", "OK"), ("downstream_usage", "WARNING")]
+    assert [(c["table"], c["dimension"], c["severity"]) for c in again.results["checks"]] == \
+        [(c["table"], c["dimension"], c["severity"]) for c in run.results["checks"]] == [
+            ("player_daily_cache", "coverage", "OK"), ("player_composite_factors", "coverage", "OK"),
+            ("player_daily_cache", "downstream_usage", "WARNING")]
 
 
 def test_rerun_keeps_the_emulator_endpoint_and_bytes_cap():
@@ -570,12 +577,13 @@ def test_an_interrupted_run_is_incomplete_never_healthy(warehouse, suite_folder,
     document = json.loads(results.read_text())
     assert document["status"] == "INCOMPLETE"
     assert document["complete"] is False and document["judged_status"] == "HEALTHY"
-    # coverage and readiness ran for the three dates; the interrupt came at the first null_rates check
-    assert document["incomplete_reason"] == "27 of 33 selected checks never ran (interrupted)"
-    assert [c["dimension"] for c in document["checks"]] == ["coverage"] * 3 + ["production_readiness"] * 3
-    assert document["summary"]["checks"] == 6 and document["summary"]["not_run"] == 27
+    # coverage (both tables) and readiness (the cache) ran for the three dates; the interrupt came
+    # at the first null_rates check
+    assert document["incomplete_reason"] == f"{3 * PER_DATE - 9} of {3 * PER_DATE} selected checks never ran (interrupted)"
+    assert [c["dimension"] for c in document["checks"]] == ["coverage"] * 6 + ["production_readiness"] * 3
+    assert document["summary"]["checks"] == 9 and document["summary"]["not_run"] == 3 * PER_DATE - 9
     assert "Overall Status: ⏸️ INCOMPLETE" in completed.stdout
-    assert "Summary: 6/6 checks passed, 27 never ran" in completed.stdout
+    assert f"Summary: 9/9 checks passed, {3 * PER_DATE - 9} never ran" in completed.stdout
     index = (reports / "index.html").read_text()
     assert "INCOMPLETE" in index and ">HEALTHY<" not in index
     assert len(webhook.received) == 1
@@ -586,7 +594,7 @@ def test_stopping_at_the_first_failure_is_incomplete(warehouse, run_suite):
     warehouse.affect_rows(DATE, 13, "is_production_ready = FALSE")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-x")
     assert run.results["status"] == "INCOMPLETE" and run.results["judged_status"] == "UNHEALTHY"
-    assert run.results["incomplete_reason"] == "9 of 11 selected checks never ran (stopping after 1 failures)"
+    assert run.results["incomplete_reason"] == f"{PER_DATE - 3} of {PER_DATE} selected checks never ran (stopping after 1 failures)"
     assert run.ret == 1
 
 
@@ -598,7 +606,7 @@ def test_setup_only_archives_nothing_and_sends_nothing(warehouse, run_suite, web
     assert list(reports.glob("*/*")) == []
     assert webhook.received == []
     assert run.results["status"] == "INCOMPLETE" and run.results["checks"] == []
-    assert "INCOMPLETE: no check was judged (11 of 11 selected checks never ran" in run.stdout
+    assert f"INCOMPLETE: no check was judged ({PER_DATE} of {PER_DATE} selected checks never ran" in run.stdout
     assert "Generated html report" not in run.stdout
     assert run.ret == 1  # never exits 0 as if healthy
 
@@ -654,7 +662,7 @@ def test_unwritable_results_json_says_why(warehouse, run_suite, tmp_path):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--results-json={target}", results=False)
     assert f"ERROR: --results-json not written: {blocker} is a file, not a folder" in run.stdout
     assert "File exists" not in run.stdout
-    assert "11 passed" in run.stdout and run.ret == 1
+    assert f"{PER_DATE} passed" in run.stdout and run.ret == 1
 
 
 @freeze_time("2026-11-25 17:00:00")
@@ -666,7 +674,7 @@ def test_degraded_run_junit_records_the_warning(warehouse, run_suite, tmp_path):
     junit = next(reports.glob("*/*/junit.xml")).read_text()
     readiness = re.search(r'<testcase [^>]*name="test_production_readiness\[[^"]*\]".*?</testcase>', junit, re.S).group(0)
     assert '<property name="health_severity" value="WARNING" />' in readiness
-    assert '<property name="health_message" value="97.6% production ready (246/252)" />' in readiness
+    assert '<property name="health_message" value="97.2% production ready (245/252)" />' in readiness
     coverage = re.search(r'<testcase [^>]*name="test_coverage\[[^"]*\]".*?</testcase>', junit, re.S).group(0)
     assert '<property name="health_severity" value="OK" />' in coverage
 
@@ -708,7 +716,8 @@ def test_zero_row_dates_show_null_rates_as_not_available():
 def test_weekly_console_shows_n_a_for_a_date_without_rows(warehouse, run_suite):
     warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [DATE])
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2")
-    volume, quality = [line.split() for line in run.stdout.splitlines() if line.startswith("2026-02-05 ")]
+    # the cache's two tables first, then the composite factors' (their rows are there)
+    volume, quality = [line.split() for line in run.stdout.splitlines() if line.startswith("2026-02-05 ")][:2]
     assert volume == ["2026-02-05", "9", "0", "0", "n/a", "n/a", "n/a", "914", "n/a"]
     assert quality[1:6] == ["0"] * 5  # rows per tier, and with no tier
     assert quality[6:] == ["n/a"] * 4  # NULL % per critical feature: not 0.0
