@@ -92,11 +92,19 @@ def _spec(item: pytest.Item) -> CheckSpec | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """A dimension that applies to no monitored table (its columns not configured) has no check:
-    pytest's empty-parameter placeholder is deselected rather than shown as a skip."""
+    pytest's empty-parameter placeholder is deselected rather than shown as a skip. The checks run
+    grouped by table (in the configuration's order), so every output lists them that way."""
     placeholders = [item for item in items if "check" in getattr(item, "fixturenames", ()) and _spec(item) is None]
     if placeholders:
         items[:] = [item for item in items if item not in placeholders]
         config.hook.pytest_deselected(items=placeholders)
+    run = config.stash.get(RUN_KEY, None)
+    if run is not None:
+        order = {table.name: index for index, table in enumerate(run.config.tables)}
+        positions = [index for index, item in enumerate(items) if _spec(item) is not None]
+        grouped = sorted((items[index] for index in positions), key=lambda item: order.get(_spec(item).table, len(order)))
+        for index, item in zip(positions, grouped):  # stable: dimension, then date, within a table
+            items[index] = item
 
 
 @pytest.hookimpl(tryfirst=True)

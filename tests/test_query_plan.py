@@ -9,6 +9,7 @@ from feature_store_health.backends.duckdb_backend import transpile_to_duckdb
 from feature_store_health.config import load_config
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.plan import table_query
+from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS
 
 
 class CountingConnection:
@@ -35,15 +36,18 @@ def statements(monkeypatch):
 
 @pytest.mark.parametrize("days", [1, 7, 30])
 def test_one_statement_per_run_for_any_window(warehouse, run_suite, statements, days):
-    """One aggregate query for every metric of every date, the weekly report's and the column
-    profile's included, plus one metadata lookup (the live columns) per table."""
+    """One aggregate query per monitored table for every metric of every date (the weekly report's
+    and the column profile's included), one for source_consistency whatever the window, and one
+    metadata lookup (the live columns) per table: counted at the DuckDB connection."""
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--days={days}")
-    assert len(run.results["checks"]) == len(DIMENSIONS) * days
-    assert [query["purpose"] for query in run.results["queries"]] == ["metrics"]
+    assert len(run.results["checks"]) == (len(CACHE_DIMENSIONS) + len(COMPOSITE_DIMENSIONS)) * days
+    assert sorted((query["table"], query["purpose"]) for query in run.results["queries"]) == [
+        (COMPOSITE, "metrics"), (CACHE, "metrics"), (CACHE, "source_consistency")]
     lookups = [statement for statement in statements if "information_schema.columns" in statement]
     data = [statement for statement in statements if statement not in lookups]
-    assert len(data) == 1, data
-    assert len(lookups) == 1 and [lookup["table"] for lookup in run.results["metadata_lookups"]] == ["player_daily_cache"]
+    assert len(data) == 3, data
+    assert sum("player_game_summary" in statement for statement in data) == 1  # the source query
+    assert len(lookups) == 2 and sorted(lookup["table"] for lookup in run.results["metadata_lookups"]) == [COMPOSITE, CACHE]
     if days > 1:
         assert "Most common data_quality_issues:" in run.stdout
     assert all("2026" not in statement for statement in statements)  # the dates travel as parameters

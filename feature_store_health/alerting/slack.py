@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.alerting.secret import Secret, redact
 from feature_store_health.checks.dimensions import DIMENSIONS
-from feature_store_health.checks.verdict import STATUS_ICONS, Severity
+from feature_store_health.checks.verdict import STATUS_ICONS, Severity, overall_status
 from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
@@ -61,25 +61,41 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
     status = run.status
     dates = run.settings.dates
     shown_dates = str(dates[0]) if len(dates) == 1 else f"{dates[0]} … {dates[-1]}"
-    tables = ", ".join(dict.fromkeys(verdict.table for verdict in run.verdicts))
+    # grouped by table, in the configuration's order: each table's status, then its checks not OK
+    order = [table.name for table in run.config.tables]
+    by_table: dict[str, list] = {}
+    for verdict in sorted(run.verdicts, key=lambda v: order.index(v.table) if v.table in order else len(order)):
+        by_table.setdefault(verdict.table, []).append(verdict)
     counts = summary_counts(run)
     problems = [v for v in run.verdicts if v.severity not in (Severity.OK, Severity.SKIPPED)]
     title = f"{STATUS_ICONS[status]} Feature store health: {status}"
+
+    def table_line(table: str, verdicts: list) -> str:
+        table_status = overall_status([verdict.severity for verdict in verdicts])
+        passed = sum(not verdict.severity.fails(run.settings.fail_on) for verdict in verdicts)
+        return f"{STATUS_ICONS[table_status]} {_escape(table)} {passed}/{len(verdicts)}"
+
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
         {"type": "section", "fields": [
             {"type": "mrkdwn", "text": f"*Dates*\n{shown_dates}"},
             {"type": "mrkdwn", "text": f"*Status*\n{status}"},
-            {"type": "mrkdwn", "text": f"*Table*\n{_escape(tables)}"},
+            {"type": "mrkdwn", "text": "*Tables*\n" + "\n".join(table_line(t, v) for t, v in by_table.items())},
             {"type": "mrkdwn", "text": f"*Checks passed*\n{counts['passed']}/{counts['checks']} ({run.settings.backend})"},
         ]},
     ]
-    lines = [
-        f"{v.severity.icon} *{DIMENSIONS[v.dimension].label}* · {v.table} · {v.check_date}: "
-        f"{_escape(v.message)} (value {v.value if v.value is not None else 'n/a'}; {_escape(v.threshold_text())}) "
-        f"<{_link(run.runbook_link(v.dimension))}|runbook>"
-        for v in problems
-    ]
+    lines = []
+    for table, verdicts in by_table.items():
+        failing = [v for v in verdicts if v.severity not in (Severity.OK, Severity.SKIPPED)]
+        if failing:
+            lines.append(f"*{_escape(table)}*: {len(failing)} of {len(verdicts)} checks not OK")
+        lines += [
+            f"{v.severity.icon} *{DIMENSIONS[v.dimension].label}* · {v.check_date}: "
+            f"{_escape(v.message)} (value {v.value if v.value is not None else 'n/a'}; {_escape(v.threshold_text())}) "
+            f"<{_link(run.runbook_link(v.dimension))}|runbook>"
+            for v in failing
+        ]
+    tables = ", ".join(dict.fromkeys(v.table for v in problems)) or ", ".join(by_table)
     sections, current, shown = [], "*Checks not OK*", 0
     for line in lines:
         if len(current) + len(line) + 1 > SECTION_LIMIT:
@@ -92,7 +108,8 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
     else:
         sections.append(current)
     if shown < len(lines):
-        sections.append(f"… and {len(lines) - shown} more checks not OK: see the report")
+        hidden = sum(not line.startswith("*") for line in lines[shown:])
+        sections.append(f"… and {hidden} more checks not OK: see the report")
     if problems:
         blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in sections]
     if not run.complete:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from feature_store_health.checks.dimensions.base import (
     Dimension, JudgeContext, Judgement, Values, band, judged_value, nothing_to_judge, pct, shown,
 )
-from feature_store_health.checks.verdict import Severity
+from feature_store_health.checks.verdict import worst
 
 if TYPE_CHECKING:
     from feature_store_health.checks.source import SourceQuery
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["DIMENSION", "NAMED_PLAYERS", "sample_rows"]
 
 NAMED_PLAYERS = 10  # missing players named in the message (the HTML lists up to MISSING_ROWS)
-_ORDER = {Severity.OK: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 
 
 def query(table: "TableConfig", config: "HealthConfig") -> "SourceQuery":
@@ -48,7 +47,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     roster_limits = {"warning_above": limits["roster_warning_above"], "error_above": limits["roster_error_above"]}
     feature_severity = band(share, limits, "above")
     roster_severity = band(roster_share, roster_limits, "above")
-    severity = max(feature_severity, roster_severity, key=_ORDER.__getitem__)
+    severity = worst(feature_severity, roster_severity)
     feature_limits = {key: limits[key] for key in ("warning_above", "error_above", "critical_above")}
     details: dict[str, Any] = {
         "rows": rows, "mismatched_rows": mismatched, "mismatches": features, "source": source.table,
@@ -57,16 +56,16 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         "missing": [player for player, _ in values["missing_sample"]],
     }
     if features:
-        worst = max(features, key=lambda feature: (features[feature], feature))
+        worst_feature = max(features, key=lambda feature: (features[feature], feature))
         example = next((sample for sample in values["mismatch_samples"]
-                        if _off(*sample["values"][worst], source.tolerance)), None)
+                        if _off(*sample["values"][worst_feature], source.tolerance)), None)
         shown_example = ("" if example is None else
-                         f", e.g. {example['player']} {_number(example['values'][worst][0])} stored, "
-                         f"{_number(example['values'][worst][1])} recomputed")
+                         f", e.g. {example['player']} {_number(example['values'][worst_feature][0])} stored, "
+                         f"{_number(example['values'][worst_feature][1])} recomputed")
         others = [f"{feature} {count}" for feature, count in sorted(features.items(), key=lambda item: -item[1])
-                  if feature != worst]
+                  if feature != worst_feature]
         parts = [f"{shown(share, feature_limits)}% rows differ from {source.table} ({mismatched}/{rows}): "
-                 f"worst {worst} on {features[worst]} rows{shown_example}"
+                 f"worst {worst_feature} on {features[worst_feature]} rows{shown_example}"
                  + (f" (also {', '.join(others)})" if others else "")]
     else:
         parts = [f"all {rows} rows match {source.table} within {source.tolerance:g}"]
@@ -77,7 +76,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
                      f"{', '.join(names)}{more}")
     elif expected:
         parts.append(f"all {expected} expected players have a row")
-    value = share if _ORDER[feature_severity] >= _ORDER[roster_severity] else roster_share
+    value = share if worst(feature_severity, roster_severity) is feature_severity else roster_share
     return Judgement(severity, judged_value(value, feature_limits), "; ".join(parts), details)
 
 
