@@ -87,9 +87,11 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     assert folder.relative_to(reports).as_posix() == "2026-02-05/20261125T170000Z"
     assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "results.json"]
     archived = json.loads((folder / "results.json").read_text())
-    assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 77
+    assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 140  # 7 dates x (12 + 8) checks
     assert archived["checks"] == run.results["checks"]
-    assert 'tests="77"' in (folder / "junit.xml").read_text()
+    # grouped by table: the cache's 84 checks, then the composite factors' 56
+    assert [c["table"] for c in archived["checks"]] == ["player_daily_cache"] * 84 + ["player_composite_factors"] * 56
+    assert 'tests="140"' in (folder / "junit.xml").read_text()
     # the weekly sections, in the console
     assert "Trends · player_daily_cache · 2026-01-30 … 2026-02-05" in run.stdout
     lines = run.stdout.splitlines()
@@ -98,26 +100,34 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     trend_rows = [line for line in lines if line.startswith("2026-02-0")]  # the volume table, then the quality one
     assert trend_rows[0].split()[:4] == ["2026-02-01", "11", "303", "303"]
     assert trend_rows[4].split()[:4] == ["2026-02-05", "9", "252", "252"]
-    assert trend_rows[-1].split()[:3] == ["2026-02-05", "214", "38"]  # EXCELLENT and GOOD rows
+    assert trend_rows[9].split()[:3] == ["2026-02-05", "210", "42"]  # EXCELLENT and GOOD rows
+    # the composite factors' own sections: no readiness, tier or prediction columns (not configured)
+    composite = lines.index("Trends · player_composite_factors · 2026-01-30 … 2026-02-05")
+    assert lines[composite + 1].split() == ["date", "games", "rows", "players", "complete", "%", "processing", "min"]
+    assert lines[composite + 2].split()[:5] == ["2026-01-30", "8", "225", "225", "99.1"]
+    assert "Quality · player_composite_factors (% NULL per critical feature)" in lines
     assert max(len(line) for line in lines if line.startswith(("date", "2026-0"))) <= 120  # fits a terminal
-    assert "Most common data_quality_issues: missing_upstream_box_score (2), source_hash_mismatch (1)" in run.stdout
+    assert "Most common data_quality_issues: source_hash_mismatch (5), missing_upstream_box_score (3)" in run.stdout
     archived = [line for line in run.stdout.splitlines() if line.startswith("Archived: ")]
     assert len(archived) == 1 and "2026-02-05/20261125T170000Z (index: " in archived[0]
     # the HTML: self-contained, with the banner, every check, the NULL table and the charts
     page = parse(folder / "report.html")
     text = " ".join(" ".join(page.text).split())
-    assert "Overall Status: HEALTHY · 71/71 checks passed · 6 skipped" in text
+    assert "Overall Status: HEALTHY · 128/128 checks passed · 12 skipped" in text
     source = (folder / "report.html").read_text()
     # the banner's icon is inline SVG (no emoji font needed), and a date x dimension matrix leads
     assert '<svg class="status-icon" role="img" aria-label="HEALTHY"' in source and "✅" not in source.split("Overall Status")[1][:400]
-    assert source.count('class="cell"') == 77 and "Checks by date · player_daily_cache" in text
+    assert source.count('class="cell"') == 140 and "Checks by date · player_daily_cache" in text
+    assert "Checks by date · player_composite_factors" in text
     assert source.index("Checks by date") < source.index("<h3>Checks</h3>")
     assert text.count("Date Coverage") >= 7
     assert "NULL rate per critical feature (%)" in text
     assert "Weekly trends · player_daily_cache · 2026-01-30 … 2026-02-05" in text
     assert "Most common insufficient_data_reason" in text
     source = (folder / "report.html").read_text()
-    assert source.count("<svg") == 2 and "Quality tier distribution (rows)" in source  # the icon and the charts
+    assert source.count("<svg") == 3 and "Quality tier distribution (rows)" in source  # the icon and two charts
+    assert "Weekly trends · player_composite_factors · 2026-01-30 … 2026-02-05" in text
+    assert "not configured for this table" in source  # the composite chart's tier and conversion panels
     external = [asset for asset in page.assets if not asset[2].startswith("#")
                 and not (asset[0] == "a" and asset[2].startswith("https://pypi.python.org/pypi/pytest-html"))]
     assert external == []  # no script, stylesheet or image loaded from anywhere
@@ -134,11 +144,18 @@ def test_failing_check_html_shows_value_thresholds_and_offending_rows(warehouse,
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--reports-dir={reports}")
     assert run.ret == 1
     purposes = [query["purpose"] for query in json.loads((only_folder(reports) / "results.json").read_text())["queries"]]
-    assert purposes == ["metrics", "samples:null_rates"]  # one extra query, for the failing dimension only
+    # one extra query, for the failing dimension only (source_consistency's samples came with its query)
+    assert purposes == ["metrics", "samples:null_rates", "source_consistency", "metrics"]
     page = " ".join(" ".join(parse(only_folder(reports) / "report.html").text).split())
-    assert "Overall Status: UNHEALTHY · 10/11 checks passed" in page
+    assert "Overall Status: UNHEALTHY · 18/20 checks passed" in page
     cards = check_cards(only_folder(reports) / "report.html")
-    assert sorted(cards) == ["test_health.py::test_null_rates[player_daily_cache-2026-02-05]"]  # failing only
+    assert sorted(cards) == ["test_health.py::test_null_rates[player_daily_cache-2026-02-05]",  # failing only
+                             "test_health.py::test_source_consistency[player_daily_cache-2026-02-05]"]
+    source = cards["test_health.py::test_source_consistency[player_daily_cache-2026-02-05]"]
+    # the stored values against the recomputed ones, per feature: the 13 NULLs, each with its source value
+    assert "Offending rows (first 13, by player)" in source
+    assert "<th>player_lookup</th><th>team</th><th>feature</th><th>stored</th><th>recomputed</th>" in source
+    assert source.count("<td>usage_rate_last_10</td><td>NULL</td>") == 13
     card = cards["test_health.py::test_null_rates[player_daily_cache-2026-02-05]"]
     assert "worst usage_rate_last_10 5.2% NULL (13/252)" in card
     assert "<td>5.16</td><td>warning &gt; 2 · error &gt; 5 · critical &gt; 10</td>" in card  # value vs thresholds
@@ -151,7 +168,7 @@ def test_failing_check_html_shows_value_thresholds_and_offending_rows(warehouse,
     other_nulls = warehouse.scalar(
         "SELECT count(*) FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND usage_rate_last_10 IS NOT NULL "
         "AND (points_avg_last_10 IS NULL OR minutes_avg_last_10 IS NULL OR ts_pct_last_10 IS NULL)", [DATE])
-    assert (offending, other_nulls) == (13, 2)  # the 13 injected; 2 rows the day already had stay out
+    assert (offending, other_nulls) == (13, 0)  # the 13 injected, and no other NULL that day
     assert f"Offending rows (first {offending}, by player)" in card
     assert card.count("<td>NULL</td>") == null_cells
 
@@ -236,7 +253,7 @@ def test_index_lists_newest_first(tmp_path):
 # -- Slack -----------------------------------------------------------------------------------
 
 def failing_warehouse(warehouse):
-    warehouse.affect_rows(DATE, 13, "is_production_ready = FALSE")  # ERROR: 94.84% ready
+    warehouse.affect_rows(DATE, 13, "is_production_ready = FALSE")  # ERROR: 94.44% ready (one row was already not)
     return warehouse
 
 
@@ -256,17 +273,20 @@ def test_failing_run_sends_exactly_one_block_kit_message(warehouse, run_suite, w
     assert request["path"] == "/services/T0001/B0002/s3cretT0ken"
     assert request["content_type"] == "application/json"
     message = request["json"]
-    assert message["text"].startswith("❌ Feature store UNHEALTHY: player_daily_cache 2026-02-05")
+    assert message["text"] == "❌ Feature store UNHEALTHY: player_daily_cache 2026-02-05 (1 failing, 2 not OK)"
     blocks = message["blocks"]
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "❌ Feature store health: UNHEALTHY", "emoji": True}}
     fields = [field["text"] for field in blocks[1]["fields"]]
-    assert fields[:2] == ["*Dates*\n2026-02-05", "*Status*\nUNHEALTHY"]
+    assert fields[:3] == ["*Dates*\n2026-02-05", "*Status*\nUNHEALTHY",
+                          "*Tables*\n❌ player_daily_cache 11/12\n✅ player_composite_factors 8/8"]
     checks = blocks[2]["text"]["text"]
-    assert checks == ("*Checks not OK*\n❌ *Production Readiness* · player_daily_cache · 2026-02-05: "
-                      "94.8% production ready (239/252) (value 94.84; warning &lt; 98 · error &lt; 95 · critical &lt; 90) "
+    # grouped by table: the table's line, then its checks not OK
+    assert checks == ("*Checks not OK*\n*player_daily_cache*: 2 of 12 checks not OK\n"
+                      "❌ *Production Readiness* · 2026-02-05: "
+                      "94.4% production ready (238/252) (value 94.44; warning &lt; 98 · error &lt; 95 · critical &lt; 90) "
                       f"<{(ROOT / 'docs' / 'runbook.md').as_uri()}#production_readiness|runbook>\n"
-                      "⚠️ *Anomalies* · player_daily_cache · 2026-02-05: 1 of 183 metrics off their baseline (7 game days): "
-                      "% production ready 94.8, expected 95.2–100.0 (score 4.8) (value 4.83; warning &gt; 4.5 · error &gt; 8 · "
+                      "⚠️ *Anomalies* · 2026-02-05: 1 of 183 metrics off their baseline (7 game days): "
+                      "% production ready 94.4, expected 94.8–100.0 (score 4.9) (value 4.9; warning &gt; 4.5 · error &gt; 8 · "
                       f"critical &gt; 15) <{(ROOT / 'docs' / 'runbook.md').as_uri()}#anomalies|runbook>")
     assert blocks[3]["text"]["text"] == f"*Rerun*\n```pytest data_tests --date=2026-02-05 --database={warehouse.path} --health-config={fast_slack_config}```"
     report = blocks[4]["elements"][0]["text"]
