@@ -88,7 +88,11 @@ def alter(warehouse, tmp_path, **changes):
 
 
 def severities(run) -> dict[str, str]:
-    return {check["dimension"]: check["severity"] for check in run.results["checks"]}
+    return {check["dimension"]: check["severity"] for check in run.checks()}  # the feature cache's
+
+
+def cache_queries(run) -> list[dict]:
+    return [query for query in run.results["queries"] if query["table"] == "player_daily_cache"]
 
 
 def test_a_unit_change_on_a_few_percent_of_rows(warehouse, run_suite):
@@ -99,7 +103,10 @@ def test_a_unit_change_on_a_few_percent_of_rows(warehouse, run_suite):
     assert verdict["details"]["worst_column"] == "ts_pct_last_10"
     assert verdict["details"]["columns"]["ts_pct_last_10"]["out_of_range"] == 8
     assert verdict["message"].startswith("ts_pct_last_10: 8 of 252 rows (3.2%) outside 0–1.5, observed 0.")
-    assert [d for d, s in severities(run).items() if s != "OK"] == ["value_ranges", "anomalies"]
+    # the 8 rows also differ from their source (ts_pct recomputed as a fraction): 3.2 % > 2 is an ERROR
+    assert [d for d, s in severities(run).items() if s != "OK"] == ["value_ranges", "source_consistency", "anomalies"]
+    assert run.verdict("source_consistency")["message"].startswith(
+        "3.2% rows differ from nba_analytics.player_game_summary (8/252): worst ts_pct_last_10 on 8 rows")
     assert "ts_pct_last_10 mean" in run.verdict("anomalies")["message"]  # the mean moved with the 8 rows
     assert run.results["profile"]["player_daily_cache"]["flagged"]["2026-02-05"] == {
         "ts_pct_last_10": ["8 rows (3.17%) outside 0–1.5"]}
@@ -149,7 +156,7 @@ def test_duplicated_rows_are_the_report_samples(warehouse, run_suite, tmp_path):
 
 
 @pytest.mark.parametrize(("column", "severity", "not_evaluated"), [
-    ("usage_rate_last_10", "CRITICAL", ["null_rates"]),   # a check reads it
+    ("usage_rate_last_10", "CRITICAL", ["null_rates", "source_consistency"]),   # checks read it
     ("team_pace_last_10", "ERROR", []),                   # no check needs it (value_ranges judges the rest)
 ])
 def test_a_dropped_column(warehouse, run_suite, tmp_path, column, severity, not_evaluated):
@@ -169,7 +176,9 @@ def test_a_dropped_column(warehouse, run_suite, tmp_path, column, severity, not_
     assert run.verdict("value_ranges")["details"]["not_evaluated_columns"] == {
         column: f"column {column} is missing from nba_precompute.player_daily_cache"}
     assert column not in run.results["profile"]["player_daily_cache"]["columns"]["2026-02-05"]
-    assert len(run.results["queries"]) == 1 and run.ret == 1
+    # the one aggregate query, and the source query unless it reads the missing column
+    assert [q["purpose"] for q in cache_queries(run)] == ["metrics"] + (["source_consistency"] if not not_evaluated else [])
+    assert run.ret == 1
 
 
 def test_a_retyped_column(warehouse, run_suite, tmp_path):
@@ -210,7 +219,8 @@ def test_a_missing_date_column_leaves_the_schema_check_standing(warehouse, run_s
     assert run.verdict("coverage")["message"] == (
         "not evaluated: column cache_date is missing from nba_precompute.player_daily_cache: "
         "no check of player_daily_cache can run")
-    assert run.results["queries"] == []
+    assert cache_queries(run) == []  # no query of the cache at all
+    assert {c["severity"] for c in run.checks("player_composite_factors")} == {"OK"}  # the other table stands
 
 
 # -- the profile -------------------------------------------------------------------------------
@@ -238,7 +248,7 @@ def test_profile_of_every_column_in_the_one_query(warehouse, run_suite):
     assert day["team_abbr"]["distinct"] == teams == 18
     assert day["data_quality_issues"]["nonempty"] == with_issues
     assert day["processed_at"]["max"].startswith(latest.isoformat(sep=" ")[:19])
-    assert len(run.results["queries"]) == 1
+    assert [q["purpose"] for q in cache_queries(run)] == ["metrics", "source_consistency"]  # the profile: no query of its own
 
 
 def test_profile_leaves_out_excluded_columns(warehouse, run_suite, tmp_path):
@@ -257,12 +267,14 @@ def test_profile_leaves_out_excluded_columns(warehouse, run_suite, tmp_path):
 # -- a replayed season ----------------------------------------------------------------------------
 
 def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_generator, run_suite, tmp_path):
-    """Every game day of the demo season: schema, uniqueness, value_ranges and anomalies are OK but
-    on the dated incidents, and so are the coverage and tier blind spots."""
+    """Every game day of the demo season, both tables: schema, uniqueness, value_ranges, coverage,
+    source_consistency and anomalies are OK but on the dated incidents; the composite factors fail
+    on their own incident only."""
     path = tmp_path / "season.duckdb"
     demo_generator.build_demo_warehouse(path)
     run = run_suite(f"--database={path}", "--date=2026-04-12", "--days=174")
-    found = {(c["date"], c["dimension"]): c["severity"] for c in run.results["checks"]
+    cache = run.checks()
+    found = {(c["date"], c["dimension"]): c["severity"] for c in cache
              if c["dimension"] in ("schema", "uniqueness", "value_ranges", "coverage")
              and c["severity"] not in ("OK", "SKIPPED")}
     assert found == {
@@ -270,28 +282,54 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
         ("2026-03-17", "uniqueness"): "ERROR",        # 6 rows written twice
         ("2026-03-24", "coverage"): "ERROR",          # two playing teams without rows
     }
-    tiers = {c["date"]: c["severity"] for c in run.results["checks"]
+    tiers = {c["date"]: c["severity"] for c in cache
              if c["dimension"] == "quality_tiers" and c["date"] >= "2025-11-15" and c["severity"] not in ("OK", "SKIPPED")}
     assert tiers == {"2026-03-31": "WARNING", "2026-04-02": "WARNING"}  # a third NULL; not populated
-    assert len(run.results["queries"]) == 1
+    # one aggregate query per table, and the source check's own, for 174 dates
+    assert sorted((q["table"], q["purpose"]) for q in run.results["queries"]) == [
+        ("player_composite_factors", "metrics"), ("player_daily_cache", "metrics"),
+        ("player_daily_cache", "source_consistency")]
+    # source_consistency: the cache derives its stat features from player_game_summary by the SPEC §9
+    # rule; every healthy date matches, every incident that touches a feature or drops players is named
+    source = {c["date"]: (c["severity"], c["message"]) for c in cache
+              if c["dimension"] == "source_consistency" and c["severity"] not in ("OK", "SKIPPED")}
+    assert {day: severity for day, (severity, _) in source.items()} == {
+        "2026-03-03": "ERROR",      # ts_pct_last_10 x100 on 4 % of rows
+        "2026-03-05": "CRITICAL",   # minutes_avg_last_10 25 % too high on every row
+        "2026-03-10": "ERROR",      # usage_rate_last_10 NULL where the source has values
+        "2026-03-12": "ERROR",      # the roster filter dropped 14 expected players
+        "2026-03-19": "ERROR",      # DNPs counted for 9 % of the players
+        "2026-03-24": "ERROR",      # two teams' players missing
+    }
+    assert "worst minutes_avg_last_10 on 267 rows" in source["2026-03-05"][1]
+    assert "14 of 95 expected players have no row (14.7%)" in source["2026-03-12"][1]
+    assert source["2026-03-19"][1].startswith("9.2% rows differ from nba_analytics.player_game_summary (13/141): "
+                                              "worst points_avg_season on 13 rows")
+    assert "games_played_season 13" in source["2026-03-19"][1]
     # anomalies, on the same replay (light and heavy slates, no-game days, the All-Star break): quiet
-    # on every healthy date, each incident caught; two of them are caught by nothing else
-    anomalies = {c["date"]: (c["severity"], c["message"]) for c in run.results["checks"]
+    # on every healthy date, each incident caught
+    anomalies = {c["date"]: (c["severity"], c["message"]) for c in cache
                  if c["dimension"] == "anomalies" and c["severity"] not in ("OK", "SKIPPED")}
     assert {day: severity for day, (severity, _) in anomalies.items()} == {
         "2026-03-03": "CRITICAL",   # ts_pct_last_10 mean, with 4 % of rows x100
-        "2026-03-05": "WARNING",    # minutes_avg_last_10 25 % too high on every row
+        "2026-03-05": "ERROR",      # minutes_avg_last_10 25 % too high on every row
         "2026-03-10": "WARNING",    # usage_rate_last_10 NULL % (an 8 % outage)
         "2026-03-12": "WARNING",    # rows per team down a quarter
         "2026-03-24": "WARNING",    # two teams without rows: rows per team playing
         "2026-03-31": "CRITICAL",   # quality_tier NULL on a third
         "2026-04-02": "CRITICAL",   # quality_tier not populated
     }
-    assert "minutes_avg_last_10 mean 26.1, expected 18.4–24.1" in anomalies["2026-03-05"][1]
-    assert "rows per team playing 10.2, expected 10.7–16.1" in anomalies["2026-03-12"][1]
-    for only_anomalies in ("2026-03-05", "2026-03-12"):
-        others = {c["dimension"]: c["severity"] for c in run.results["checks"]
-                  if c["date"] == only_anomalies and c["dimension"] != "anomalies"}
+    assert "minutes_avg_last_10 mean 25.9, expected 17.6–23.1" in anomalies["2026-03-05"][1]
+    assert "rows per team playing 10.2, expected 11.4–15.9" in anomalies["2026-03-12"][1]
+    # the shifts the seven fixed checks (and schema, uniqueness, value ranges) cannot see
+    for day, seen_by in (("2026-03-05", {"source_consistency", "anomalies"}),
+                         ("2026-03-12", {"source_consistency", "anomalies"}),
+                         ("2026-03-19", {"source_consistency"})):
+        others = {c["dimension"]: c["severity"] for c in cache if c["date"] == day and c["dimension"] not in seen_by}
         assert set(others.values()) == {"OK"}, others
-    early = [c["message"] for c in run.results["checks"] if c["dimension"] == "anomalies" and c["date"] == "2025-10-30"]
+    # the composite factors: their own incident, and nothing of the cache's
+    composite = {(c["date"], c["dimension"]): c["severity"] for c in run.checks("player_composite_factors")
+                 if c["severity"] not in ("OK", "SKIPPED")}
+    assert composite == {("2026-03-26", "null_rates"): "CRITICAL", ("2026-03-26", "anomalies"): "ERROR"}
+    early = [c["message"] for c in cache if c["dimension"] == "anomalies" and c["date"] == "2025-10-30"]
     assert early[0].startswith("early season: 100% of rows early_season_flag")
