@@ -386,16 +386,19 @@ class HealthRun:
         planned = []
         for table in self.config.tables:
             try:
-                query = self._planned_query(table)
+                queries = [(table.name, self._planned_query(table).sql)]
             except BackendError as exc:
                 planned.append((table.name, "", None, str(exc)))
                 continue
-            try:
-                estimate = self.backend.dry_run(table.name, query.sql, self._window())
-            except BackendError as exc:
-                planned.append((table.name, query.sql, None, str(exc)))
-            else:
-                planned.append((table.name, query.sql, estimate, None))
+            queries += [(f"{table.name} ({dimension_id})", DIMENSIONS[dimension_id].own_query(table, self.config).sql)
+                        for dimension_id in applicable_dimensions(table) if DIMENSIONS[dimension_id].own_query]
+            for name, sql in queries:
+                try:
+                    estimate = self.backend.dry_run(table.name, sql, self._window())
+                except BackendError as exc:
+                    planned.append((name, sql, None, str(exc)))
+                else:
+                    planned.append((name, sql, estimate, None))
         return planned
 
     def samples(self, table_name: str, dimension_id: str) -> list[dict[str, Any]] | str:
