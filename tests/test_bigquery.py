@@ -489,3 +489,33 @@ def test_history_table_created_loaded_once_and_read_once_per_run(healthy_warehou
     recorded = list(client.query(f"SELECT COUNT(DISTINCT run_id) AS runs, COUNT(DISTINCT check_date) AS dates "
                                  f"FROM `{project}.{ref}`").result())[0]
     assert (recorded["runs"], recorded["dates"]) == (2, 47)
+
+
+def test_source_consistency_parity_on_the_emulator(warehouse, run_suite, bigquery_emulator):
+    """The source query on the emulator: DNPs counted for some players, a feature copied from
+    another column and players dropped, judged alike by both backends, samples included."""
+    from test_source_consistency import DATE, dnp_counted, expected_players
+
+    dnp_counted(warehouse, 8)
+    warehouse.execute("UPDATE nba_precompute.player_daily_cache SET ts_pct_last_10 = usage_rate_last_10 / 100 "
+                      "WHERE cache_date = ? AND player_lookup IN (SELECT player_lookup FROM "
+                      "nba_precompute.player_daily_cache WHERE cache_date = ? ORDER BY player_lookup DESC LIMIT 5)",
+                      [DATE, DATE])
+    gone = [player for player, _ in expected_players(warehouse)[100:107]]
+    warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND player_lookup IN ("
+                      + ", ".join(f"'{player}'" for player in gone) + ")", [DATE])
+    bigquery_emulator.load("source-parity", warehouse.path)
+    args = ["--date=2026-02-05", "--days=2"]
+    duckdb_run = run_suite(f"--database={warehouse.path}", *args)
+    bigquery_run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
+                             "--project=source-parity", *args)
+    verdicts = [run.verdict("source_consistency", "2026-02-05") for run in (duckdb_run, bigquery_run)]
+    assert verdicts[0] == verdicts[1]
+    verdict = verdicts[0]
+    assert verdict["severity"] == "ERROR"   # 13 of 245 rows off (5.3 %), 7 of 225 players missing (3.1 %)
+    assert (verdict["details"]["mismatched_rows"], verdict["details"]["missing_players"]) == (13, 7)
+    assert verdict["details"]["mismatches"]["ts_pct_last_10"] == 5 and verdict["details"]["missing"] == sorted(gone)
+    assert duckdb_run.verdict("source_consistency", "2026-02-04") == bigquery_run.verdict("source_consistency", "2026-02-04")
+    assert duckdb_run.verdict("source_consistency", "2026-02-04")["severity"] == "OK"
+    assert_checks_match(bigquery_run.results["checks"], duckdb_run.results["checks"])  # both tables, every check
+    assert [q["purpose"] for q in bigquery_run.results["queries"]] == ["metrics", "source_consistency", "metrics"]

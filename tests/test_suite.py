@@ -296,3 +296,29 @@ def test_an_expired_date_is_skipped_a_recent_empty_one_is_critical(warehouse, ru
 
 
 PRODUCTION_TABLE = table_entry(extra="partition_expiration_days = 30")
+
+
+def test_a_defect_in_the_composite_factors_fails_only_that_tables_checks(warehouse, run_suite):
+    warehouse.execute(
+        """UPDATE nba_precompute.player_composite_factors SET fatigue_score = NULL WHERE game_date = ? AND player_lookup IN (
+               SELECT player_lookup FROM nba_precompute.player_composite_factors WHERE game_date = ?
+               ORDER BY player_lookup LIMIT 30)""", [DATE, DATE])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    null_rates = run.verdict("null_rates", table=COMPOSITE)
+    assert (null_rates["severity"], null_rates["value"]) == ("CRITICAL", 11.9)
+    assert null_rates["message"] == "worst fatigue_score 11.9% NULL (30/252)"
+    assert "fatigue_score NULL % 11.9" in run.verdict("anomalies", table=COMPOSITE)["message"]
+    assert {c["severity"] for c in run.checks()} == {"OK"}  # the feature cache: every check OK
+    failing = {c["dimension"] for c in run.checks(COMPOSITE) if c["severity"] != "OK"}
+    assert failing == {"null_rates", "anomalies"}
+    assert run.ret == 1 and "player_composite_factors · 2026-02-05" in run.stdout
+
+
+def test_a_missing_composite_table_never_hides_the_caches_verdicts(warehouse, run_suite):
+    warehouse.execute("DROP TABLE nba_precompute.player_composite_factors")
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    assert {c["severity"] for c in run.checks(COMPOSITE)} == {"NOT_EVALUATED"}
+    assert run.verdict("coverage", table=COMPOSITE)["message"] == (
+        f"not evaluated: table nba_precompute.player_composite_factors not found in {warehouse.path}")
+    assert [(c["dimension"], c["severity"]) for c in run.checks()] == [(d, "OK") for d in DIMENSIONS]
+    assert f"{CHECKS} passed, {len(COMPOSITE_DIMENSIONS)} errors" in run.stdout and run.ret == 1

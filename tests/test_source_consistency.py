@@ -1,0 +1,221 @@
+"""source_consistency: the cache's stat features recomputed from player_game_summary (SPEC §9).
+
+The defects are written into a healthy warehouse with SQL over its own box scores, the way a
+broken Phase 4 would write them, so the check is tried against the rule and not against the
+demo generator's code: DNPs counted, a window off by one game, a feature copied from another
+column, players dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
+from feature_store_health.config import load_config
+
+DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 225 expected players
+ROWS = 252
+PLAYED = "s.points IS NOT NULL AND (s.points > 0 OR s.minutes_played IS NOT NULL)"
+
+
+def window(condition: str = PLAYED) -> str:
+    """Every cache row of the date with its player's season games before it (those meeting
+    ``condition``), most recent first."""
+    return f"""
+        SELECT c.player_lookup, s.game_date, s.points, s.minutes_played, s.usage_rate,
+               ROW_NUMBER() OVER (PARTITION BY c.player_lookup ORDER BY s.game_date DESC) AS recency
+        FROM nba_precompute.player_daily_cache AS c
+        JOIN nba_analytics.player_game_summary AS s
+          ON s.player_lookup = c.player_lookup AND s.game_date < c.cache_date AND s.season_year = 2025
+        WHERE c.cache_date = DATE '{DATE}' AND {condition}"""
+
+
+def update_from(warehouse, select: str, assignments: str, players: str = "TRUE") -> None:
+    warehouse.execute(f"""
+        UPDATE nba_precompute.player_daily_cache AS c SET {assignments}
+        FROM ({select}) AS w
+        WHERE c.cache_date = ? AND c.player_lookup = w.player_lookup AND ({players})""", [DATE])
+
+
+def dnp_counted(warehouse, players: int) -> list[str]:
+    """The platform's old bug for ``players`` players who sat out a game: DNP rows read as played
+    games with 0 points and 0 minutes in every window and in the season count."""
+    chosen = [row[0] for row in _fetch(warehouse, f"""
+        SELECT DISTINCT player_lookup FROM ({window("NOT (" + PLAYED + ")")}) ORDER BY player_lookup LIMIT {players}""")]
+    everything = window("TRUE")
+    select = f"""
+        SELECT player_lookup,
+               AVG(IF(recency <= 5, COALESCE(points, 0), NULL)) AS l5,
+               AVG(IF(recency <= 10, COALESCE(points, 0), NULL)) AS l10,
+               AVG(COALESCE(points, 0)) AS season,
+               STDDEV_SAMP(IF(recency <= 10, COALESCE(points, 0), NULL)) AS sd10,
+               AVG(IF(recency <= 10, COALESCE(minutes_played, 0), NULL)) AS min10,
+               COUNT(*) AS games
+        FROM ({everything}) GROUP BY player_lookup"""
+    names = ", ".join(f"'{name}'" for name in chosen)
+    update_from(warehouse, select, "points_avg_last_5 = ROUND(w.l5, 4), points_avg_last_10 = ROUND(w.l10, 4), "
+                "points_avg_season = ROUND(w.season, 4), points_std_last_10 = ROUND(w.sd10, 4), "
+                "minutes_avg_last_10 = ROUND(w.min10, 4), games_played_season = w.games",
+                f"c.player_lookup IN ({names})")
+    return chosen
+
+
+def _fetch(warehouse, sql: str) -> list[tuple]:
+    import duckdb
+
+    connection = duckdb.connect(str(warehouse.path), read_only=True)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def expected_players(warehouse) -> list[tuple[str, str]]:
+    """(player, team) the roster check expects on the date, by its rule, from the box scores."""
+    return _fetch(warehouse, f"""
+        SELECT s.player_lookup, arg_max(s.team_abbr, s.game_date)
+        FROM nba_analytics.player_game_summary AS s
+        WHERE s.game_date < DATE '{DATE}' AND s.season_year = 2025 AND {PLAYED}
+        GROUP BY s.player_lookup
+        HAVING COUNT(*) >= 3 AND MAX(s.game_date) >= DATE '{DATE}' - INTERVAL 14 DAY
+           AND arg_max(s.team_abbr, s.game_date) IN (
+               SELECT home_team_abbr FROM nba_reference.nba_schedule WHERE game_date = DATE '{DATE}'
+               UNION SELECT away_team_abbr FROM nba_reference.nba_schedule WHERE game_date = DATE '{DATE}')
+        ORDER BY s.player_lookup""")
+
+
+# -- end to end, on the healthy demo week ----------------------------------------------------------
+
+def test_dnps_counted_for_some_players_is_an_error_naming_the_features(warehouse, run_suite):
+    chosen = dnp_counted(warehouse, 10)  # 10 of 252 rows: 4.0 %
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("source_consistency")
+    assert (verdict["severity"], verdict["value"]) == ("ERROR", 3.97)
+    assert verdict["details"]["mismatched_rows"] == 10
+    assert verdict["details"]["mismatches"]["games_played_season"] == 10  # every one sat out a game
+    assert verdict["message"].startswith("4.0% rows differ from nba_analytics.player_game_summary (10/252): worst ")
+    worst = verdict["message"].split("worst ", 1)[1].split(" ", 1)[0]
+    assert verdict["details"]["mismatches"][worst] == 10
+    # every other check of both tables passes: only the recompute sees it
+    others = {(c["table"], c["dimension"]): c["severity"] for c in run.checks(None)
+              if c["dimension"] != "source_consistency"}
+    assert set(others.values()) == {"OK"}, others
+    assert run.ret == 1
+    assert f"e.g. {chosen[0]} " in verdict["message"]  # an example: the first such player, stored vs recomputed
+
+
+def test_the_severity_follows_the_configured_thresholds(warehouse, run_suite, tmp_path):
+    dnp_counted(warehouse, 10)  # 3.97 %
+    config = tmp_path / "health.toml"
+    config.write_text("[thresholds.source_consistency]\nwarning_above = 1\nerror_above = 5\ncritical_above = 20\n")
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--health-config={config}")
+    verdict = run.verdict("source_consistency")
+    assert verdict["severity"] == "WARNING" and verdict["threshold"]["error_above"] == 5
+    assert run.ret == 0
+    dnp_counted(warehouse, 60)  # 60 of 252: 23.8 %
+    assert run_suite(f"--database={warehouse.path}", "--date=2026-02-05",
+                     f"--health-config={config}").verdict("source_consistency")["severity"] == "CRITICAL"
+
+
+def test_a_window_off_by_one_game(warehouse, run_suite):
+    """points_avg_last_10 over the 11 most recent played games, on every row."""
+    update_from(warehouse, f"SELECT player_lookup, AVG(IF(recency <= 11, points, NULL)) AS l11 FROM ({window()}) "
+                "GROUP BY player_lookup", "points_avg_last_10 = ROUND(w.l11, 4)")
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("source_consistency")
+    off = verdict["details"]["mismatches"]
+    # every player with more than 10 played games (the rest have no 11th), bar an exact tie now and then
+    longer = _fetch(warehouse, f"SELECT COUNT(DISTINCT player_lookup) FROM ({window()}) WHERE recency = 11")[0][0]
+    assert list(off) == ["points_avg_last_10"] and 0.95 * longer <= off["points_avg_last_10"] <= longer
+    assert verdict["severity"] == "CRITICAL"
+    assert "worst points_avg_last_10 on " in verdict["message"]
+    assert run.verdict("value_ranges")["severity"] == "OK" and run.verdict("null_rates")["severity"] == "OK"
+
+
+def test_a_feature_copied_from_another_column(warehouse, run_suite):
+    warehouse.execute("UPDATE nba_precompute.player_daily_cache SET usage_rate_last_10 = minutes_avg_last_10 "
+                      "WHERE cache_date = ?", [DATE])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("source_consistency")
+    assert verdict["severity"] == "CRITICAL" and verdict["details"]["mismatches"] == {"usage_rate_last_10": ROWS}
+    assert verdict["message"].startswith(
+        f"100.0% rows differ from nba_analytics.player_game_summary ({ROWS}/{ROWS}): worst usage_rate_last_10 on {ROWS} rows")
+
+
+@pytest.mark.parametrize(("dropped", "severity"), [(4, "OK"), (6, "WARNING"), (15, "ERROR")])
+def test_dropped_players_are_named_by_the_roster_check(warehouse, run_suite, dropped, severity):
+    expected = expected_players(warehouse)
+    assert len(expected) == 225
+    gone = [player for player, _ in expected[:dropped]]
+    warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND player_lookup IN ("
+                      + ", ".join(f"'{player}'" for player in gone) + ")", [DATE])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("source_consistency")
+    assert verdict["severity"] == severity  # % of 225 expected: 1.8, 2.7 (> 2), 6.7 (> 5)
+    assert (verdict["details"]["missing_players"], verdict["details"]["expected_players"]) == (dropped, 225)
+    assert verdict["details"]["missing"] == sorted(gone)
+    share = f"{100 * dropped / 225:.1f}"
+    assert f"{dropped} of 225 expected players have no row ({share}%): " in verdict["message"]
+    assert all(player in verdict["message"] for player in sorted(gone)[:10])
+    if dropped > 10:
+        assert f"and {dropped - 10} more" in verdict["message"]
+    assert run.verdict("coverage")["severity"] == "OK"  # 13+ rows a team: coverage cannot see it
+
+
+def test_one_query_whatever_the_window(warehouse, run_suite):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=8", "-m", "source_consistency")
+    assert [(q["table"], q["purpose"]) for q in run.results["queries"]] == [("player_daily_cache", "source_consistency")]
+    assert len(run.checks()) == 8 and {c["severity"] for c in run.checks()} == {"OK"}
+    assert run.checks()[0]["date"] == "2026-01-29"  # 2026-01-29: the first date the warehouse holds
+
+
+def test_a_missing_source_table_is_not_evaluated_never_a_pass(warehouse, run_suite):
+    warehouse.execute("DROP TABLE nba_analytics.player_game_summary")
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
+    verdict = run.verdict("source_consistency")
+    assert verdict["severity"] == "NOT_EVALUATED"
+    assert "player_game_summary" in verdict["message"] and "Traceback" not in run.stdout
+    others = {c["severity"] for c in run.checks(None) if c["dimension"] != "source_consistency"}
+    assert others == {"OK"} and run.ret == 1
+
+
+# -- the judge ---------------------------------------------------------------------------------------
+
+def judge(mismatched: int = 0, missing: int = 0, rows: int = 200, expected: int = 180, **mismatches: int):
+    config = load_config()
+    table = config.tables[0]
+    values = {"games_scheduled": 8, "row_count": rows, "mismatched_rows": mismatched,
+              "mismatches": {feature: mismatches.get(feature, 0) for feature in table.source.features},
+              "expected_players": expected, "missing_players": missing,
+              "mismatch_samples": [], "missing_sample": [(f"player{n:02d}", "BOS") for n in range(missing)]}
+    context = JudgeContext(as_of=dt.datetime(2026, 2, 5, 14, tzinfo=dt.timezone.utc))
+    return DIMENSIONS["source_consistency"].judge(values, table, table.thresholds["source_consistency"], context)
+
+
+@pytest.mark.parametrize(("mismatched", "severity"), [(0, "OK"), (1, "OK"), (2, "WARNING"), (4, "WARNING"),
+                                                      (5, "ERROR"), (20, "ERROR"), (21, "CRITICAL")])
+def test_share_of_rows_off_bands(mismatched, severity):
+    """0.5 % of 200 rows is 1 row: strictly above it warns; above 2 % (4 rows) errs; above 10 % is critical."""
+    judgement = judge(mismatched, points_avg_last_10=mismatched)
+    assert judgement.severity.value == severity
+
+
+@pytest.mark.parametrize(("missing", "severity"), [(3, "OK"), (4, "WARNING"), (9, "WARNING"), (10, "ERROR")])
+def test_roster_bands(missing, severity):
+    """Of 180 expected players: 3.6 is 2 %, 9 is 5 %."""
+    assert judge(missing=missing).severity.value == severity
+
+
+def test_the_worse_of_the_two_findings_decides_and_both_are_told():
+    judgement = judge(3, missing=12, ts_pct_last_10=3)
+    assert judgement.severity.value == "ERROR"   # the roster (6.7 %) outranks the features (1.5 %)
+    assert judgement.value == 6.67
+    assert "1.5% rows differ" in judgement.message and "worst ts_pct_last_10 on 3 rows" in judgement.message
+    assert "12 of 180 expected players have no row (6.7%): player00" in judgement.message
+    assert judgement.message.endswith("and 2 more")
+
+
+def test_nothing_to_judge_without_games_or_rows():
+    assert judge(rows=0).severity.value == "SKIPPED"
