@@ -2,12 +2,15 @@
 
     ./with-venv python bench/run_benchmark.py [--repeat 5]
 
-Builds, once, a ~5-million-row warehouse (the demo season with every feature row copied under
-other player names) in bench/.warehouse/, then times whole processes, median of --repeat runs:
+Builds, once, a large warehouse (the demo season with every feature row of both monitored tables
+copied under other player names: ~5 million cache rows) in bench/.warehouse/, then times whole
+processes, median of --repeat runs:
 
-  suite   `pytest data_tests --date=... [--days=7] [--database=...]`, as a user runs it
-  floor   a bare Python process that imports duckdb and runs the one aggregate query (every
-          dimension's metrics and the profile of all 76 columns) once
+  suite   `pytest data_tests --date=... [--days=7] [--database=...]`, as a user runs it: both tables
+          of the default config and the source check
+  floor   a bare Python process that imports duckdb and runs the run's queries once: each table's
+          one aggregate query (every dimension's metrics and the profile of all its columns) and
+          the source_consistency query (the stat features recomputed from player_game_summary)
   pytest  an empty pytest run of as many no-op tests as the suite has checks (start-up objects
           frozen out of the garbage collector, as the plugin does)
   python  `python -c pass`
@@ -42,6 +45,7 @@ from feature_store_health.config import load_config  # noqa: E402
 from feature_store_health.checks.dimensions import DIMENSIONS  # noqa: E402
 from feature_store_health.checks.plan import report_metrics, table_query  # noqa: E402
 from feature_store_health.checks.query import build_aggregate_query  # noqa: E402
+from feature_store_health.checks.source import build_source_query  # noqa: E402
 from feature_store_health.warehouse import demo_warehouse_path  # noqa: E402
 
 TARGET_ROWS = 5_000_000
@@ -66,9 +70,9 @@ def pytest_configure(config):
 FLOOR = """
 import sys, duckdb, datetime as dt
 connection = duckdb.connect(sys.argv[1], read_only=True)
-sql = open(sys.argv[2]).read()
-connection.execute(sql, {"start_date": dt.date.fromisoformat(sys.argv[3]),
-                         "end_date": dt.date.fromisoformat(sys.argv[4])}).fetchall()
+for path in sys.argv[4:]:
+    connection.execute(open(path).read(), {"start_date": dt.date.fromisoformat(sys.argv[2]),
+                                           "end_date": dt.date.fromisoformat(sys.argv[3])}).fetchall()
 """
 
 
@@ -96,11 +100,14 @@ def build_large(demo: Path) -> Path:
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
         connection.execute(f"CREATE TABLE {table} AS SELECT * FROM demo.{table}")
     connection.execute("CREATE SCHEMA nba_precompute")
-    connection.execute(
-        "CREATE TABLE nba_precompute.player_daily_cache AS "
-        "SELECT * REPLACE (player_lookup || '_' || copy AS player_lookup) "
-        f"FROM demo.nba_precompute.player_daily_cache, range({copies}) AS copies(copy) ORDER BY cache_date"
-    )
+    # copy 0 keeps the demo's names (its players are in the box scores, so the source check finds
+    # their games); the other copies are players the box scores do not know
+    for table, date_column in (("player_daily_cache", "cache_date"), ("player_composite_factors", "game_date")):
+        connection.execute(
+            f"CREATE TABLE nba_precompute.{table} AS "
+            "SELECT * REPLACE (IF(copy = 0, player_lookup, player_lookup || '_' || copy) AS player_lookup) "
+            f"FROM demo.nba_precompute.{table}, range({copies}) AS copies(copy) ORDER BY {date_column}"
+        )
     connection.execute("DETACH demo")
     connection.close()
     staged.rename(large)
@@ -127,16 +134,23 @@ def workload(name: str, database: Path, explicit_database: bool, check_date: dt.
     config = load_config()
     table = config.tables[0]
     start = check_date - dt.timedelta(days=days - 1)
-    sql_file = scratch / f"{name}.sql"
-    sql_file.write_text(transpile_to_duckdb(table_query(table, config).sql))
+    # the run's queries: each table's aggregate query, and the source check's
+    sql_files = []
+    for index, (label, sql) in enumerate(
+            [(each.name, table_query(each, config).sql) for each in config.tables]
+            + [("source", build_source_query(table, config).sql)]):
+        sql_files.append(scratch / f"{name}-{index}-{label}.sql")
+        sql_files[-1].write_text(transpile_to_duckdb(sql))
     seven = [metric for dimension in SEVEN for metric in DIMENSIONS[dimension].metrics(table, config)]
     old_sql_file = scratch / f"{name}-seven.sql"
     old_sql_file.write_text(transpile_to_duckdb(build_aggregate_query(table, config, [*seven, *report_metrics(table)]).sql))
+    table_rows = scanned = 0
     with duckdb.connect(str(database), read_only=True) as connection:
-        table_rows = connection.execute(f"SELECT count(*) FROM {table.table}").fetchone()[0]
-        scanned = connection.execute(
-            f"SELECT count(*) FROM {table.table} WHERE {table.date_column} BETWEEN ? AND ?", [start, check_date]
-        ).fetchone()[0]
+        for each in config.tables:
+            table_rows += connection.execute(f"SELECT count(*) FROM {each.table}").fetchone()[0]
+            scanned += connection.execute(
+                f"SELECT count(*) FROM {each.table} WHERE {each.date_column} BETWEEN ? AND ?", [start, check_date]
+            ).fetchone()[0]
 
     results = scratch / f"{name}.json"
     history, cold_history = scratch / f"{name}-{archive}-history.duckdb", scratch / f"{name}-{archive}-cold.duckdb"
@@ -159,8 +173,8 @@ def workload(name: str, database: Path, explicit_database: bool, check_date: dt.
     empty.mkdir(exist_ok=True)
     (empty / "test_empty.py").write_text(EMPTY_SUITE.format(count=checks))
     (empty / "conftest.py").write_text(EMPTY_CONFTEST)
-    floor = [sys.executable, "-c", FLOOR, str(database), str(sql_file), str(start), str(check_date)]
-    old_floor = [sys.executable, "-c", FLOOR, str(database), str(old_sql_file), str(start), str(check_date)]
+    floor = [sys.executable, "-c", FLOOR, str(database), str(start), str(check_date), *map(str, sql_files)]
+    old_floor = [sys.executable, "-c", FLOOR, str(database), str(start), str(check_date), str(old_sql_file)]
     empty_pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(empty)]
     bare = [sys.executable, "-c", "pass"]
     times = {label: median_seconds(command, repeat) for label, command in (
@@ -200,12 +214,12 @@ def main() -> None:
               f"{row['limit']:>7.3f}{row['read']:>7.3f}{row['write']:>8.3f}{row['suite'] / row['limit']:>8.2f}"
               f"{(row['suite'] - row['read'] - row['write']) / row['limit']:>10.2f}{row['cold']:>7.3f}"
               f"{row['cold'] / row['limit']:>7.2f}{row['old']:>7.3f}{row['suite'] / row['old']:>10.2f}")
-    print(f"(median of {args.repeat} whole-process runs. L = floor + pytest - python: the one aggregate query, profile "
-          "included, in a bare process, plus an empty pytest run of as many no-op tests, minus a bare Python start. "
+    print(f"(median of {args.repeat} whole-process runs. Rows: both tables'. L = floor + pytest - python: the run's "
+          "queries (each table's aggregate query, profile included, and the source check's) in a bare process, plus an empty pytest run of as many no-op tests, minus a bare Python start. "
           "suite: with a warm metric history (its baseline days recorded); read / write: that run's one history "
           "read and one write. Goal: the checks (--no-archive) within 1.15 x L plus read and write. cold: a fresh "
           "history each run, so the one query is widened to the 45 baseline days and all of them are recorded. "
-          "old: the seven original checks' query in a bare process.)")
+          "old: the cache's seven original checks' query in a bare process.)")
 
 
 if __name__ == "__main__":

@@ -113,3 +113,56 @@ def test_half_configured_dimensions_are_config_errors(tmp_path, entry, message):
     path.write_text('[[tables]]\nname = "t"\ntable = "d.t"\ndate_column = "d"\nplayer_column = "p"\n' + entry)
     with pytest.raises(ConfigError, match=message):
         load_config(path)
+
+
+def test_the_production_example_sets_each_tables_partition_expiry():
+    """docs/production.example.toml: the default tables restated, with BigQuery's partition expiry."""
+    from pathlib import Path
+
+    config = load_config(Path(__file__).resolve().parents[1] / "docs" / "production.example.toml")
+    assert [(table.name, table.partition_expiration_days) for table in config.tables] == [
+        ("player_daily_cache", 30), ("player_composite_factors", 90)]
+    default = load_config()
+    for production, table in zip(config.tables, default.tables):  # the rest as the defaults say
+        assert production._replace(partition_expiration_days=None) == table
+
+
+def test_the_default_config_monitors_two_tables_each_with_its_own_dimensions():
+    from feature_store_health.checks.plan import applicable_dimensions
+
+    cache, composite = load_config().tables
+    assert cache.source is not None and cache.source.table == "nba_analytics.player_game_summary"
+    assert cache.source.features == ("points_avg_last_5", "points_avg_last_10", "points_avg_season",
+                                     "points_std_last_10", "minutes_avg_last_10", "usage_rate_last_10",
+                                     "ts_pct_last_10", "games_played_season")
+    assert (cache.source.tolerance, cache.source.roster_days, cache.source.roster_min_games) == (0.01, 14, 3)
+    assert cache.thresholds["source_consistency"] == {"warning_above": 0.5, "error_above": 2, "critical_above": 10,
+                                                      "roster_warning_above": 2, "roster_error_above": 5}
+    assert applicable_dimensions(composite) == ["coverage", "null_rates", "completeness", "staleness", "schema",
+                                                "uniqueness", "value_ranges", "anomalies"]
+    assert (composite.table, composite.date_column) == ("nba_precompute.player_composite_factors", "game_date")
+    assert (composite.completeness_column, composite.completeness_min_pct) == ("data_completeness_pct", 90)
+    assert composite.thresholds["completeness"] == {"warning_below": 97, "error_below": 93, "critical_below": 85}
+    assert composite.thresholds["null_rates"] == cache.thresholds["null_rates"]  # the rest: the defaults
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ('features = ["points_avg_last_7"]', "points_avg_last_7 has no source rule"),
+    ("tolerance = -1", "tolerance must be a number >= 0"),
+    ("roster_days = 0", "roster_days must be a whole number from 1 to 366"),
+    ('table = "no dots"', "is not a dataset.table reference"),
+    ('player = "x"', "unknown key tables\\[0\\].source.player"),
+])
+def test_a_bad_source_section_is_named(tmp_path, source, message):
+    path = tmp_path / "source.toml"
+    path.write_text('[[tables]]\nname = "t"\ntable = "d.t"\ndate_column = "d"\nplayer_column = "p"\n'
+                    f"[tables.source]\n{source}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_roster_thresholds_out_of_order_are_refused(tmp_path):
+    path = tmp_path / "roster.toml"
+    path.write_text("[thresholds.source_consistency]\nroster_warning_above = 6\nroster_error_above = 5\n")
+    with pytest.raises(ConfigError, match="thresholds out of order"):
+        load_config(path)
