@@ -59,7 +59,7 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
 
     # the banner, and its status icon drawn without any font
     banner = page.evaluate("document.querySelector('.status-banner').innerText")
-    assert " ".join(banner.split()) == "Overall Status: UNHEALTHY · 70/71 checks passed · 6 skipped"
+    assert " ".join(banner.split()) == "Overall Status: UNHEALTHY · 126/128 checks passed · 12 skipped"
     icon = page.evaluate("(() => { const r = document.querySelector('svg.status-icon').getBoundingClientRect();"
                          " return [Math.round(r.width), Math.round(r.height)]; })()")
     assert icon == [20, 20]
@@ -68,18 +68,24 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
     rows = page.evaluate("Array.from(document.querySelectorAll('tbody.results-table-row')).map(row => "
                          "[row.querySelector('.col-result').textContent, row.querySelector('.col-testId').textContent])")
     expected = sorted(f"test_{check['dimension']}[{check['table']}-{check['date']}]" for check in run.results["checks"])
-    assert len(rows) == len(expected) == 77
+    assert len(rows) == len(expected) == 140  # 7 dates x (12 + 8) checks, both tables
     assert sorted(test_id.split("::", 1)[1] for _, test_id in rows) == expected
+    # the matrices, one per table, in the configuration's order (pytest-html sorts its own rows)
+    headings = page.evaluate("Array.from(document.querySelectorAll('h2, h3')).map(h => h.textContent)"
+                             ".filter(t => t.startsWith('Checks by date'))")
+    assert [h.split(" · ")[1] for h in headings] == ["player_daily_cache", "player_composite_factors"]
     outcomes = {test_id.split("::", 1)[1]: result for result, test_id in rows}
     failing = f"test_null_rates[player_daily_cache-{DATE}]"
     assert outcomes.pop(failing) == "Failed"
+    source = f"test_source_consistency[player_daily_cache-{DATE}]"  # the 13 NULLs differ from the box scores
+    assert outcomes.pop(source) == "Failed"
     # anomalies has no baseline yet before 2026-02-05 in this week-long warehouse: skipped, shown so
     skipped = {test_id for test_id, result in outcomes.items() if result == "Skipped"}
-    assert skipped == {f"test_anomalies[player_daily_cache-2026-0{day}]" for day in
-                       ("1-30", "1-31", "2-01", "2-02", "2-03", "2-04")}
+    assert skipped == {f"test_anomalies[{table}-2026-0{day}]" for day in ("1-30", "1-31", "2-01", "2-02", "2-03", "2-04")
+                       for table in ("player_daily_cache", "player_composite_factors")}
     assert {result for test_id, result in outcomes.items() if test_id not in skipped} == {"Passed"}
     counts = page.evaluate("Array.from(document.querySelectorAll('.filters span')).map(e => e.textContent.trim())")
-    assert counts[:3] == ["1 Failed,", "70 Passed,", "6 Skipped,"]
+    assert counts[:3] == ["2 Failed,", "126 Passed,", "12 Skipped,"]
 
     # the failing check's card, visible: value against thresholds, the runbook link, the 13 offending rows
     card = page.evaluate(f"""(() => {{
@@ -112,8 +118,8 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
     # the date x dimension matrix: one coloured cell per check, the failing one red, its message on hover
     cells = page.evaluate("Array.from(document.querySelectorAll('td.cell')).map(c => "
                           "[getComputedStyle(c).backgroundColor, c.title, c.textContent])")
-    assert len(cells) == 77
-    red = [cell for cell in cells if "worst usage_rate_last_10" in cell[1]]
+    assert len(cells) == 140
+    red = [cell for cell in cells if "worst usage_rate_last_10 5.2% NULL" in cell[1]]
     assert len(red) == 1 and red[0][2] == "5.16" and red[0][0] != cells[0][0]
 
     # the charts: drawn, with their titles
@@ -121,9 +127,21 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
                            "[Math.round(s.getBoundingClientRect().width), Math.round(s.getBoundingClientRect().height), "
                            "s.textContent.includes('Quality tier distribution (rows)'), "
                            "s.querySelectorAll('path, rect').length])")
-    assert len(charts) == 1
-    width, height, titled, marks = charts[0]
-    assert width > 600 and height > 300 and titled and marks > 50
+    assert len(charts) == 2  # one per table
+    for width, height, titled, marks in charts:
+        assert width > 600 and height > 300 and titled and marks > 50
+
+    # the source check's card: each offending row's feature, stored against recomputed
+    stored = page.evaluate(f"""(() => {{
+        const row = Array.from(document.querySelectorAll('tbody.results-table-row'))
+            .find(r => r.id.endsWith({json.dumps(source)}));
+        const table = Array.from(row.querySelectorAll('.extra h4'))
+            .find(h => h.textContent.startsWith('Offending rows')).nextElementSibling;
+        return Array.from(table.querySelectorAll('tr')).map(tr => Array.from(tr.children).map(c => c.textContent));
+    }})()""")
+    assert stored[0] == ["player_lookup", "team", "feature", "stored", "recomputed"]
+    assert len(stored) == 14 and {row[2] for row in stored[1:]} == {"usage_rate_last_10"}
+    assert all(row[3] == "NULL" and float(row[4]) > 0 for row in stored[1:])
 
     assert_offline_and_clean(page, report)
 
@@ -139,10 +157,10 @@ def test_daily_healthy_report_and_the_index_of_runs(browser, warehouse, run_suit
     healthy = reports / DATE / "20261125T170000Z" / "report.html"
     page = browser.open(healthy)
     text = " ".join(page.evaluate("document.body.innerText").split())
-    assert "Overall Status: HEALTHY · 11/11 checks passed" in text
+    assert "Overall Status: HEALTHY · 20/20 checks passed" in text
     results = page.evaluate("Array.from(document.querySelectorAll('tbody.results-table-row .col-result'))"
                             ".map(e => e.textContent)")
-    assert results == ["Passed"] * 11
+    assert results == ["Passed"] * 20
     assert page.evaluate("document.querySelectorAll('a[href*=\"runbook\"]').length") == 0  # nothing to fix
     assert_offline_and_clean(page, healthy)
 
@@ -152,8 +170,8 @@ def test_daily_healthy_report_and_the_index_of_runs(browser, warehouse, run_suit
                           "Array.from(tr.children).map(c => c.innerText.trim()))")
     assert table[0][:4] == ["run at", "dates checked", "status", "checks passed"]
     assert [row[:4] for row in table[1:]] == [
-        ["2026-11-25 13:00:00 EST", DATE, "UNHEALTHY", "10/11"],  # newest first, in New York time
-        ["2026-11-25 12:00:00 EST", DATE, "HEALTHY", "11/11"],
+        ["2026-11-25 13:00:00 EST", DATE, "UNHEALTHY", "19/20"],  # newest first, in New York time
+        ["2026-11-25 12:00:00 EST", DATE, "HEALTHY", "20/20"],
     ]
     links = page.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.href)")
     reports_linked = [link for link in links if link.endswith("report.html")]

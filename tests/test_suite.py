@@ -322,3 +322,23 @@ def test_a_missing_composite_table_never_hides_the_caches_verdicts(warehouse, ru
         f"not evaluated: table nba_precompute.player_composite_factors not found in {warehouse.path}")
     assert [(c["dimension"], c["severity"]) for c in run.checks()] == [(d, "OK") for d in DIMENSIONS]
     assert f"{CHECKS} passed, {len(COMPOSITE_DIMENSIONS)} errors" in run.stdout and run.ret == 1
+
+
+def test_results_json_groups_the_checks_by_table(warehouse, run_suite):
+    warehouse.execute("UPDATE nba_precompute.player_composite_factors SET fatigue_score = NULL WHERE game_date = ?", [DATE])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2")
+    tables = run.results["tables"]
+    assert list(tables) == ["player_daily_cache", COMPOSITE]
+    assert tables["player_daily_cache"]["status"] == "HEALTHY" and tables[COMPOSITE]["status"] == "CRITICAL"
+    # 2026-02-04's anomalies have 6 game days of baseline in this warehouse: skipped, in both tables
+    assert tables["player_daily_cache"]["summary"] == {"checks": 2 * CHECKS - 1, "passed": 2 * CHECKS - 1,
+                                                       "warnings": 0, "errors": 0, "critical": 0, "not_evaluated": 0,
+                                                       "skipped": 1, "not_run": 0}
+    assert tables[COMPOSITE]["summary"] == {"checks": 2 * len(COMPOSITE_DIMENSIONS) - 1, "passed": 13, "warnings": 0,
+                                            "errors": 0, "critical": 2, "not_evaluated": 0, "skipped": 1,
+                                            "not_run": 0}  # fatigue_score NULL: null_rates and anomalies
+    assert tables[COMPOSITE]["not_configured"] == ["production_readiness", "quality_tiers", "downstream_usage",
+                                                   "source_consistency"]
+    order = [c["table"] for c in run.results["checks"]]
+    assert order == ["player_daily_cache"] * 2 * CHECKS + [COMPOSITE] * 2 * len(COMPOSITE_DIMENSIONS)
+    assert run.results["status"] == "CRITICAL"

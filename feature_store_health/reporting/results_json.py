@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 __all__ = ["results_document", "results_json", "summary_counts"]
 
 
-def summary_counts(run: "HealthRun") -> dict[str, int]:
-    """Counts of the judged checks; ``not_run``: selected checks that never ran (an incomplete run)."""
-    severities = [verdict.severity for verdict in run.verdicts]
+def summary_counts(run: "HealthRun", table: str | None = None) -> dict[str, int]:
+    """Counts of the judged checks (of ``table``, or of every table); ``not_run``: selected checks
+    that never ran (an incomplete run)."""
+    severities = [verdict.severity for verdict in run.verdicts if table is None or verdict.table == table]
     judged = [severity for severity in severities if severity is not Severity.SKIPPED]
     return {
         "checks": len(judged),
@@ -26,8 +27,28 @@ def summary_counts(run: "HealthRun") -> dict[str, int]:
         "critical": severities.count(Severity.CRITICAL),
         "not_evaluated": severities.count(Severity.NOT_EVALUATED),
         "skipped": severities.count(Severity.SKIPPED),
-        "not_run": len(run.not_run),
+        "not_run": sum(table is None or spec.table == table for spec in run.not_run),
     }
+
+
+def _tables(run: "HealthRun") -> dict[str, Any]:
+    """Per monitored table, in the configuration's order: its status, its counts, and the
+    dimensions its configuration does not give what they need (not collected)."""
+    from feature_store_health.checks.dimensions import DIMENSIONS
+    from feature_store_health.checks.plan import applicable_dimensions
+    from feature_store_health.checks.verdict import overall_status
+
+    tables = {}
+    for table in run.config.tables:
+        severities = [verdict.severity for verdict in run.verdicts if verdict.table == table.name]
+        applicable = applicable_dimensions(table)
+        tables[table.name] = {
+            "table": table.table,
+            "status": overall_status(severities),
+            "summary": summary_counts(run, table.name),
+            "not_configured": [dimension for dimension in DIMENSIONS if dimension not in applicable],
+        }
+    return tables
 
 
 def results_document(run: "HealthRun") -> dict[str, Any]:
@@ -46,6 +67,7 @@ def results_document(run: "HealthRun") -> dict[str, Any]:
         "incomplete_reason": None if run.complete else run.incomplete_reason(),
         "judged_status": run.judged_status,
         "summary": summary_counts(run),
+        "tables": _tables(run),
         "checks": [verdict.to_json() for verdict in run.verdicts],
         "queries": [stats.to_json() for stats in run.queries],
         "metadata_lookups": run.metadata_lookups,
