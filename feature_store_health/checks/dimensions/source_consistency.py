@@ -45,10 +45,10 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     expected, missing = values["expected_players"], values["missing_players"]
     roster_share = pct(missing, expected) if expected else 0.0
     roster_limits = {"warning_above": limits["roster_warning_above"], "error_above": limits["roster_error_above"]}
-    feature_severity = band(share, limits, "above")
+    feature_limits = {key: limits[key] for key in ("warning_above", "error_above", "critical_above")}
+    feature_severity = band(share, feature_limits, "above")
     roster_severity = band(roster_share, roster_limits, "above")
     severity = worst(feature_severity, roster_severity)
-    feature_limits = {key: limits[key] for key in ("warning_above", "error_above", "critical_above")}
     details: dict[str, Any] = {
         "rows": rows, "mismatched_rows": mismatched, "mismatches": features, "source": source.table,
         "tolerance": source.tolerance, "expected_players": expected, "missing_players": missing,
@@ -76,8 +76,10 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
                      f"{', '.join(names)}{more}")
     elif expected:
         parts.append(f"all {expected} expected players have a row")
-    value = share if worst(feature_severity, roster_severity) is feature_severity else roster_share
-    return Judgement(severity, judged_value(value, feature_limits), "; ".join(parts), details)
+    # the judged value: the finding that decided (the rows' share when both agree)
+    value = (judged_value(share, feature_limits) if worst(feature_severity, roster_severity) is feature_severity
+             else judged_value(roster_share, roster_limits))
+    return Judgement(severity, value, "; ".join(parts), details)
 
 
 def _off(cached: float | None, recomputed: float | None, tolerance: float) -> bool:
