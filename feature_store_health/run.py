@@ -259,7 +259,10 @@ class HealthRun:
                     self._history = {}
                 else:
                     start = dates[0] - dt.timedelta(days=self.config.baseline.lookback_days)
-                    self._history = store.read([table.name for table in self.config.tables], start, dates[-1])
+                    # the same warehouse's records only: a demo rebuilt by a newer generator, or
+                    # another DuckDB file, is not compared with what another one recorded
+                    self._history = store.read([table.name for table in self.config.tables], start, dates[-1],
+                                               self.source_description())
                     self.history_read = {"location": store.location, "dates": len(self._history),
                                          "seconds": round(time.perf_counter() - started, 4)}
             except HistoryError as exc:

@@ -179,9 +179,28 @@ def test_three_reruns_of_a_date_leave_its_baseline_unchanged(season, run_suite, 
     assert len(rows) == 4 and len({row[0] for row in rows}) == 4
     from feature_store_health.history.duckdb_store import DuckDBHistory
 
-    read = DuckDBHistory(history).read(["player_daily_cache"], previous, previous)
+    read = DuckDBHistory(history).read(["player_daily_cache"], previous, previous, str(season.path))
     assert read[("player_daily_cache", previous)]["row_count"] == season.scalar(
         "SELECT count(*) FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [previous])
+
+
+def test_another_warehouse_is_not_baselined_on_what_this_one_recorded(season, run_suite, tmp_path):
+    """A history read keeps the records of the warehouse being checked: a second warehouse (a demo
+    rebuilt by a newer generator, another file) starts its own baseline rather than compare with
+    the first one's numbers."""
+    history = tmp_path / "history.duckdb"
+    first = run_suite(f"--database={season.path}", f"--date={DATE}", f"--history={history}")
+    assert first.results["history"]["write"]["rows"] > 46 * 400
+    other = tmp_path / "other.duckdb"
+    shutil.copyfile(season.path, other)
+    Warehouse(other).execute("UPDATE nba_precompute.player_daily_cache SET points_std_last_10 = points_std_last_10 * 1.3")
+    second = run_suite(f"--database={other}", f"--date={DATE}", f"--history={history}")
+    assert second.results["history"]["read"]["dates"] == 0  # none of the first warehouse's records
+    assert metrics_query(second)["rows"] == 46  # so its own baseline days come from its own query
+    assert second.verdict("anomalies")["severity"] == "OK"  # its own past, scaled alike: no drift
+    again = run_suite(f"--database={season.path}", f"--date={DATE}", f"--history={history}")
+    assert again.results["history"]["read"]["dates"] == 2 * 46 and metrics_query(again)["rows"] == 1
+    assert again.verdict("anomalies") == first.verdict("anomalies")
 
 
 def test_two_runs_at_once_are_both_recorded(season, tmp_path):

@@ -38,7 +38,8 @@ class BigQueryHistory:
     def _full_ref(self, client) -> str:
         return self.table_ref if self.table_ref.count(".") == 2 else f"{client.project}.{self.table_ref}"
 
-    def read(self, tables: Sequence[str], start: dt.date, end: dt.date) -> dict[tuple[str, dt.date], dict[str, Any]]:
+    def read(self, tables: Sequence[str], start: dt.date, end: dt.date,
+             source: str) -> dict[tuple[str, dt.date], dict[str, Any]]:
         from google.api_core import exceptions
         from google.cloud import bigquery
 
@@ -48,14 +49,15 @@ class BigQueryHistory:
             f"SELECT {', '.join(READ_COLUMNS)}\n"
             f"FROM `{ref}`\n"
             f"WHERE check_date BETWEEN @start_date AND @end_date AND table_name IN UNNEST(@tables) "
-            f"AND kind != 'verdict'\n"
+            f"AND kind != 'verdict' AND source = @source\n"
             f"QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name "
             f"ORDER BY run_at DESC, run_id DESC) = 1"
         )
         config = bigquery.QueryJobConfig(
             query_parameters=[bigquery.ScalarQueryParameter("start_date", "DATE", start),
                               bigquery.ScalarQueryParameter("end_date", "DATE", end),
-                              bigquery.ArrayQueryParameter("tables", "STRING", list(tables))],
+                              bigquery.ArrayQueryParameter("tables", "STRING", list(tables)),
+                              bigquery.ScalarQueryParameter("source", "STRING", source)],
             labels={**self.labels, "purpose": "history-read"},
         )
         try:

@@ -27,6 +27,7 @@ READ_SQL = f"""
 SELECT {", ".join(READ_COLUMNS)}
 FROM {TABLE}
 WHERE check_date BETWEEN $start AND $end AND table_name IN (SELECT unnest($tables)) AND kind <> 'verdict'
+  AND source = $source
 QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name ORDER BY run_at DESC, run_id DESC) = 1
 """
 
@@ -58,7 +59,8 @@ class DuckDBHistory:
         finally:
             handle.close()
 
-    def read(self, tables: Sequence[str], start: dt.date, end: dt.date) -> dict[tuple[str, dt.date], dict[str, Any]]:
+    def read(self, tables: Sequence[str], start: dt.date, end: dt.date,
+             source: str) -> dict[tuple[str, dt.date], dict[str, Any]]:
         import duckdb
 
         if not self.path.exists():
@@ -75,7 +77,8 @@ class DuckDBHistory:
                     "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]).fetchone()[0]
                 if not exists:
                     return {}
-                rows = connection.execute(READ_SQL, {"start": start, "end": end, "tables": list(tables)}).fetchall()
+                rows = connection.execute(READ_SQL, {"start": start, "end": end, "tables": list(tables),
+                                                     "source": source}).fetchall()
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot read it: {_first_line(exc)}") from None
             finally:

@@ -43,8 +43,10 @@ class RunInfo(NamedTuple):
 class HistoryStore(Protocol):
     location: str   # for messages and the results JSON (a file path or project.dataset.table)
 
-    def read(self, tables: Sequence[str], start: dt.date, end: dt.date) -> dict[tuple[str, dt.date], dict[str, Any]]:
-        """Metric values per (table, date) in [start, end]: the newest run's value of each metric."""
+    def read(self, tables: Sequence[str], start: dt.date, end: dt.date,
+             source: str) -> dict[tuple[str, dt.date], dict[str, Any]]:
+        """Metric values per (table, date) in [start, end] recorded from ``source`` (the warehouse:
+        another warehouse's numbers are no baseline of this one): the newest run's value of each."""
         ...
 
     def write(self, rows: list[dict[str, Any]]) -> None:
