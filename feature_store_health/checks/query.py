@@ -13,7 +13,8 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from feature_store_health.checks.metrics import Metric, Source
 
-__all__ = ["AggregateQuery", "SAMPLE_ROWS", "build_aggregate_query", "build_sample_query", "key_text", "sql_hash"]
+__all__ = ["AggregateQuery", "SAMPLE_ROWS", "build_aggregate_query", "build_sample_query", "key_text", "row_date",
+           "sql_hash"]
 
 SAMPLE_ROWS = 20  # offending rows shown per failing check
 
@@ -29,14 +30,17 @@ class AggregateQuery(NamedTuple):
         """Metric values per date, with each metric's empty value where its source had no rows."""
         result = {}
         for row in rows:
-            check_date = row["check_date"]
-            if isinstance(check_date, dt.datetime):
-                check_date = check_date.date()
-            result[check_date] = {
+            result[row_date(row)] = {
                 metric.name: metric.empty_value if row[metric.name] is None else row[metric.name]
                 for metric in self.metrics
             }
         return result
+
+
+def row_date(row: Mapping[str, Any]) -> dt.date:
+    """A result row's ``check_date`` as a date (a backend may return a datetime)."""
+    check_date = row["check_date"]
+    return check_date.date() if isinstance(check_date, dt.datetime) else check_date
 
 
 def sql_hash(sql: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
-from feature_store_health.checks.query import SAMPLE_ROWS
+from feature_store_health.checks.query import SAMPLE_ROWS, row_date
 
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
@@ -41,9 +41,7 @@ class SourceQuery(NamedTuple):
         result: dict[dt.date, dict[str, Any]] = {}
         details: list[Mapping[str, Any]] = []
         for row in rows:
-            check_date = row["check_date"]
-            if isinstance(check_date, dt.datetime):
-                check_date = check_date.date()
+            check_date = row_date(row)
             if row["kind"] != "date":
                 details.append({**row, "check_date": check_date})
                 continue
@@ -69,10 +67,7 @@ class SourceQuery(NamedTuple):
                 })
             else:
                 values["missing_sample"].append((row["player"], row["team"]))
-        for values in result.values():
-            values["mismatch_samples"].sort(key=lambda sample: sample["player"])
-            values["missing_sample"].sort()
-        return result
+        return result  # each date's samples by player: the query's order
 
 
 def _number(value: Any) -> float | None:

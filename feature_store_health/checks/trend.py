@@ -10,7 +10,7 @@ from feature_store_health.checks.dimensions import null_metric_name, tier_metric
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
 
-__all__ = ["TrendRow", "trend_row"]
+__all__ = ["TrendRow", "configured_fields", "trend_row"]
 
 
 class TrendRow(NamedTuple):
@@ -52,3 +52,16 @@ def trend_row(table: "TableConfig", check_date: dt.date, values: Mapping[str, An
         active_predictions=active,
         conversion=round(active / rows, 2) if rows else None,
     )
+
+
+def configured_fields(table: "TableConfig") -> frozenset[str]:
+    """The TrendRow fields whose dimension the table's configuration names: the reports show only
+    these (a table without a readiness column has no "% ready" column, line or panel)."""
+    return frozenset(field for field, configured in (
+        ("ready_pct", table.production_ready_column),
+        ("complete_pct", table.completeness_column),
+        ("tiers", table.quality_tier_column),
+        ("processing_minutes", table.processed_at_column),
+        ("active_predictions", table.downstream_usage),
+        ("conversion", table.downstream_usage),
+    ) if configured)

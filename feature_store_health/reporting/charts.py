@@ -9,14 +9,15 @@ import io
 import re
 from typing import Sequence
 
-from feature_store_health.checks.trend import TrendRow
+from feature_store_health.checks.trend import TrendRow, configured_fields
 
 __all__ = ["trend_chart_svg"]
 
 
-def trend_chart_svg(rows: Sequence[TrendRow], title: str, table=None) -> str:
-    """Six panels; one whose dimension the table does not configure (``table``: its TableConfig)
+def trend_chart_svg(rows: Sequence[TrendRow], title: str, table) -> str:
+    """Six panels for ``table`` (its TableConfig); one whose dimension the table does not configure
     says so instead of drawing an empty line."""
+    shown_fields = configured_fields(table)
     import matplotlib
     from matplotlib.figure import Figure  # not pyplot: no GUI backend machinery, a faster import
 
@@ -35,9 +36,9 @@ def trend_chart_svg(rows: Sequence[TrendRow], title: str, table=None) -> str:
         coverage.legend(loc="lower left")
 
         shares = axes[0][1]
-        if table is None or table.production_ready_column:
+        if "ready_pct" in shown_fields:
             shares.plot(positions, [_nan(row.ready_pct) for row in rows], marker="o", label="% production ready")
-        if table is None or table.completeness_column:
+        if "complete_pct" in shown_fields:
             shares.plot(positions, [_nan(row.complete_pct) for row in rows], marker="s", label="% rows complete")
         shares.set_title("Readiness and completeness (%)")
         shares.set_ylim(0, 101)
@@ -56,7 +57,7 @@ def trend_chart_svg(rows: Sequence[TrendRow], title: str, table=None) -> str:
             tiers.bar(positions, counts, bottom=bottom, label=tier)
             bottom = [b + c for b, c in zip(bottom, counts)]
         tiers.set_title("Quality tier distribution (rows)")
-        if rows and rows[0].tiers:
+        if "tiers" in shown_fields:
             tiers.legend(loc="lower left", fontsize=6)
         else:
             _not_configured(tiers)
@@ -67,7 +68,7 @@ def trend_chart_svg(rows: Sequence[TrendRow], title: str, table=None) -> str:
 
         conversion = axes[1][2]
         conversion.set_title("Downstream conversion (active predictions / rows)")
-        if table is None or table.downstream_usage:
+        if "conversion" in shown_fields:
             conversion.plot(positions, [_nan(row.conversion) for row in rows], marker="o", color="#e45756")
         else:
             _not_configured(conversion)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.trend import configured_fields
 from feature_store_health.checks.verdict import STATUS_ICONS
 from feature_store_health.reporting.results_json import summary_counts
 
@@ -137,14 +138,14 @@ def _table_trend_lines(run: "HealthRun", table) -> list[str]:
     rows = run.trend(table.name)
     tiers = list(rows[0].tiers)
     short = {feature: feature.replace("_avg_last_10", "").replace("_last_10", "") for feature in table.critical_features}
-    # a column per configured dimension: a table without a readiness or tier column shows none
-    optional = [(header, shown) for header, shown, configured in (
-        ("ready %", lambda row: _fmt(row.ready_pct), table.production_ready_column),
-        ("complete %", lambda row: _fmt(row.complete_pct), table.completeness_column),
-        ("processing min", lambda row: _fmt(row.processing_minutes), table.processed_at_column),
-    ) if configured]
-    if table.downstream_usage:
-        optional += [("predictions", lambda row: str(row.active_predictions)), ("per row", lambda row: _fmt(row.conversion))]
+    shown_fields = configured_fields(table)
+    optional = [(header, shown) for header, field, shown in (
+        ("ready %", "ready_pct", lambda row: _fmt(row.ready_pct)),
+        ("complete %", "complete_pct", lambda row: _fmt(row.complete_pct)),
+        ("processing min", "processing_minutes", lambda row: _fmt(row.processing_minutes)),
+        ("predictions", "active_predictions", lambda row: str(row.active_predictions)),
+        ("per row", "conversion", lambda row: _fmt(row.conversion)),
+    ) if field in shown_fields]
     volume = _aligned(
         ["date", "games", "rows", "players", *(header for header, _ in optional)],
         [[f"{row.check_date}{'*' if row.from_history else ''}", str(row.games), str(row.rows), str(row.players),

@@ -14,6 +14,7 @@ import pytest
 
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.plan import applicable_dimensions
+from feature_store_health.checks.trend import configured_fields
 from feature_store_health.checks.verdict import STATUS_COLORS, Severity, Verdict
 from feature_store_health.reporting.results_json import summary_counts
 
@@ -304,19 +305,19 @@ def _table_weekly_html(run: "HealthRun", table) -> str:
         parts.append(f"<p>Trend chart unavailable: {_e(type(exc).__name__)}: {_e(exc)}</p>")
     features = list(table.critical_features)
     tiers = list(rows[0].tiers) if rows else []
-    # a column per configured dimension: a table without a readiness column shows no "% ready"
+    shown_fields = configured_fields(table)
     columns = [
-        ("date", True, lambda r: f"{r.check_date} (history)" if r.from_history else r.check_date),
-        ("games", True, lambda r: r.games), ("rows", True, lambda r: r.rows), ("players", True, lambda r: r.players),
-        ("% ready", table.production_ready_column, lambda r: _num(r.ready_pct)),
-        ("% complete", table.completeness_column, lambda r: _num(r.complete_pct)),
-        *((tier, True, lambda r, tier=tier: r.tiers[tier]) for tier in tiers),
-        *((f"% NULL {f}", True, lambda r, f=f: _num(r.null_pct[f])) for f in features),
-        ("processing (min)", table.processed_at_column, lambda r: _num(r.processing_minutes)),
-        ("active predictions", table.downstream_usage, lambda r: r.active_predictions),
-        ("conversion", table.downstream_usage, lambda r: _num(r.conversion)),
+        ("date", None, lambda r: f"{r.check_date} (history)" if r.from_history else r.check_date),
+        ("games", None, lambda r: r.games), ("rows", None, lambda r: r.rows), ("players", None, lambda r: r.players),
+        ("% ready", "ready_pct", lambda r: _num(r.ready_pct)),
+        ("% complete", "complete_pct", lambda r: _num(r.complete_pct)),
+        *((tier, None, lambda r, tier=tier: r.tiers[tier]) for tier in tiers),
+        *((f"% NULL {f}", None, lambda r, f=f: _num(r.null_pct[f])) for f in features),
+        ("processing (min)", "processing_minutes", lambda r: _num(r.processing_minutes)),
+        ("active predictions", "active_predictions", lambda r: r.active_predictions),
+        ("conversion", "conversion", lambda r: _num(r.conversion)),
     ]
-    columns = [(header, value) for header, configured, value in columns if configured]
+    columns = [(header, value) for header, field, value in columns if field is None or field in shown_fields]
     parts.append(_table([header for header, _ in columns], ([value(r) for _, value in columns] for r in rows)))
     if any(r.from_history for r in rows):
         parts.append("<p>(history): the warehouse no longer holds the date (its partition expired); its "
