@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
 from feature_store_health.checks.dimensions import DIMENSIONS, tier_slug
+from feature_store_health.checks.levels import parse_new_levels
 
 __all__ = [
     "ConfigError",
@@ -157,6 +158,7 @@ class BaselineConfig(NamedTuple):
     floor_relative: float = 0.03     # means, medians, stddevs, rows per team: at least 3 % of the median
     floor_rows_per_team: float = 0.5
     floor_landing_hours: float = 0.5
+    new_levels: tuple[Any, ...] = ()  # NewLevel: "this metric's new level starts on this date"
 
 
 class HealthConfig(NamedTuple):
@@ -234,6 +236,11 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
     names = [table.name for table in table_configs]
     if len(set(names)) != len(names):
         raise ConfigError(f"tables: names must be unique, got {names}")
+    baseline = _baseline(raw.get("baseline", {}))
+    for index, level in enumerate(baseline.new_levels):
+        if level.table not in names:
+            raise ConfigError(f"baseline.new_levels[{index}].table = {level.table!r} is not a monitored table "
+                              f"({', '.join(names)})")
     return HealthConfig(
         path=source,
         deadline_time=_time(deadline.get("time"), "deadline.time"),
@@ -252,7 +259,7 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         slack=_slack(raw.get("slack", {})),
         runbook_url=_runbook(raw.get("runbook", {})),
         history=_history(raw.get("history", {})),
-        baseline=_baseline(raw.get("baseline", {})),
+        baseline=baseline,
     )
 
 
@@ -273,12 +280,17 @@ def _baseline(raw: Any) -> BaselineConfig:
     if not isinstance(raw, dict):
         raise ConfigError("[baseline] must be a table")
     _no_unknown_keys(raw, set(BaselineConfig._fields), "baseline.")
+    raw = dict(raw)
+    try:
+        levels = parse_new_levels(raw.pop("new_levels", []))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     for key, value in raw.items():
         whole = key.endswith("days")
         if not _is_number(value) or value <= 0 or (whole and not isinstance(value, int)):
             raise ConfigError(f"baseline.{key} must be a positive {'whole number' if whole else 'finite number'}, "
                               f"got {value!r}")
-    config = BaselineConfig(**raw)
+    config = BaselineConfig(**raw, new_levels=levels)
     if config.minimum_game_days > config.game_days:
         raise ConfigError(f"baseline.minimum_game_days ({config.minimum_game_days}) is more than "
                           f"baseline.game_days ({config.game_days})")

@@ -20,13 +20,19 @@ from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.checks.dimensions.anomalies import settling
 from feature_store_health.checks.contract import SchemaReport, compare
-from feature_store_health.checks.plan import ISSUE_METRICS, applicable_dimensions, columns_read_by_checks, table_query
+from feature_store_health.checks.baseline_days import (
+    FIRST_LANDED, BaselineDay, changed_days, day_flags, first_landing, recorded_verdicts, view,
+)
+from feature_store_health.checks.plan import (
+    FINGERPRINTS, ISSUE_METRICS, applicable_dimensions, columns_read_by_checks, parse_fingerprints, table_query,
+)
 from feature_store_health.checks.query import build_sample_query
 from feature_store_health.checks.trend import TrendRow, trend_row
 from feature_store_health.checks.verdict import Severity, Verdict, overall_status
 from feature_store_health.clock import as_of_for, today_in
 from feature_store_health.config import HealthConfig, TableConfig
 from feature_store_health.history import HistoryError, HistoryStore, RunInfo, history_rows
+from feature_store_health.history.records import flagged_metrics
 from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
 
 __all__ = ["CheckSpec", "HealthRun"]
@@ -83,6 +89,9 @@ class HealthRun:
         self._before_window: dict[str, MetricsByDate] = {}  # fetched dates before the run's: baselines only
         self._profile_plans: dict[str, Any] = {}
         self._observations: dict[tuple[str, dt.date], Any] = {}
+        self.reread: dict[str, list[dt.date]] = {}          # recorded baseline days read again (changed)
+        self._judged_early: dict[CheckSpec, Verdict] = {}   # anomalies of earlier dates, judged ahead of pytest
+        self._reread_error: dict[str, str] = {}
 
     # -- plan --------------------------------------------------------------------------------
     def specs(self, dimension: str) -> list[CheckSpec]:
@@ -131,9 +140,17 @@ class HealthRun:
         dates = self.settings.dates
         return {"start_date": start or dates[0], "end_date": dates[-1]}
 
-    def _run(self, table: TableConfig, sql: str, purpose: str, start: dt.date | None = None) -> list[dict[str, Any]]:
-        """Run one query over the run's date window and record what it cost."""
-        result = self.backend.run_query(table.name, sql, self._window(start))
+    def _metrics_window(self, table: TableConfig, query, start: dt.date | None = None) -> dict[str, dt.date]:
+        """The metrics query's parameters; with fingerprints, also the first baseline day."""
+        window = self._window(start)
+        if any(metric.name == FINGERPRINTS for metric in query.metrics):
+            window["baseline_start"] = min(self._lookback_start(table, self.settings.dates[0]), window["start_date"])
+        return window
+
+    def _run(self, table: TableConfig, sql: str, purpose: str, start: dt.date | None = None,
+             window: dict[str, dt.date] | None = None) -> list[dict[str, Any]]:
+        """Run one query over the run's date window (or ``window``) and record what it cost."""
+        result = self.backend.run_query(table.name, sql, window or self._window(start))
         self.queries.append(result.stats._replace(purpose=purpose))
         return result.rows
 
@@ -162,22 +179,62 @@ class HealthRun:
         problem = schema.problem(table.date_column)
         if problem is not None:
             raise BackendError(f"{problem}: no check of {table.name} can run")
-        return table_query(table, self.config, schema)
+        return table_query(table, self.config, schema, fingerprints=self._uses_fingerprints(table))
+
+    def _uses_fingerprints(self, table: TableConfig) -> bool:
+        """Whether the table's query also fingerprints the recorded baseline days (anomalies judged
+        against a readable history): how a rerun or backfill since is seen."""
+        if self.settings.history_off or not self._judges_anomalies(table):
+            return False
+        try:
+            return bool(self.history())
+        except HistoryError:
+            return False
 
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
         dates = self.settings.dates
         try:
             query = self._planned_query(table)
             start = self._query_start(table)
-            rows = self._run(table, query.sql, "metrics", start)
+            rows = self._run(table, query.sql, "metrics", window=self._metrics_window(table, query, start))
         except BackendError as exc:
             return exc
         values = query.values_by_date(rows)
+        fingerprints = {}
+        for found in values.values():  # the same text on every row: the recorded days before `start`
+            fingerprints = parse_fingerprints(found.pop(FINGERPRINTS, None)) or fingerprints
         missing = [d.isoformat() for d in dates if d not in values]
         if missing:
             return BackendError(f"{table.name}: the query returned no row for {', '.join(missing)}")
         self._before_window[table.name] = {day: found for day, found in values.items() if day < dates[0]}
+        self._reread_changed(table, fingerprints)
         return {day: values[day] for day in dates}
+
+    def _reread_changed(self, table: TableConfig, fingerprints: dict[dt.date, tuple[int, Any]]) -> None:
+        """Read again, in one more query, the recorded baseline days the warehouse now holds other
+        rows for (rerun, backfilled): for days it still holds, the warehouse is the truth. Their
+        values are recorded at the end of the run, so the history is corrected too."""
+        if not fingerprints:
+            return
+        recorded = {day: values for (name, day), values in self.history().items() if name == table.name}
+        changed = changed_days(fingerprints, recorded)
+        if not changed:
+            return
+        try:
+            query = table_query(table, self.config, self.schema(table.name))
+            rows = self._run(table, query.sql, "metrics:changed-days",
+                             window={"start_date": changed[0], "end_date": changed[-1]})
+        except BackendError as exc:
+            self._reread_error[table.name] = (f"{len(changed)} baseline days changed in the warehouse since they "
+                                              f"were recorded, and reading them again failed: {exc}")
+            return
+        fresh = query.values_by_date(rows)
+        for day in changed:
+            values = fresh.get(day)
+            if values and values.get("row_count"):
+                landed = first_landing(recorded.get(day))
+                self._before_window[table.name][day] = {**values, FIRST_LANDED: landed} if landed else values
+        self.reread[table.name] = changed
 
     def own_values(self, table_name: str, dimension_id: str) -> MetricsByDate:
         """The values of a dimension judged from a query of its own (source_consistency): one query
@@ -316,19 +373,46 @@ class HealthRun:
 
     def baseline(self, table_name: str, check_date: dt.date) -> list[tuple[dt.date, dict[str, Any]]]:
         """The previous game days of ``check_date`` (newest first, at most [baseline] game_days):
-        days with games scheduled and rows, from the warehouse or the history. Raises HistoryError."""
+        days with games scheduled and rows, from the warehouse or the history, less the days a
+        failed check left out (they do not count). Raises HistoryError."""
+        return [(day.day, values) for day, values in self._baseline_days(table_name, check_date)]
+
+    def _baseline_days(self, table_name: str, check_date: dt.date) -> list[tuple[BaselineDay, dict[str, Any]]]:
+        """The baseline's days with their observations and what their verdicts hold against them;
+        a failed day is kept in the list (for the details) but not counted towards game_days."""
         self.history()
+        if table_name in self._reread_error:
+            raise HistoryError(self._reread_error[table_name])
         settings = self.config.baseline
-        days: list[tuple[dt.date, dict[str, Any]]] = []
+        days: list[tuple[BaselineDay, dict[str, Any]]] = []
+        counted = 0
         day = check_date - dt.timedelta(days=1)
         earliest = check_date - dt.timedelta(days=settings.lookback_days)
-        while day >= earliest and len(days) < settings.game_days:
+        while day >= earliest and counted < settings.game_days:
             values, _ = self.values_on(table_name, day)
             if values and values.get("games_scheduled") and values.get("row_count") \
                     and settling(values, self._tables[table_name]) is None:
-                days.append((day, values))
+                flags = self._day_flags(table_name, day, values)
+                days.append((BaselineDay(day, self._observed(table_name, day, values), flags), values))
+                counted += flags.failed is None
             day -= dt.timedelta(days=1)
         return days
+
+    def _day_flags(self, table_name: str, day: dt.date, values: dict[str, Any]):
+        """What a baseline day's verdicts hold against it: this run's, where it judged the day
+        (anomalies judged first for earlier dates of the run), else the recorded ones that were
+        judged on the rows the day holds now."""
+        verdicts = {dimension: (recorded.get("severity", "OK"), recorded.get("flagged") or ())
+                    for dimension, recorded in recorded_verdicts(values).items()}
+        if day in self.settings.dates:
+            for spec in (*self._verdicts, *self._judged_early):
+                if spec.table == table_name and spec.check_date == day:
+                    verdict = self._verdicts.get(spec) or self._judged_early[spec]
+                    verdicts[spec.dimension] = (verdict.severity.value, flagged_metrics(verdict.details))
+        return day_flags(verdicts)
+
+    def _selected(self, spec: CheckSpec) -> bool:
+        return not self.collected or spec in self.collected
 
     def _profile_plan(self, table_name: str):
         """The table's profiled columns and their metrics, planned once per run."""
@@ -371,7 +455,7 @@ class HealthRun:
             for check_date, values in sorted({**self._before_window.get(table.name, {}), **by_date}.items()):
                 if not values.get("row_count") and self.expired(table, check_date):
                     continue  # an expired partition: its recorded values stay the newest
-                rows.extend(history_rows(info, table.name, check_date, values,
+                rows.extend(history_rows(info, table.name, check_date, self._with_first_landing(table.name, check_date, values),
                                          verdicts.pop((table.name, check_date), ())))
         for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
             rows.extend(history_rows(info, table_name, check_date, {}, remaining))
@@ -384,20 +468,31 @@ class HealthRun:
                               "seconds": round(time.perf_counter() - started, 4)}
         return None
 
+    def _with_first_landing(self, table_name: str, check_date: dt.date, values: dict[str, Any]) -> dict[str, Any]:
+        """A date's values as recorded: with its first landing, kept from its first record (a
+        rerun or backfill later moves MAX(processed_at), not the night's landing)."""
+        landed = values.get("max_processed_at")
+        if not isinstance(landed, dt.datetime) or not isinstance(self._history, dict):
+            return values  # the history was not read (nothing judged against it): its record stands
+        first = first_landing(self._history.get((table_name, check_date)))
+        return {**values, FIRST_LANDED: first or values.get(FIRST_LANDED) or landed}
+
     def dry_run(self) -> list[tuple[str, str, int | None, str | None]]:
         """Validate each table's query without running it: (table, sql, estimated bytes, error)."""
         planned = []
         for table in self.config.tables:
             try:
-                queries = [(table.name, self._planned_query(table).sql)]
+                query = self._planned_query(table)
             except BackendError as exc:
                 planned.append((table.name, "", None, str(exc)))
                 continue
-            queries += [(f"{table.name} ({dimension_id})", DIMENSIONS[dimension_id].own_query(table, self.config).sql)
+            queries = [(table.name, query.sql, self._metrics_window(table, query))]
+            queries += [(f"{table.name} ({dimension_id})", DIMENSIONS[dimension_id].own_query(table, self.config).sql,
+                         self._window())
                         for dimension_id in applicable_dimensions(table) if DIMENSIONS[dimension_id].own_query]
-            for name, sql in queries:
+            for name, sql, window in queries:
                 try:
-                    estimate = self.backend.dry_run(table.name, sql, self._window())
+                    estimate = self.backend.dry_run(table.name, sql, window)
                 except BackendError as exc:
                     planned.append((name, sql, None, str(exc)))
                 else:
@@ -501,6 +596,21 @@ class HealthRun:
     # -- judge -------------------------------------------------------------------------------
     def judge(self, spec: CheckSpec) -> Verdict:
         """Judge one check and record it; a query that failed gives NOT_EVALUATED, never a pass."""
+        verdict = self._judged_early.pop(spec, None) or self._judge(spec)
+        self._verdicts[spec] = verdict
+        return verdict
+
+    def _judge_earlier_anomalies(self, table_name: str, check_date: dt.date) -> None:
+        """anomalies of the run's earlier dates, judged first (oldest first) when pytest has not
+        reached them yet: what they flag is no baseline of the later dates."""
+        for day in self.settings.dates:
+            if day >= check_date:
+                break
+            spec = CheckSpec(table_name, day, "anomalies")
+            if spec not in self._verdicts and spec not in self._judged_early and self._selected(spec):
+                self._judged_early[spec] = self._judge(spec)
+
+    def _judge(self, spec: CheckSpec) -> Verdict:
         table = self._tables[spec.table]
         dimension = DIMENSIONS[spec.dimension]
         limits = table.thresholds[spec.dimension]
@@ -514,21 +624,29 @@ class HealthRun:
                                        schema=self.schema(table.name), check_date=spec.check_date,
                                        timezone=self.config.timezone, baseline_config=self.config.baseline)
                 if spec.dimension == "anomalies":
-                    try:
-                        context = context._replace(
-                            baseline=[(day, self._observed(table.name, day, day_values))
-                                      for day, day_values in self.baseline(table.name, spec.check_date)],
-                            profile_plan=self._profile_plan(table.name))
-                    except HistoryError as exc:
-                        context = context._replace(baseline_error=f"the history could not be read: {exc}")
+                    context = self._anomalies_context(table, spec.check_date, values, context)
                 judgement = dimension.judge(values, table, limits, context)
             except Exception as exc:  # a rule that raises is a check that could not run, never a pass
                 verdict = self._unjudged(spec, f"judging raised {type(exc).__name__}: {exc}")
             else:
                 verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
                                   dict(limits), judgement.message, judgement.details)
-        self._verdicts[spec] = verdict
         return verdict
+
+    def _anomalies_context(self, table: TableConfig, check_date: dt.date, values: dict[str, Any],
+                           context: JudgeContext) -> JudgeContext:
+        """The baseline anomalies judges a date against (what was left out, and why, in its notes)
+        and the date's first recorded landing; or why it has none (the history unreadable)."""
+        try:
+            self._judge_earlier_anomalies(table.name, check_date)
+            days = self._baseline_days(table.name, check_date)
+            levels = [level for level in self.config.baseline.new_levels if level.table == table.name]
+            baseline, notes = view([day for day, _ in days], check_date, levels)
+            recorded = self.history().get((table.name, check_date))
+        except HistoryError as exc:
+            return context._replace(baseline_error=f"the history could not be read: {exc}")
+        return context._replace(baseline=baseline, baseline_notes=notes, profile_plan=self._profile_plan(table.name),
+                                first_landing=first_landing(recorded))
 
     def _values_for(self, table: TableConfig, dimension, check_date: dt.date) -> dict[str, Any]:
         """The metric values a dimension judges; BackendError when they cannot be had: the query

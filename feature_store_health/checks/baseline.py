@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
     from feature_store_health.config import BaselineConfig, TableConfig
 
-__all__ = ["Drift", "Observation", "assess", "label", "observations"]
+__all__ = ["Drift", "NIGHT_HOURS", "Observation", "assess", "label", "landing_hours", "observations", "one_row_worth"]
 
 def _median(values: Sequence[float]) -> float:
     ordered = sorted(values)
@@ -96,11 +96,9 @@ def observations(table: "TableConfig", schema: "SchemaReport | None", values: Ma
     for name, metric in shares:
         if metric and values.get(metric) is not None:
             tracked[name] = Observation(100.0 * values[metric] / rows, rows, "count_pct")
-    landed = values.get("max_processed_at")
-    if isinstance(landed, dt.datetime):
-        zone = ZoneInfo(timezone)
-        midnight = dt.datetime.combine(check_date, dt.time(0), tzinfo=zone)
-        tracked["landing_time"] = Observation((landed - midnight).total_seconds() / 3600, 1, "landing")
+    hours = landing_hours(values, check_date, timezone)
+    if hours is not None:
+        tracked["landing_time"] = Observation(hours, 1, "landing")
     types = table.contract if table.contract is not None else (schema.live if schema is not None else {})
     level_exempt = set(table.schedule_driven_columns)
     for column, stats in (columns if columns is not None else profile_columns(table, schema)).items():
@@ -123,6 +121,26 @@ def observations(table: "TableConfig", schema: "SchemaReport | None", values: Ma
     return tracked
 
 
+NIGHT_HOURS = 24.0   # a landing this long after the date's midnight is no night's run: a reprocess
+
+
+def landing_hours(values: Mapping[str, Any], check_date: dt.date, timezone: str) -> float | None:
+    """The night's landing of a date, in hours after its midnight (deadline time zone): its first
+    recorded landing (``first_landed_at``) or MAX(processed_at); None when there is none, when the
+    caller marked the date re-landed (``landing_judged`` False), or when it landed a day or more
+    after its date (a reprocess, not the night's run)."""
+    if values.get("landing_judged") is False:
+        return None
+    landed = values.get("first_landed_at") or values.get("max_processed_at")
+    if not isinstance(landed, dt.datetime):
+        return None
+    if landed.tzinfo is None:
+        landed = landed.replace(tzinfo=dt.timezone.utc)
+    midnight = dt.datetime.combine(check_date, dt.time(0), tzinfo=ZoneInfo(timezone))
+    hours = (landed - midnight).total_seconds() / 3600
+    return hours if hours < NIGHT_HOURS else None
+
+
 def _sampling_variance(kind: str, rows: int, center: float, unit_sd: float) -> float:
     """The variance a day's value has from sampling its rows alone."""
     if rows <= 1:
@@ -139,23 +157,57 @@ def _sampling_variance(kind: str, rows: int, center: float, unit_sd: float) -> f
     return 0.0
 
 
+def _reference_range(observation: Observation, baseline: Sequence[Observation]) -> float:
+    """How far apart one row's value can stand: the column's max - min on its second widest
+    baseline day (one odd day does not set it); for a column constant in its baseline, today's;
+    at least one unit for an INTEGER column (a count moves in whole units)."""
+    ranges = sorted(b.unit_range for b in baseline if b.unit_range is not None)
+    reference = (ranges[-2] if len(ranges) >= 2 else ranges[-1]) if ranges else 0.0
+    if reference == 0.0 and observation.unit_range is not None:
+        reference = observation.unit_range
+    if observation.integer:
+        reference = max(reference, 1.0)
+    return reference
+
+
+def one_row_worth(observation: Observation, center: float, floors: "BaselineConfig",
+                  baseline: Sequence[Observation]) -> float:
+    """What ``floor_rows`` of the day's rows can do to the metric on their own: the least spread
+    a metric is judged with, so a handful of rows never pages anyone.
+
+    - a share (NULL %, % ready, ...): that many rows of the day's rows, in percentage points;
+    - a mean or median: that many rows moving across the column's reference range;
+    - a standard deviation: that many rows moving from the middle to the range's edge, which
+      widens it from ``center`` to sqrt(center² + k·range²/rows). A spread made by a couple of
+      odd rows (every row at a bound but two) may vanish on a light slate without meaning anything.
+    A column constant everywhere (its range 0) that moved as a whole: every row moved, so one
+    row's worth is the move itself over the rows (the score is the number of rows behind it).
+    """
+    rows = max(observation.rows, 1)
+    kind = observation.kind
+    if kind == "count_pct":
+        return 100.0 * floors.floor_rows / rows
+    if kind in ("mean", "median", "stddev"):
+        reference = _reference_range(observation, baseline)
+        if kind == "stddev":
+            base = max(center, 0.0)
+            return math.sqrt(base ** 2 + floors.floor_rows * reference ** 2 / rows) - base
+        if reference == 0.0:
+            reference = abs(observation.value - center)
+        return floors.floor_rows * reference / rows
+    return 0.0
+
+
 def _floor(observation: Observation, center: float, floors: "BaselineConfig",
            baseline: Sequence[Observation]) -> float:
     kind = observation.kind
     if kind == "count_pct":
-        return max(floors.floor_pct_points, 100.0 * floors.floor_rows / observation.rows)
+        return max(floors.floor_pct_points, one_row_worth(observation, center, floors, baseline))
     if kind == "landing":
         return floors.floor_landing_hours
     if kind == "rows_per_team":
         return max(floors.floor_rows_per_team, floors.floor_relative * abs(center))
-    floor = floors.floor_relative * abs(center)
-    if kind in ("mean", "median"):
-        # never an alarm for what floor_rows rows could do: move by the column's range each
-        # (its second widest day in the baseline). A 0/1 column with rare 1s needs this most.
-        ranges = sorted(b.unit_range for b in baseline if b.unit_range is not None)
-        if ranges:
-            reference = ranges[-2] if len(ranges) >= 2 else ranges[-1]
-            floor = max(floor, floors.floor_rows * reference / max(observation.rows, 1))
+    floor = max(floors.floor_relative * abs(center), one_row_worth(observation, center, floors, baseline))
     if kind == "median" and observation.integer:
         floor = max(floor, 1.0)  # a small-integer median moves in whole units from one healthy day to the next
     return floor
@@ -192,8 +244,9 @@ def assess(metric: str, today: Observation, baseline: Sequence[Observation], flo
     sampling = math.sqrt(_sampling_variance(today.kind, today.rows, center, unit_sd))
     ordered = sorted(scaled)
     seen = (ordered[-2] - ordered[1] if len(ordered) >= 4 else ordered[-1] - ordered[0]) / math.sqrt(max(today.rows, 1))
-    spread = max(seen_variation, sampling, seen / SEEN_RANGE_SPREADS, _floor(today, center, floors, baseline), 1e-9)
-    score = (today.value - center) / spread
+    spread = max(seen_variation, sampling, seen / SEEN_RANGE_SPREADS, _floor(today, center, floors, baseline))
+    # every floor has a meaning (one row's worth): a spread of 0 is left only where nothing moved
+    score = (today.value - center) / spread if spread > 0 else 0.0
     low, high = center - warning * spread, center + warning * spread
     if today.kind == "stddev":
         # a spread is judged downwards only: a column collapsing towards one value. A wider one
@@ -204,6 +257,8 @@ def assess(metric: str, today: Observation, baseline: Sequence[Observation], flo
         low = max(low, 0.0)                 # shares, spreads and counts are never negative
     if today.kind == "count_pct":
         high = min(high, 100.0)
+    if today.kind in ("mean", "median") and all(value >= 0 for value in values):
+        low = max(low, 0.0)                 # a column never negative in its baseline: no negative range
     return Drift(metric, today.value, center, low, high, score, len(baseline))
 
 

@@ -19,6 +19,10 @@ class Source(enum.Enum):
     SCHEDULE = "schedule"      # nba_schedule, one row per team playing per game
     PREDICTIONS = "predictions"  # player_prop_predictions
     DUPLICATES = "duplicates"  # the monitored table's keys written more than once per date
+    # one row: the monitored table's row count and latest processed_at per day from the first
+    # baseline day (@baseline_start) to the day before the run's window: what tells whether a
+    # recorded baseline day was rerun or backfilled since
+    FINGERPRINTS = "fingerprints"
 
 
 class Metric(NamedTuple):

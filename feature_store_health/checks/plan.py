@@ -7,6 +7,7 @@ are NOT_EVALUATED.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from feature_store_health.checks.dimensions import DIMENSIONS
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["ISSUE_METRICS", "applicable_dimensions", "columns_read_by_checks", "report_metrics", "table_query"]
+__all__ = ["FINGERPRINTS", "ISSUE_METRICS", "parse_fingerprints", "applicable_dimensions", "columns_read_by_checks",
+           "fingerprint_metrics", "report_metrics", "table_query"]
 
 
 ISSUE_METRICS = {  # issue field -> metric holding that day's values (counted in Python over the window)
@@ -65,13 +67,43 @@ def report_metrics(table: "TableConfig") -> tuple[Metric, ...]:
     return tuple(metrics)
 
 
-def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaReport | None" = None) -> AggregateQuery:
+FINGERPRINTS = "baseline_fingerprints"
+
+
+def fingerprint_metrics(table: "TableConfig") -> tuple[Metric, ...]:
+    """The recorded baseline days' fingerprints as one text, "date/rows/latest processed_at in µs"
+    per day (comma-separated): a day whose fingerprint changed was rerun or backfilled, and is
+    read again. One value on every row of the query, so the query keeps one row per run date."""
+    text = ("STRING_AGG(CONCAT(CAST(day AS STRING), '/', CAST(day_rows AS STRING), '/', "
+            "IFNULL(CAST(UNIX_MICROS(day_landed) AS STRING), '')), ',')")
+    return (Metric(Source.FINGERPRINTS, FINGERPRINTS, text, empty_value="",
+                   columns=(table.processed_at_column,) if table.processed_at_column else ()),)
+
+
+def parse_fingerprints(text: str | None) -> dict[dt.date, tuple[int, dt.datetime | None]]:
+    """The fingerprints text back as {day: (rows, latest processed_at in UTC)}."""
+    found = {}
+    for item in (text or "").split(","):
+        if not item:
+            continue
+        day, rows, micros = item.split("/")
+        landed = (dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=int(micros))
+                  if micros else None)
+        found[dt.date.fromisoformat(day)] = (int(rows), landed)
+    return found
+
+
+def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaReport | None" = None,
+                fingerprints: bool = False) -> AggregateQuery:
     """Every metric of every applicable dimension, and the reports' metrics, for ``table``: one
-    query. Metrics over columns the live schema cannot serve are left out."""
+    query; with ``fingerprints``, each earlier date's row count and landing from @baseline_start
+    too. Metrics over columns the live schema cannot serve are left out."""
     metrics = [metric for dimension_id in applicable_dimensions(table)
                for metric in DIMENSIONS[dimension_id].metrics(table, config)]
     metrics += report_metrics(table)
     metrics += profile_metrics(table, schema)
+    if fingerprints:
+        metrics += fingerprint_metrics(table)
     if schema is not None:
         metrics = [metric for metric in metrics if all(schema.usable(column) for column in metric.columns)]
     return build_aggregate_query(table, config, metrics)

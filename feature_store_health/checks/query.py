@@ -106,8 +106,22 @@ def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric]) ->
             f"  )\n"
             f"  GROUP BY check_date\n)"
         )
+    if by_source[Source.FINGERPRINTS]:
+        # one row: the recorded baseline days before the run's window, "date/rows/latest µs" each
+        ctes.append(
+            f"fingerprints AS (\n"
+            f"  SELECT\n{_select(by_source[Source.FINGERPRINTS])}\n"
+            f"  FROM (\n"
+            f"    SELECT {table.date_column} AS day, COUNT(*) AS day_rows,\n"
+            f"      {f'MAX({table.processed_at_column})' if table.processed_at_column else 'NULL'} AS day_landed\n"
+            f"    FROM `{table.table}`\n"
+            f"    WHERE {table.date_column} BETWEEN @baseline_start AND DATE_SUB(@start_date, INTERVAL 1 DAY)\n"
+            f"    GROUP BY day\n"
+            f"  )\n)"
+        )
     joins = "".join(
-        f"\nLEFT JOIN {source.value} USING (check_date)" for source in Source if by_source[source]
+        f"\nCROSS JOIN {source.value}" if source is Source.FINGERPRINTS else f"\nLEFT JOIN {source.value} USING (check_date)"
+        for source in Source if by_source[source]
     )
     columns = ",\n".join(f"  {metric.source.value}.{metric.name}" for metric in unique)
     sql = (

@@ -49,7 +49,7 @@ class BigQueryHistory:
             f"SELECT {', '.join(READ_COLUMNS)}\n"
             f"FROM `{ref}`\n"
             f"WHERE check_date BETWEEN @start_date AND @end_date AND table_name IN UNNEST(@tables) "
-            f"AND kind != 'verdict' AND source = @source\n"
+            f"AND source = @source\n"
             f"QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name "
             f"ORDER BY run_at DESC, run_id DESC) = 1"
         )

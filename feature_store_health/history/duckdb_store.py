@@ -26,8 +26,7 @@ _DUCKDB_TYPES = {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMPTZ", "DATE": "DATE"
 READ_SQL = f"""
 SELECT {", ".join(READ_COLUMNS)}
 FROM {TABLE}
-WHERE check_date BETWEEN $start AND $end AND table_name IN (SELECT unnest($tables)) AND kind <> 'verdict'
-  AND source = $source
+WHERE check_date BETWEEN $start AND $end AND table_name IN (SELECT unnest($tables)) AND source = $source
 QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name ORDER BY run_at DESC, run_id DESC) = 1
 """
 

@@ -7,8 +7,8 @@ import json
 import math
 from typing import Any, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
-__all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "READ_COLUMNS", "RunInfo", "decode_rows", "encode",
-           "history_rows", "ndjson"]
+__all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "READ_COLUMNS", "RunInfo", "VERDICT_PREFIX",
+           "day_fingerprint", "decode_rows", "encode", "flagged_metrics", "history_rows", "ndjson"]
 
 # name -> BigQuery type; the same columns in the DuckDB file
 HISTORY_COLUMNS = {
@@ -102,24 +102,40 @@ def history_rows(run: RunInfo, table: str, check_date: dt.date, values: Mapping[
     for name, metric_value in values.items():
         kind, number, text = encode(metric_value)
         rows.append({**base, "name": name, "kind": kind, "value": number, "text": text})
+    fingerprint = day_fingerprint(values)
     for verdict in verdicts:
         number = verdict.value if isinstance(verdict.value, (int, float)) and not isinstance(verdict.value, bool) \
             and math.isfinite(verdict.value) else None
+        recorded = {"severity": verdict.severity.value, "message": verdict.message, "fingerprint": fingerprint}
+        flagged = flagged_metrics(verdict.details)
+        if flagged:
+            recorded["flagged"] = flagged
         rows.append({**base, "name": VERDICT_PREFIX + verdict.dimension, "kind": "verdict", "value": number,
-                     "text": json.dumps({"severity": verdict.severity.value, "message": verdict.message})})
+                     "text": json.dumps(recorded)})
     return rows
+
+
+def day_fingerprint(values: Mapping[str, Any]) -> list[Any]:
+    """What identifies the rows a date's values were computed from: their count and the latest
+    processed_at (ISO, UTC). A rerun or backfill of the date changes it."""
+    landed = values.get("max_processed_at")
+    return [values.get("row_count"), encode(landed)[2] if isinstance(landed, dt.datetime) else None]
+
+
+def flagged_metrics(details: Mapping[str, Any] | None) -> list[str]:
+    """The tracked metrics a verdict flagged (anomalies' drifts beyond the warning score)."""
+    return [drift["metric"] for drift in (details or {}).get("drifts", ()) if drift.get("flagged")]
 
 
 READ_COLUMNS = ("table_name", "check_date", "name", "kind", "value", "text")  # what a read selects, in order
 
 
 def decode_rows(rows: Iterable[Sequence[Any]]) -> dict[tuple[str, dt.date], dict[str, Any]]:
-    """Rows read back as READ_COLUMNS tuples (newest per metric, verdicts left out) -> values per
-    (table, date). Numbers, the bulk of them, are decoded inline."""
+    """Rows read back as READ_COLUMNS tuples (newest per metric and per verdict) -> values per
+    (table, date); a verdict is a dict under ``verdict:<dimension>``. Numbers, the bulk of them,
+    are decoded inline."""
     result: dict[tuple[str, dt.date], dict[str, Any]] = {}
     for table_name, check_date, name, kind, value, text in rows:
-        if kind == "verdict":
-            continue
         if isinstance(check_date, dt.datetime):
             check_date = check_date.date()
         elif isinstance(check_date, str):
@@ -132,9 +148,19 @@ def decode_rows(rows: Iterable[Sequence[Any]]) -> dict[tuple[str, dt.date], dict
             values[name] = value
         elif kind == "int":
             values[name] = None if value is None else int(value)
+        elif kind == "verdict":  # {"severity", "message", "fingerprint", "flagged"?}: what baselines leave out
+            values[name] = _verdict(text)
         else:
             values[name] = decode(kind, value, text)
     return result
+
+
+def _verdict(text: str | None) -> dict[str, Any]:
+    try:
+        recorded = json.loads(text) if text else {}
+    except ValueError:
+        recorded = {}
+    return recorded if isinstance(recorded, dict) else {}
 
 
 def ndjson(rows: list[dict[str, Any]]) -> bytes:

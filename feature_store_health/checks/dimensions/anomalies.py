@@ -8,6 +8,7 @@ every metric beyond the warning score is named with its value and expected range
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any, Mapping, TYPE_CHECKING
 
@@ -96,10 +97,12 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     baseline = ctx.baseline or ()
     needed = settings.minimum_game_days
     details: dict[str, Any] = {"baseline_days": len(baseline),
-                               "baseline_dates": [day.isoformat() for day, _ in baseline]}
+                               "baseline_dates": [day.isoformat() for day, _ in baseline], **(ctx.baseline_notes or {})}
+    left_out = _left_out(details)
     if len(baseline) < needed:
         return Judgement(Severity.SKIPPED, None,
-                         f"insufficient history, {len(baseline)} of {needed} game days", details)
+                         f"insufficient history, {len(baseline)} of {needed} game days{left_out}", details)
+    values = _night_landing(values, ctx, details)
     today = observations(table, ctx.schema, values, ctx.check_date, ctx.timezone, ctx.profile_plan)
     days = [observed for _, observed in baseline]
     warning = limits["warning_above"]
@@ -118,7 +121,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         return (f"{label(drift.metric)} {shown_value(drift.metric, drift.value)}, "
                 f"expected {expected_range(drift.metric, drift.low, drift.high)}")
 
-    span = f"({len(baseline)} game days)"
+    span = f"({len(baseline)} game days{left_out})"
     if not flagged:
         message = (f"{len(judged)} metrics within their baseline {span}; largest score {abs(worst.score):.1f} "
                    f"({label(worst.metric)} {shown_value(worst.metric, worst.value)})")
@@ -127,7 +130,47 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         more = f"; and {len(flagged) - SHOWN_IN_MESSAGE} more" if len(flagged) > SHOWN_IN_MESSAGE else ""
         count = f"{len(flagged)} of {len(judged)} metrics off their baseline {span}: "
         message = count + named + more
-    return Judgement(severity, round(abs(worst.score), 2), message, details)
+    return Judgement(severity, round(abs(worst.score), 2), message + _restarted(details, needed), details)
+
+
+def _left_out(details: Mapping[str, Any]) -> str:
+    """"; 2 days left out as judged non-OK": what the baseline does not hold against today."""
+    parts = []
+    if details.get("days_left_out"):
+        n = len(details["days_left_out"])
+        parts.append(f"{n} failed day{'s' if n != 1 else ''} left out")
+    if details.get("metrics_left_out"):
+        n = len(details["metrics_left_out"])
+        parts.append(f"flagged metrics of {n} day{'s' if n != 1 else ''} left out")
+    return "; " + ", ".join(parts) if parts else ""
+
+
+def _restarted(details: Mapping[str, Any], needed: int) -> str:
+    """Declared new levels whose baseline is still filling: "; minutes_avg_last_10: new level
+    since 2026-03-05 (reason), 3 of 7 game days"."""
+    filling = [level for level in details.get("new_levels", ()) if level["game_days"] < needed]
+    return "".join(f"; {level['metric']}: new level since {level['since']} ({level['reason']}), "
+                   f"{level['game_days']} of {needed} game days, not judged" for level in filling)
+
+
+def _night_landing(values: Values, ctx: JudgeContext, details: dict[str, Any]) -> Values:
+    """The date's values with its landing judged only when it is the night's first landing: a
+    date landed again since its first record (a reprocess, a backfill) or landed a day or more
+    after its date is not judged on when it landed (details say why)."""
+    from feature_store_health.checks.baseline import NIGHT_HOURS, landing_hours
+
+    landed = values.get("max_processed_at")
+    if not isinstance(landed, dt.datetime):
+        return values
+    first = ctx.first_landing
+    if first is not None and first != landed.astimezone(dt.timezone.utc):
+        details["landing_not_judged"] = (f"landed again at {landed.isoformat()} (first landed at {first.isoformat()}): "
+                                         "landing time is judged on a date's first landing only")
+        return {**values, "landing_judged": False}
+    if landing_hours(values, ctx.check_date, ctx.timezone) is None:
+        details["landing_not_judged"] = (f"landed at {landed.isoformat()}, {NIGHT_HOURS:g} h or more after its date "
+                                         "began: a reprocess, not the night's run")
+    return values
 
 
 DIMENSION = Dimension(

@@ -44,6 +44,10 @@ class JudgeContext(NamedTuple):
     baseline_error: str | None = None
     baseline_config: Any = None
     timezone: str = "America/New_York"
+    # anomalies: what the baseline left out and why (days judged failed, flagged metrics, new levels)
+    baseline_notes: Mapping[str, Any] | None = None
+    # anomalies: the date's first recorded landing (None: never recorded); a later one is a reprocess
+    first_landing: dt.datetime | None = None
 
 
 class Judgement(NamedTuple):
