@@ -24,7 +24,7 @@ from feature_store_health.checks.verdict import Severity
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["DIMENSION", "early_season_metric", "expected_range", "settling", "shown_value"]
+__all__ = ["DIMENSION", "clock_time", "early_season_metric", "expected_range", "settling", "shown_value"]
 
 SHOWN_IN_MESSAGE = 5  # flagged metrics named in the message (all of them are in the details)
 
@@ -61,15 +61,30 @@ def shown_value(metric: str, value: float) -> str:
     """A tracked value for a message: a landing time as a clock time, percentages and counts with
     one decimal, small numbers with three significant digits."""
     if metric == "landing_time":
-        hours, minutes = divmod(round(value * 60), 60)
-        day = "" if 0 <= hours < 24 else f"{'+' if hours >= 24 else '-'}{abs(hours // 24)}d "
-        return f"{day}{hours % 24:02d}:{minutes:02d}"
+        return clock_time(value)
     magnitude = abs(value)
     if magnitude >= 10 or metric.startswith(("null_pct:", "pct_")) or metric == "rows_per_team":
         return f"{value:.1f}"
     if magnitude >= 1:
         return f"{value:.2f}"
+    if magnitude < 0.001:  # fixed point, never 4.5e-09: three significant digits, at most 6 decimals
+        return f"{value:.6f}".rstrip("0").rstrip(".") if round(value, 6) else "0"
     return f"{value:.3g}"
+
+
+def clock_time(hours: float) -> str:
+    """Hours after the date's midnight as a time of day: "02:08"; "23:49 the day before"; "02:08
+    2 days later"."""
+    total = round(hours * 60)
+    days, minutes_of_day = divmod(total, 24 * 60)
+    clock = f"{minutes_of_day // 60:02d}:{minutes_of_day % 60:02d}"
+    if days == 0:
+        return clock
+    if days == -1:
+        return f"{clock} the day before"
+    if days == 1:
+        return f"{clock} the day after"
+    return f"{clock} {abs(days)} days {'later' if days > 0 else 'before'}"
 
 
 def expected_range(metric: str, low: float, high: float | None) -> str:
@@ -77,6 +92,8 @@ def expected_range(metric: str, low: float, high: float | None) -> str:
     downwards only (its high end is infinite, or None in the results JSON)."""
     if high is None or math.isinf(high):
         return f"≥ {shown_value(metric, low)}"
+    if metric == "landing_time" and not 0 <= low < 24:
+        return f"{shown_value(metric, low)} to {shown_value(metric, high)}"  # "23:49 the day before to 04:19"
     return f"{shown_value(metric, low)}–{shown_value(metric, high)}"
 
 
