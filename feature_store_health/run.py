@@ -477,16 +477,17 @@ class HealthRun:
         first = first_landing(self._history.get((table_name, check_date)))
         return {**values, FIRST_LANDED: first or values.get(FIRST_LANDED) or landed}
 
-    def dry_run(self) -> list[tuple[str, str, int | None, str | None]]:
-        """Validate each table's query without running it: (table, sql, estimated bytes, error)."""
+    def dry_run(self) -> list[tuple[str, str, dict[str, dt.date], int | None, str | None]]:
+        """Validate each table's queries without running them, with the parameters the run would
+        give them: (table, sql, parameters, estimated bytes, error)."""
         planned = []
         for table in self.config.tables:
             try:
                 query = self._planned_query(table)
             except BackendError as exc:
-                planned.append((table.name, "", None, str(exc)))
+                planned.append((table.name, "", self._window(), None, str(exc)))
                 continue
-            queries = [(table.name, query.sql, self._metrics_window(table, query))]
+            queries = [(table.name, query.sql, self._metrics_window(table, query, self._query_start(table)))]
             queries += [(f"{table.name} ({dimension_id})", DIMENSIONS[dimension_id].own_query(table, self.config).sql,
                          self._window())
                         for dimension_id in applicable_dimensions(table) if DIMENSIONS[dimension_id].own_query]
@@ -494,9 +495,9 @@ class HealthRun:
                 try:
                     estimate = self.backend.dry_run(table.name, sql, window)
                 except BackendError as exc:
-                    planned.append((name, sql, None, str(exc)))
+                    planned.append((name, sql, window, None, str(exc)))
                 else:
-                    planned.append((name, sql, estimate, None))
+                    planned.append((name, sql, window, estimate, None))
         return planned
 
     def samples(self, table_name: str, dimension_id: str) -> list[dict[str, Any]] | str:

@@ -81,12 +81,12 @@ def _flagged_lines(run: "HealthRun", table: str, verdicts: list) -> list[str]:
     return ["Columns flagged: " + "; ".join(f"{column} ({', '.join(why)})" for column, why in flags.items())]
 
 
-def dry_run_lines(run: "HealthRun", planned: list[tuple[str, str, int | None, str | None]]) -> list[str]:
+def dry_run_lines(run: "HealthRun", planned: list[tuple[str, str, dict, int | None, str | None]]) -> list[str]:
     dates = run.settings.dates
     lines = ["", f"Dry run: {len(planned)} planned quer{'y' if len(planned) == 1 else 'ies'} for "
              f"{dates[0]}..{dates[-1]} ({run.settings.backend}: {run.source_description()}); no check runs", ""]
-    for table, sql, estimate, error in planned:
-        lines.append(f"-- {table}: @start_date = {dates[0]}, @end_date = {dates[-1]}")
+    for table, sql, window, estimate, error in planned:
+        lines.append(f"-- {table}: " + ", ".join(f"@{name} = {value}" for name, value in window.items()))
         lines.extend(sql.splitlines())
         if error:
             lines.append(f"-- ❌ would fail: {error}")
