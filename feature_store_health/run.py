@@ -405,10 +405,11 @@ class HealthRun:
         verdicts = {dimension: (recorded.get("severity", "OK"), recorded.get("flagged") or ())
                     for dimension, recorded in recorded_verdicts(values).items()}
         if day in self.settings.dates:
-            for spec in (*self._verdicts, *self._judged_early):
-                if spec.table == table_name and spec.check_date == day:
-                    verdict = self._verdicts.get(spec) or self._judged_early[spec]
-                    verdicts[spec.dimension] = (verdict.severity.value, flagged_metrics(verdict.details))
+            for dimension in DIMENSIONS:
+                spec = CheckSpec(table_name, day, dimension)
+                verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
+                if verdict is not None:
+                    verdicts[dimension] = (verdict.severity.value, flagged_metrics(verdict.details))
         return day_flags(verdicts)
 
     def _selected(self, spec: CheckSpec) -> bool:
