@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-__all__ = ["as_of_for", "now_utc", "today_in"]
+__all__ = ["as_of_for", "first_date_with_baseline", "now_utc", "today_in"]
 
 
 def now_utc() -> dt.datetime:
@@ -36,3 +36,10 @@ def as_of_for(
         return now.astimezone(dt.timezone.utc)
     local_deadline = dt.datetime.combine(check_date, deadline, tzinfo=ZoneInfo(timezone))
     return local_deadline.astimezone(dt.timezone.utc)
+
+
+def first_date_with_baseline(lookback_days: int, days: int) -> dt.date:
+    """The earliest --date whose run can look back for baselines: its first date's lookback
+    window, and the day before it (the baseline walks back one day past the window), must be
+    dates Python can hold (from 0001-01-01), else date arithmetic overflows mid-run."""
+    return dt.date.fromordinal(dt.date.min.toordinal() + lookback_days + 1 + days - 1)

@@ -229,6 +229,7 @@ class RunSettings(NamedTuple):
     history: str | None = None             # --history or $FEATURE_STORE_HEALTH_HISTORY; None: the config's
     history_off: bool = False              # --no-history (or the variable set to "off")
     history_dir: Path | None = None        # the archive folder, where history.duckdb lives by default
+    reports_dir_option: Path | None = None  # --reports-dir as given (resolved): part of the rerun command
     rootdir: Path | None = None            # relative paths of the config file are from here
 
     @property
@@ -271,14 +272,17 @@ class RunSettings(NamedTuple):
         results_json = option.health_results_json
         if results_json is not None and results_json.is_dir():
             raise pytest.UsageError(f"--results-json: {results_json} is a directory; give a file path, e.g. {results_json / 'results.json'}")
-        history = option.health_history or os.environ.get(HISTORY_ENV) or None
+        if option.health_history is not None and not option.health_history.strip():
+            # an empty --history is a mistake (an unset shell variable), never the default location
+            raise pytest.UsageError("--history is empty; give a DuckDB file path (duckdb backend) or "
+                                    "[project.]dataset.table (bigquery backend), or --no-history")
+        history = option.health_history or os.environ.get(HISTORY_ENV, "").strip() or None
         history_off = option.health_no_history or (history or "").strip().lower() == "off"
         if history_off:
             history = None
         elif history is not None and backend == "duckdb":
             history = str((config.invocation_params.dir / Path(history).expanduser()).resolve())
-        elif history is not None and not history.strip():
-            raise pytest.UsageError("--history: give a DuckDB file path or [project.]dataset.table, or --no-history")
+        reports_dir = option.health_reports_dir.expanduser().resolve() if option.health_reports_dir is not None else None
         webhook, webhook_problem = option.health_slack_webhook, None
         if webhook is None:
             webhook, webhook_problem = _webhook_from_environment()
@@ -305,9 +309,9 @@ class RunSettings(NamedTuple):
             runbook_default=_runbook_file(config.rootpath),
             history=history,
             history_off=history_off,
+            reports_dir_option=reports_dir,
             rootdir=config.rootpath,
-            history_dir=(option.health_reports_dir.expanduser().resolve() if option.health_reports_dir is not None
-                         else config.rootpath / config.getini("health_reports_dir")),
+            history_dir=reports_dir or config.rootpath / config.getini("health_reports_dir"),
         )
 
 

@@ -5,13 +5,14 @@ No assertions here to rewrite (PYTEST_DONT_REWRITE): failures are raised with py
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 
 import pytest
 
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.verdict import Severity, Verdict
-from feature_store_health.clock import now_utc, today_in
+from feature_store_health.clock import first_date_with_baseline, now_utc, today_in
 from feature_store_health.config import ConfigError, load_config
 from feature_store_health.options import RunSettings, add_options, resolve_config_path
 from feature_store_health.reporting.outputs import RunOutputs
@@ -52,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         return make_backend(settings, config.rootpath, getattr(config, "cache", None))
 
+    _check_lookback(settings, health_config.baseline.lookback_days)
     run = HealthRun(settings, health_config, backend_factory, now)
     for check_date in (settings.dates[0], settings.dates[-1]):
         try:
@@ -68,6 +70,19 @@ def pytest_configure(config: pytest.Config) -> None:
     # process: nested in-process runs (pytester) must not freeze their parent's garbage.
     if gc.get_freeze_count() == 0:
         gc.freeze()
+
+
+def _check_lookback(settings: RunSettings, lookback_days: int) -> None:
+    """A date too early for its baseline's lookback is bad input (exit 4), not an OverflowError."""
+    earliest = first_date_with_baseline(lookback_days, settings.days)
+    if settings.check_date >= earliest:
+        return
+    days = f" with --days={settings.days}" if settings.days > 1 else ""
+    raise pytest.UsageError(
+        f"--date={settings.check_date.isoformat()}{days}: the baseline of {settings.dates[0].isoformat()} looks back "
+        f"{lookback_days} days ([baseline] lookback_days), too close to {dt.date.min.isoformat()}; "
+        f"give --date={earliest.isoformat()} or later" + (", or fewer --days" if days else "")
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -709,6 +709,18 @@ class HealthRun:
         """HEALTHY / DEGRADED / UNHEALTHY / CRITICAL; INCOMPLETE when a selected check never ran."""
         return self.judged_status if self.complete else "INCOMPLETE"
 
+    def table_status(self, table_name: str) -> str:
+        """One table's status: INCOMPLETE when a selected check of it never ran (-x, interrupted),
+        NOT_SELECTED when no check of it was selected (-m, -k) and none judged, else what its
+        judged checks say. A table none of whose checks ran never reads HEALTHY."""
+        selected = [spec for spec in self.collected if spec.table == table_name]
+        severities = [verdict.severity for verdict in self.verdicts if verdict.table == table_name]
+        if any(spec not in self.finished for spec in selected):
+            return "INCOMPLETE"
+        if not selected and not severities:
+            return "NOT_SELECTED"
+        return overall_status(severities)
+
     def incomplete_reason(self) -> str:
         if not self.collected:
             return "no check was selected"
@@ -732,7 +744,8 @@ class HealthRun:
 
     def rerun_command(self) -> str:
         """The same run, as a shell command: every option that changes what is checked or how it is
-        judged, quoted for the shell."""
+        judged (the history and the archive folder it defaults to included), quoted for the shell.
+        Never a secret: the Slack webhook is not part of it."""
         settings = self.settings
         parts = ["pytest", "data_tests", f"--date={settings.check_date.isoformat()}"]
         if settings.days > 1:
@@ -748,6 +761,14 @@ class HealthRun:
             ("--health-config", settings.config_path),
         )
         parts.extend(f"{flag}={value}" for flag, value in optional if value is not None)
+        # the baselines come from the history: where it is (an explicit flag even when the run
+        # read it from $FEATURE_STORE_HEALTH_HISTORY), or that it was off, changes the verdict
+        if settings.history_off:
+            parts.append("--no-history")
+        elif settings.history is not None:
+            parts.append(f"--history={settings.history}")
+        if settings.reports_dir_option is not None:  # the default history lives in the archive folder
+            parts.append(f"--reports-dir={settings.reports_dir_option}")
         if settings.backend == "bigquery" and settings.max_bytes_billed != DEFAULT_MAX_BYTES_BILLED:
             parts.append(f"--max-bytes-billed={settings.max_bytes_billed}")
         if settings.backend == "bigquery" and settings.query_timeout != DEFAULT_QUERY_TIMEOUT:

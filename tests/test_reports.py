@@ -288,7 +288,8 @@ def test_failing_run_sends_exactly_one_block_kit_message(warehouse, run_suite, w
                       "⚠️ *Anomalies* · 2026-02-05: 1 of 183 metrics off their baseline (7 game days): "
                       "% production ready 94.4, expected 94.8–100.0 (score 4.9) (value 4.9; warning &gt; 4.5 · error &gt; 8 · "
                       f"critical &gt; 15) <{(ROOT / 'docs' / 'runbook.md').as_uri()}#anomalies|runbook>")
-    assert blocks[3]["text"]["text"] == f"*Rerun*\n```pytest data_tests --date=2026-02-05 --database={warehouse.path} --health-config={fast_slack_config}```"
+    assert blocks[3]["text"]["text"] == (f"*Rerun*\n```pytest data_tests --date=2026-02-05 --database={warehouse.path} "
+                                         f"--health-config={fast_slack_config} --no-history --reports-dir={reports}```")
     report = blocks[4]["elements"][0]["text"]
     assert report.startswith(f"Report: {reports}/2026-02-05/") and report.endswith("/report.html")
     assert "Slack: alert sent (HTTP 200, 1 attempt)" in run.stdout

@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections import Counter
 from typing import Any, Callable, Iterator, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.alerting.secret import Secret, redact
 from feature_store_health.checks.dimensions import DIMENSIONS
-from feature_store_health.checks.verdict import STATUS_ICONS, Severity, overall_status
+from feature_store_health.checks.verdict import STATUS_ICONS, Severity
 from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
@@ -61,19 +62,22 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
     status = run.status
     dates = run.settings.dates
     shown_dates = str(dates[0]) if len(dates) == 1 else f"{dates[0]} … {dates[-1]}"
-    # grouped by table, in the configuration's order: each table's status, then its checks not OK
-    order = [table.name for table in run.config.tables]
-    by_table: dict[str, list] = {}
-    for verdict in sorted(run.verdicts, key=lambda v: order.index(v.table) if v.table in order else len(order)):
+    # grouped by table, in the configuration's order: each table's status, then its checks not OK.
+    # A table whose selected checks never ran (-x, interrupted) is listed too, as INCOMPLETE.
+    by_table: dict[str, list] = {table.name: [] for table in run.config.tables
+                                 if run.table_status(table.name) != "NOT_SELECTED"}
+    for verdict in run.verdicts:
         by_table.setdefault(verdict.table, []).append(verdict)
+    never_ran = Counter(spec.table for spec in run.not_run)
     counts = summary_counts(run)
     problems = [v for v in run.verdicts if v.severity not in (Severity.OK, Severity.SKIPPED)]
     title = f"{STATUS_ICONS[status]} Feature store health: {status}"
 
     def table_line(table: str, verdicts: list) -> str:
-        table_status = overall_status([verdict.severity for verdict in verdicts])
+        table_status = run.table_status(table)
         passed = sum(not verdict.severity.fails(run.settings.fail_on) for verdict in verdicts)
-        return f"{STATUS_ICONS[table_status]} {_escape(table)} {passed}/{len(verdicts)}"
+        line = f"{STATUS_ICONS[table_status]} {_escape(table)} {passed}/{len(verdicts)}"
+        return line + (f" ({table_status}: {never_ran[table]} never ran)" if never_ran[table] else "")
 
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["explain_write_error", "write_atomic"]
+__all__ = ["explain_write_error", "output_path_problem", "write_atomic"]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -40,3 +40,21 @@ def explain_write_error(path: Path, exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return f"permission denied ({exc.filename or path})"
     return exc.strerror or str(exc)
+
+
+def output_path_problem(path: Path) -> str | None:
+    """Why a report file could never be written at ``path``, known before the run starts: it is
+    a directory, a folder on its way is a file, or the folder it would go in is not writable.
+    None when it looks writable (the write itself may still fail: a full disk)."""
+    if path.is_dir():
+        return f"{path} is a directory"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"{path} is not writable"
+    for ancestor in path.parents:  # the nearest one that exists is where the folders get made
+        if ancestor.exists() or ancestor.is_symlink():
+            if not ancestor.is_dir():
+                return f"{ancestor} is a file, not a folder"
+            if not os.access(ancestor, os.W_OK | os.X_OK):
+                return f"{ancestor} is not writable"
+            return None
+    return None

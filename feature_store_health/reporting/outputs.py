@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from feature_store_health.reporting.files import explain_write_error, write_atomic
+from feature_store_health.reporting.files import explain_write_error, output_path_problem, write_atomic
 
 if TYPE_CHECKING:
     from feature_store_health.reporting.archive import RunArchive
@@ -35,6 +35,12 @@ class RunOutputs:
         self.junit_enabled = hasattr(config.option, "xmlpath")
         self.user_junit = getattr(config.option, "xmlpath", None)
         self.archive_error: str | None = None   # the archive could not be set up: said at the end
+        # pytest-html makes its folder now and writes at the very end, junitxml both at the end: a
+        # path they can never write is a usage error now, not a traceback that loses every output
+        for flag, value, example in (("--html", self.user_html, "report.html"),
+                                     ("--junitxml", self.user_junit, "junit.xml")):
+            if value:
+                _check_output_path(flag, _user_path(value), example)
         if settings.reports_dir is not None:
             from feature_store_health.reporting.archive import JUNIT, REPORT, RunArchive
 
@@ -199,6 +205,20 @@ def self_contained_copy(report: Path) -> str:
         return f"<style>{stylesheet.read_text(encoding='utf-8')}</style>"
 
     return re.sub(r'<link href="([^"]+)" rel="stylesheet"[^>]*>', inline, text)
+
+
+def _user_path(value: str) -> Path:
+    """A report path as pytest-html and junitxml read it: variables and ~ expanded, from the cwd."""
+    return Path.cwd() / Path(os.path.expandvars(value)).expanduser()
+
+
+def _check_output_path(flag: str, path: Path, example: str) -> None:
+    problem = output_path_problem(path)
+    if problem is None:
+        return
+    if path.is_dir():
+        raise pytest.UsageError(f"{flag}: {problem}; give a file path, e.g. {flag}={path / example}")
+    raise pytest.UsageError(f"{flag}: cannot write {path}: {problem}; give a file path in a writable folder")
 
 
 def _attempts(count: int) -> str:

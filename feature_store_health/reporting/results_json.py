@@ -32,19 +32,18 @@ def summary_counts(run: "HealthRun", table: str | None = None) -> dict[str, int]
 
 
 def _tables(run: "HealthRun") -> dict[str, Any]:
-    """Per monitored table, in the configuration's order: its status, its counts, and the
-    dimensions its configuration does not give what they need (not collected)."""
+    """Per monitored table, in the configuration's order: its status (INCOMPLETE when a selected
+    check of it never ran, NOT_SELECTED when none was selected), its counts, and the dimensions
+    its configuration does not give what they need (not collected)."""
     from feature_store_health.checks.dimensions import DIMENSIONS
     from feature_store_health.checks.plan import applicable_dimensions
-    from feature_store_health.checks.verdict import overall_status
 
     tables = {}
     for table in run.config.tables:
-        severities = [verdict.severity for verdict in run.verdicts if verdict.table == table.name]
         applicable = applicable_dimensions(table)
         tables[table.name] = {
             "table": table.table,
-            "status": overall_status(severities),
+            "status": run.table_status(table.name),
             "summary": summary_counts(run, table.name),
             "not_configured": [dimension for dimension in DIMENSIONS if dimension not in applicable],
         }
