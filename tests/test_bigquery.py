@@ -519,3 +519,26 @@ def test_source_consistency_parity_on_the_emulator(warehouse, run_suite, bigquer
     assert duckdb_run.verdict("source_consistency", "2026-02-04")["severity"] == "OK"
     assert_checks_match(bigquery_run.results["checks"], duckdb_run.results["checks"])  # both tables, every check
     assert [q["purpose"] for q in bigquery_run.results["queries"]] == ["metrics", "source_consistency", "metrics"]
+
+
+def test_source_faults_parity_on_the_emulator(warehouse, run_suite, bigquery_emulator):
+    """The source's own faults on the emulator: a date the schedule gives no season, duplicated box
+    scores (one of them three times), judged and named alike by both backends."""
+    from test_source_consistency import DATE, duplicate_box_scores, unseason_schedule
+
+    doubled = duplicate_box_scores(warehouse, 3)
+    duplicate_box_scores(warehouse, 1, order="DESC", copies=3)
+    unseason_schedule(warehouse, DATE - dt.timedelta(days=1))
+    bigquery_emulator.load("source-faults", warehouse.path)
+    args = ["--date=2026-02-05", "--days=2", "-m", "source_consistency"]
+    duckdb_run = run_suite(f"--database={warehouse.path}", *args)
+    bigquery_run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
+                             "--project=source-faults", *args)
+    assert_checks_match(bigquery_run.results["checks"], duckdb_run.results["checks"])
+    no_season, duplicated = duckdb_run.checks()
+    assert (no_season["severity"], duplicated["severity"]) == ("NOT_EVALUATED", "NOT_EVALUATED")
+    assert "nba_reference.nba_schedule.season_year is NULL for the 8 games of 2026-02-04" in no_season["message"]
+    assert [(d["player"], d["copies"]) for d in duplicated["details"]["duplicates"]][:3] == \
+        [(player, 2) for player, _ in doubled]
+    assert duplicated["details"]["duplicates"][3]["copies"] == 3 and duplicated["details"]["mismatched_rows"] == 0
+    assert [q["purpose"] for q in bigquery_run.results["queries"]] == ["source_consistency"]

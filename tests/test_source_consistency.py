@@ -219,3 +219,135 @@ def test_the_worse_of_the_two_findings_decides_and_both_are_told():
 
 def test_nothing_to_judge_without_games_or_rows():
     assert judge(rows=0).severity.value == "SKIPPED"
+
+
+# -- the source's own faults: never blamed on the cache ------------------------------------------------
+
+SOURCE = "nba_analytics.player_game_summary"
+
+
+def unseason_schedule(warehouse, check_date: dt.date, games: int | None = None) -> None:
+    """The schedule's season_year NULL for the date's games (all of them, or the first ``games``)."""
+    which = "" if games is None else (f" AND game_id IN (SELECT game_id FROM nba_reference.nba_schedule "
+                                      f"WHERE game_date = DATE '{check_date}' ORDER BY game_id LIMIT {games})")
+    warehouse.execute(f"UPDATE nba_reference.nba_schedule SET season_year = NULL WHERE game_date = ?{which}",
+                      [check_date])
+
+
+def duplicate_box_scores(warehouse, players: int, copies: int = 2, order: str = "") -> list[tuple[str, str]]:
+    """A Phase 3 rerun appended instead of replacing: the most recent played game before the date of the
+    first ``players`` players of the date's cache (by name, ``order`` DESC for the last ones), ``copies``
+    times in all. The cache is left as it was (Phase 4 read the source before the rerun)."""
+    chosen = _fetch(warehouse, f"""
+        SELECT player_lookup, MAX(game_date) FROM nba_analytics.player_game_summary AS s
+        WHERE game_date < DATE '{DATE}' AND season_year = 2025 AND {PLAYED} AND player_lookup IN (
+            SELECT player_lookup FROM nba_precompute.player_daily_cache WHERE cache_date = DATE '{DATE}'
+            ORDER BY player_lookup {order} LIMIT {players})
+        GROUP BY player_lookup ORDER BY player_lookup""")
+    for _ in range(copies - 1):
+        warehouse.execute("INSERT INTO nba_analytics.player_game_summary SELECT * FROM nba_analytics.player_game_summary "
+                          "WHERE (player_lookup, game_date) IN (" + ", ".join(f"('{p}', DATE '{d}')" for p, d in chosen)
+                          + ") QUALIFY ROW_NUMBER() OVER (PARTITION BY player_lookup, game_date) = 1")
+    return [(player, day.isoformat()) for player, day in chosen]
+
+
+def test_a_date_the_schedule_gives_no_season_is_not_evaluated_naming_the_schedule(warehouse, run_suite):
+    """It read "100.0% rows differ … NULL recomputed" (CRITICAL, the cache blamed) and dropped the roster part."""
+    unseason_schedule(warehouse, DATE)
+    unseason_schedule(warehouse, DATE - dt.timedelta(days=1), games=1)  # the others still tell that date's season
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2")
+    verdict = run.verdict("source_consistency", "2026-02-05")
+    assert verdict["severity"] == "NOT_EVALUATED" and verdict["value"] is None
+    assert verdict["message"] == (
+        "not evaluated: nba_reference.nba_schedule.season_year is NULL for the 9 games of 2026-02-05: cannot tell "
+        f"the date's season, so no window can be recomputed from {SOURCE} and no roster expected")
+    assert verdict["details"] == {"games_scheduled": 9, "rows": ROWS, "season_source": "nba_reference.nba_schedule.season_year",
+                                  "source": SOURCE}
+    assert run.verdict("source_consistency", "2026-02-04")["severity"] == "OK"
+    assert run.verdict("source_consistency", "2026-02-04")["message"].startswith("all ")
+    assert run.ret == 1
+
+
+def read_every_copy(warehouse, players: list[str]) -> None:
+    """Phase 4 ran after the duplicates landed: the players' rows computed from every copy."""
+    update_from(warehouse, f"""
+        SELECT player_lookup, AVG(IF(recency <= 5, points, NULL)) AS l5, AVG(IF(recency <= 10, points, NULL)) AS l10,
+               AVG(points) AS season, STDDEV_SAMP(IF(recency <= 10, points, NULL)) AS sd10,
+               AVG(IF(recency <= 10, minutes_played, NULL)) AS min10, AVG(IF(recency <= 10, usage_rate, NULL)) AS u10,
+               AVG(IF(recency <= 10, ts_pct, NULL)) AS ts10, COUNT(*) AS games
+        FROM ({window().replace("s.usage_rate,", "s.usage_rate, s.ts_pct,")}) GROUP BY player_lookup""",
+                "points_avg_last_5 = ROUND(w.l5, 4), points_avg_last_10 = ROUND(w.l10, 4), "
+                "points_avg_season = ROUND(w.season, 4), points_std_last_10 = ROUND(w.sd10, 4), "
+                "minutes_avg_last_10 = ROUND(w.min10, 4), usage_rate_last_10 = ROUND(w.u10, 4), "
+                "ts_pct_last_10 = ROUND(w.ts10, 4), games_played_season = w.games",
+                "c.player_lookup IN (" + ", ".join(f"'{player}'" for player in players) + ")")
+
+
+@pytest.mark.parametrize("phase4", ["before", "after"])
+def test_duplicated_box_scores_are_named_never_a_cache_mismatch(warehouse, run_suite, phase4):
+    """Phase 4 ran before the duplicates landed: it read "1.2% rows differ from
+    nba_analytics.player_game_summary (3/252)", the cache blamed. After (it read every copy, as the old
+    recompute did): "all 252 rows match", the source's fault unseen. Both name the duplicates now."""
+    doubled = duplicate_box_scores(warehouse, 3)
+    warehouse.execute("INSERT INTO nba_analytics.player_game_summary SELECT * FROM nba_analytics.player_game_summary "
+                      f"WHERE player_lookup = '{doubled[0][0]}' AND game_date = DATE '{doubled[0][1]}' LIMIT 1")  # 3 copies
+    if phase4 == "after":
+        read_every_copy(warehouse, [player for player, _ in doubled])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=2")
+    verdict = run.verdict("source_consistency", "2026-02-05")
+    assert verdict["severity"] == "NOT_EVALUATED" and verdict["value"] is None
+    named = ", ".join(f"{player} on {day} ({copies} copies)" for (player, day), copies in zip(doubled, (3, 2, 2)))
+    assert verdict["message"] == (
+        f"not evaluated for 3 of {ROWS} rows: {SOURCE} holds 3 duplicated box scores in their players' season before "
+        f"the date: {named} (which copy a window reads is undefined: deduplicate the source, then reprocess); "
+        f"of the other rows: all {ROWS - 3} rows match {SOURCE} within 0.01; all 225 expected players have a row")
+    details = verdict["details"]
+    assert details["duplicates"] == [{"player": player, "game_date": day, "copies": copies}
+                                     for (player, day), copies in zip(doubled, (3, 2, 2))]
+    assert (details["duplicated_rows"], details["duplicated_games"], details["rows"], details["mismatched_rows"]) == \
+        (3, 3, ROWS - 3, 0)
+    # a copy of a game on 2026-02-04 is in no window of that date's rows (games before the date): it stands
+    on_the_day = [player for player, day in doubled if day == "2026-02-04"]
+    with_a_row = _fetch(warehouse, "SELECT COUNT(*) FROM nba_precompute.player_daily_cache WHERE cache_date = "
+                        "DATE '2026-02-04' AND player_lookup IN (" + ", ".join(f"'{p}'" for p in on_the_day) + ")")
+    assert with_a_row == [(2,)]
+    earlier = run.verdict("source_consistency", "2026-02-04")
+    assert earlier["severity"] == "OK" and earlier["message"].startswith("all ")
+    assert run.ret == 1
+
+
+@pytest.mark.parametrize(("fault", "severity", "value", "told"), [
+    ("copied", "CRITICAL", 100.0, f"100.0% rows differ from {SOURCE} ({ROWS - 4}/{ROWS - 4}): worst usage_rate_last_10 "),
+    ("dnps", "NOT_EVALUATED", None, f"4.0% rows differ from {SOURCE} (10/{ROWS - 4}): worst "),
+])
+def test_a_cache_fault_beside_duplicated_box_scores_counts_the_other_rows_only(warehouse, run_suite, fault, severity,
+                                                                               value, told):
+    """4 players on duplicated box scores (the last by name) beside a cache fault. Every row's usage copied
+    from minutes: 248 cache faults, the 4 not counted; a CRITICAL the duplicates do not explain stays
+    CRITICAL. DNPs counted for 10 (other) players, an ERROR: it ties with NOT_EVALUATED, which wins."""
+    doubled = duplicate_box_scores(warehouse, 4, order="DESC")
+    if fault == "copied":
+        warehouse.execute("UPDATE nba_precompute.player_daily_cache SET usage_rate_last_10 = minutes_avg_last_10 "
+                          "WHERE cache_date = ?", [DATE])
+    else:
+        assert not {player for player, _ in doubled} & set(dnp_counted(warehouse, 10))
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "source_consistency")
+    verdict = run.verdict("source_consistency")
+    assert (verdict["severity"], verdict["value"]) == (severity, value)
+    mismatched = ROWS - 4 if fault == "copied" else 10
+    assert (verdict["details"]["rows"], verdict["details"]["mismatched_rows"]) == (ROWS - 4, mismatched)
+    if fault == "copied":
+        assert verdict["details"]["mismatches"] == {"usage_rate_last_10": ROWS - 4}
+    assert [duplicate["player"] for duplicate in verdict["details"]["duplicates"]] == [player for player, _ in doubled]
+    assert verdict["message"].startswith(f"not evaluated for 4 of {ROWS} rows: {SOURCE} holds 4 duplicated box scores")
+    assert f"; of the other rows: {told}" in verdict["message"]
+    assert run.ret == 1
+
+
+def test_the_source_faults_cost_no_query(warehouse, run_suite):
+    unseason_schedule(warehouse, DATE)
+    duplicate_box_scores(warehouse, 3)
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--days=8", "-m", "source_consistency")
+    assert [(q["table"], q["purpose"]) for q in run.results["queries"]] == [("player_daily_cache", "source_consistency")]
+    severities = [c["severity"] for c in run.checks()]
+    assert severities == ["OK"] * 7 + ["NOT_EVALUATED"]

@@ -37,10 +37,10 @@ class AggregateQuery(NamedTuple):
         return result
 
 
-def row_date(row: Mapping[str, Any]) -> dt.date:
-    """A result row's ``check_date`` as a date (a backend may return a datetime)."""
-    check_date = row["check_date"]
-    return check_date.date() if isinstance(check_date, dt.datetime) else check_date
+def row_date(row: Mapping[str, Any], column: str = "check_date") -> dt.date:
+    """A result row's ``check_date`` (or another date ``column``) as a date (a backend may return a datetime)."""
+    value = row[column]
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def sql_hash(sql: str) -> str:

@@ -8,9 +8,18 @@ rule (``SOURCE_FEATURES``) and compared with the stored value: a match is within
 both NULL. The roster check: players who played for a team in the ``roster_days`` before D, with at
 least ``roster_min_games`` played games this season, whose team plays on D, with no row on D.
 
-The query returns one ``date`` row per date (the counts), then up to ``SAMPLE_ROWS`` ``mismatch``
-rows (cached and recomputed values side by side) and up to ``MISSING_ROWS`` ``missing`` rows (the
-player and team) per date: one query, whatever the number of dates.
+The source's own faults are told apart from the cache's, in the same query. The date's season
+(``season``) is NULL when the schedule gives none of its games a season: nothing can be recomputed.
+A box score is duplicated when the source holds a player's game date more than once (one player,
+one game a day): the windows of that player are then undefined (which copy?), so a cache row whose
+season before the date holds such a game is not compared (``duplicated_rows``) and the duplicated
+games are named (``duplicate`` rows). The recompute keeps one copy of each (a played one first), so
+the roster check stays sound.
+
+The query returns one ``date`` row per date (the counts), then up to ``MISSING_ROWS``
+``duplicate`` rows (player, game date, copies), up to ``SAMPLE_ROWS`` ``mismatch`` rows (cached and
+recomputed values side by side) and up to ``MISSING_ROWS`` ``missing`` rows (the player and team)
+per date: one query, whatever the number of dates.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MISSING_ROWS", "SEASON_DAYS", "SourceQuery", "build_source_query"]
 
-MISSING_ROWS = 100  # players without a row named per date
+MISSING_ROWS = 100  # players without a row (and duplicated box scores) named per date
 SEASON_DAYS = 366   # a season is shorter than a year: the source is read from this far before the run
 
 
@@ -34,10 +43,12 @@ class SourceQuery(NamedTuple):
     sql: str
     features: tuple[str, ...]
     columns: tuple[str, ...]   # the monitored table's columns it reads
+    season_source: str         # the schedule's season column, named when it gives a date no season
 
     def values_by_date(self, rows: Iterable[Mapping[str, Any]]) -> dict[dt.date, dict[str, Any]]:
-        """Per date: games, rows, mismatched rows and the count per feature, the roster's expected and
-        missing players, the mismatching rows (cached against recomputed) and the missing players."""
+        """Per date: games, the season, rows, mismatched rows and the count per feature, rows not
+        compared for duplicated box scores, the roster's expected and missing players, the duplicated
+        games, the mismatching rows (cached against recomputed) and the missing players."""
         result: dict[dt.date, dict[str, Any]] = {}
         details: list[Mapping[str, Any]] = []
         for row in rows:
@@ -47,11 +58,15 @@ class SourceQuery(NamedTuple):
                 continue
             result[check_date] = {
                 "games_scheduled": row["games_scheduled"] or 0,
+                "season": row["season"], "season_source": self.season_source,
                 "row_count": row["row_count"] or 0,
                 "mismatched_rows": row["mismatched_rows"] or 0,
                 "mismatches": {feature: row[f"off__{feature}"] or 0 for feature in self.features},
                 "expected_players": row["expected_players"] or 0,
                 "missing_players": row["missing_players"] or 0,
+                "duplicated_rows": row["duplicated_rows"] or 0,
+                "duplicated_games": row["duplicated_games"] or 0,
+                "duplicates": [],
                 "mismatch_samples": [],
                 "missing_sample": [],
             }
@@ -65,6 +80,8 @@ class SourceQuery(NamedTuple):
                     "values": {feature: (_number(row[f"cached__{feature}"]), _number(row[f"source__{feature}"]))
                                for feature in self.features},
                 })
+            elif row["kind"] == "duplicate":
+                values["duplicates"].append((row["player"], row_date(row, "game_date"), row["copies"]))
             else:
                 values["missing_sample"].append((row["player"], row["team"]))
         return result  # each date's samples by player: the query's order
@@ -101,16 +118,20 @@ def build_source_query(table: "TableConfig", config: "HealthConfig") -> SourceQu
 
     compared = ",\n".join(f"    c.{feature} AS cached__{feature},\n    {off(feature)}" for feature in features)
     any_off = " OR ".join(f"off__{feature}" for feature in features)
-    counts = ",\n".join(f"    COUNTIF(off__{feature}) AS off__{feature}" for feature in features)
+    counts = ",\n".join(f"    COUNTIF(off__{feature} AND NOT duplicated) AS off__{feature}" for feature in features)
 
     def typed_nulls(kinds: Mapping[str, str]) -> str:
         return ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in kinds.items())
 
     count_columns = {"games_scheduled": "INT64", "row_count": "INT64", "mismatched_rows": "INT64",
                      **{f"off__{feature}": "INT64" for feature in features},
-                     "expected_players": "INT64", "missing_players": "INT64"}
+                     "expected_players": "INT64", "missing_players": "INT64",
+                     "season": "STRING", "duplicated_rows": "INT64", "duplicated_games": "INT64"}
     value_columns = {f"{side}__{feature}": "FLOAT64" for feature in features for side in ("cached", "source")}
     value_list = ", ".join(value_columns)
+    duplicate_columns = {"game_date": "DATE", "copies": "INT64"}
+    played_rule = (f"{source.points_column} IS NOT NULL AND ({source.points_column} > 0 "
+                   f"OR {source.minutes_column} IS NOT NULL)")
     sql = f"""WITH cache AS (
   SELECT {table.date_column} AS check_date, {table.player_column} AS player,
 {cached}
@@ -129,13 +150,28 @@ playing AS (
   FROM `{schedule.table}`, UNNEST([{schedule.home_team_column}, {schedule.away_team_column}]) AS team
   WHERE {schedule.date_column} {window}
 ),
-played AS (
+box AS (
   SELECT {source.player_column} AS player, {source.date_column} AS game_date, {source.season_column} AS season_year,
     {source.team_column} AS team, {source.points_column} AS points, {source.minutes_column} AS minutes,
-    {source.usage_rate_column} AS usage_rate, {source.ts_pct_column} AS ts_pct
+    {source.usage_rate_column} AS usage_rate, {source.ts_pct_column} AS ts_pct,
+    {played_rule} AS is_played,
+    -- one player, one game a day: more rows for a player's date are a duplicated box score
+    COUNT(*) OVER (PARTITION BY {source.player_column}, {source.date_column}) AS copies,
+    ROW_NUMBER() OVER (PARTITION BY {source.player_column}, {source.date_column}
+                       ORDER BY IF({played_rule}, 0, 1), {source.team_column}) AS copy
   FROM `{source.table}`
   WHERE {source.date_column} BETWEEN DATE_SUB(@start_date, INTERVAL {SEASON_DAYS} DAY) AND @end_date
-    AND {source.points_column} IS NOT NULL AND ({source.points_column} > 0 OR {source.minutes_column} IS NOT NULL)
+),
+played AS (
+  SELECT player, game_date, season_year, team, points, minutes, usage_rate, ts_pct
+  FROM box
+  WHERE copy = 1 AND is_played
+),
+touched AS (
+  SELECT s.check_date, d.player, d.game_date, d.copies
+  FROM season AS s
+  JOIN box AS d ON d.copy = 1 AND d.copies > 1 AND d.season_year = s.season_year AND d.game_date < s.check_date
+  JOIN (SELECT DISTINCT check_date, player FROM cache) AS k ON k.check_date = s.check_date AND k.player = d.player
 ),
 ranked AS (
   SELECT s.check_date, p.player, p.game_date, p.team, p.points, p.minutes, p.usage_rate, p.ts_pct,
@@ -153,13 +189,15 @@ recomputed AS (
   GROUP BY check_date, player
 ),
 compared AS (
-  SELECT c.check_date, c.player,
+  SELECT c.check_date, c.player, t.player IS NOT NULL AS duplicated,
 {compared}
   FROM cache AS c
   LEFT JOIN recomputed AS r ON r.check_date = c.check_date AND r.player = c.player
+  LEFT JOIN (SELECT DISTINCT check_date, player FROM touched) AS t ON t.check_date = c.check_date AND t.player = c.player
 ),
 flagged AS (
-  SELECT *, {any_off} AS any_off FROM compared
+  -- a row on a duplicated box score is not compared: the source, not the cache, is at fault
+  SELECT *, NOT duplicated AND ({any_off}) AS any_off FROM compared
 ),
 roster AS (
   SELECT r.check_date, r.player, r.last_team AS team, k.player IS NULL AS missing
@@ -171,9 +209,13 @@ roster AS (
 ),
 by_date AS (
   SELECT check_date, COUNT(*) AS row_count, COUNTIF(any_off) AS mismatched_rows,
+    COUNTIF(duplicated) AS duplicated_rows,
 {counts}
   FROM flagged
   GROUP BY check_date
+),
+duplicates_by_date AS (
+  SELECT check_date, COUNT(*) AS duplicated_games FROM touched GROUP BY check_date
 ),
 roster_by_date AS (
   SELECT check_date, COUNT(*) AS expected_players, COUNTIF(missing) AS missing_players
@@ -185,14 +227,25 @@ SELECT 'date' AS kind, check_date, CAST(NULL AS STRING) AS player, CAST(NULL AS 
   IFNULL(b.mismatched_rows, 0) AS mismatched_rows,
   {", ".join(f"b.off__{feature}" for feature in features)},
   IFNULL(r.expected_players, 0) AS expected_players, IFNULL(r.missing_players, 0) AS missing_players,
-  {typed_nulls(value_columns)}
+  CAST(s.season_year AS STRING) AS season, IFNULL(b.duplicated_rows, 0) AS duplicated_rows,
+  IFNULL(d.duplicated_games, 0) AS duplicated_games,
+  {typed_nulls(value_columns)}, {typed_nulls(duplicate_columns)}
 FROM UNNEST(GENERATE_DATE_ARRAY(@start_date, @end_date)) AS check_date
 LEFT JOIN season AS s USING (check_date)
 LEFT JOIN by_date AS b USING (check_date)
 LEFT JOIN roster_by_date AS r USING (check_date)
+LEFT JOIN duplicates_by_date AS d USING (check_date)
+UNION ALL
+SELECT 'duplicate' AS kind, check_date, player, CAST(NULL AS STRING) AS team, {typed_nulls(count_columns)},
+  {typed_nulls(value_columns)}, game_date, copies
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY check_date ORDER BY player, game_date) AS position
+  FROM touched
+) AS doubled
+WHERE position <= {MISSING_ROWS}
 UNION ALL
 SELECT 'mismatch' AS kind, check_date, player, CAST(NULL AS STRING) AS team, {typed_nulls(count_columns)},
-  {value_list}
+  {value_list}, {typed_nulls(duplicate_columns)}
 FROM (
   SELECT *, ROW_NUMBER() OVER (PARTITION BY check_date ORDER BY player) AS position
   FROM flagged
@@ -200,13 +253,15 @@ FROM (
 ) AS mismatched
 WHERE position <= {SAMPLE_ROWS}
 UNION ALL
-SELECT 'missing' AS kind, check_date, player, team, {typed_nulls(count_columns)}, {typed_nulls(value_columns)}
+SELECT 'missing' AS kind, check_date, player, team, {typed_nulls(count_columns)}, {typed_nulls(value_columns)},
+  {typed_nulls(duplicate_columns)}
 FROM (
   SELECT *, ROW_NUMBER() OVER (PARTITION BY check_date ORDER BY player) AS position
   FROM roster
   WHERE missing
 ) AS absent
 WHERE position <= {MISSING_ROWS}
-ORDER BY check_date, kind, player"""
+ORDER BY check_date, kind, player, game_date"""
     columns = (table.date_column, table.player_column, *features)
-    return SourceQuery(table=table.name, sql=sql, features=features, columns=columns)
+    return SourceQuery(table=table.name, sql=sql, features=features, columns=columns,
+                       season_source=f"{schedule.table}.{schedule.season_column}")

@@ -5,6 +5,14 @@ Every row of the date is recomputed from the box scores by the source rule (SPEC
 ERROR > 2, CRITICAL > 10; the message names the worst feature and its count. Roster check: % of
 the players expected on the date (played for a playing team lately, enough games this season)
 with no row, WARNING > 2, ERROR > 5, with their names. Its own query, one per run.
+
+The source's faults are never blamed on the cache. A date the schedule gives no season is
+NOT_EVALUATED, naming the schedule's column. Rows whose season holds a duplicated box score are
+not compared, and the duplicated games are named: the check is NOT_EVALUATED (a CRITICAL on the
+other rows still shows as CRITICAL). NOT_EVALUATED rather than a severity of its own: the rule is
+undefined on those rows (which copy does the window read?), so whether the cache is right there
+cannot be told, and "could not judge, fix the input" is what NOT_EVALUATED says everywhere in the
+suite; it fails the run like an ERROR and never reads as a pass, yet names no cache fault.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from feature_store_health.checks.dimensions.base import (
     Dimension, JudgeContext, Judgement, Values, band, judged_value, nothing_to_judge, pct, shown,
 )
-from feature_store_health.checks.verdict import worst
+from feature_store_health.checks.verdict import Severity, worst
 
 if TYPE_CHECKING:
     from feature_store_health.checks.source import SourceQuery
@@ -22,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DIMENSION", "NAMED_PLAYERS", "sample_rows"]
 
-NAMED_PLAYERS = 10  # missing players named in the message (the HTML lists up to MISSING_ROWS)
+NAMED_PLAYERS = 10  # missing players (or duplicated box scores) named in the message (the query: MISSING_ROWS)
 
 
 def query(table: "TableConfig", config: "HealthConfig") -> "SourceQuery":
@@ -38,9 +46,46 @@ def _number(value: float | None) -> str:
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
     if (skip := nothing_to_judge(values)) is not None:
         return skip
+    if "season" in values and values["season"] is None:  # the query's values always hold it
+        return _no_season(values, table, ctx)
+    judgement = _compared(values, table, limits)
+    return _with_duplicates(values, table, judgement) if values.get("duplicated_rows") else judgement
+
+
+def _no_season(values: Values, table: "TableConfig", ctx: JudgeContext) -> Judgement:
+    """The schedule gives the date's games no season: no window (and no roster) can be recomputed."""
+    games = values["games_scheduled"]
+    day = ctx.check_date.isoformat() if ctx.check_date else "the date"
+    message = (f"not evaluated: {values['season_source']} is NULL for the {games} game{'s' * (games != 1)} of {day}: "
+               f"cannot tell the date's season, so no window can be recomputed from {table.source.table} "
+               "and no roster expected")
+    return Judgement(Severity.NOT_EVALUATED, None, message,
+                     {"games_scheduled": games, "rows": values["row_count"], "season_source": values["season_source"],
+                      "source": table.source.table})
+
+
+def _with_duplicates(values: Values, table: "TableConfig", compared: Judgement) -> Judgement:
+    """Rows on duplicated box scores were not compared: NOT_EVALUATED naming the duplicated games,
+    then what the other rows say (their CRITICAL stays CRITICAL: a cache fault the duplicates do not explain)."""
+    doubled, total, games = values["duplicated_rows"], values["row_count"], values["duplicated_games"]
+    named = [f"{player} on {day.isoformat()} ({copies} copies)" for player, day, copies in values["duplicates"][:NAMED_PLAYERS]]
+    more = f" and {games - len(named)} more" if games > len(named) else ""
+    message = (f"not evaluated for {doubled} of {total} rows: {table.source.table} holds {games} duplicated box "
+               f"score{'s' * (games != 1)} in their players' season before the date: {', '.join(named)}{more} "
+               f"(which copy a window reads is undefined: deduplicate the source, then reprocess); "
+               f"of the other rows: {compared.message}")
+    severity = worst(Severity.NOT_EVALUATED, compared.severity)  # the first among equals: NOT_EVALUATED
+    details = {**compared.details, "duplicated_rows": doubled, "duplicated_games": games,
+               "duplicates": [{"player": player, "game_date": day.isoformat(), "copies": copies}
+                              for player, day, copies in values["duplicates"]]}
+    return Judgement(severity, compared.value if severity is compared.severity else None, message, details)
+
+
+def _compared(values: Values, table: "TableConfig", limits: Mapping[str, float]) -> Judgement:
+    """The rows compared (all but those on duplicated box scores) and the roster check."""
     source = table.source
-    rows, mismatched = values["row_count"], values["mismatched_rows"]
-    share = pct(mismatched, rows)
+    rows, mismatched = values["row_count"] - values.get("duplicated_rows", 0), values["mismatched_rows"]
+    share = pct(mismatched, rows) if rows else 0.0
     features = {feature: count for feature, count in values["mismatches"].items() if count}
     expected, missing = values["expected_players"], values["missing_players"]
     roster_share = pct(missing, expected) if expected else 0.0
@@ -67,8 +112,10 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         parts = [f"{shown(share, feature_limits)}% rows differ from {source.table} ({mismatched}/{rows}): "
                  f"worst {worst_feature} on {features[worst_feature]} rows{shown_example}"
                  + (f" (also {', '.join(others)})" if others else "")]
-    else:
+    elif rows:
         parts = [f"all {rows} rows match {source.table} within {source.tolerance:g}"]
+    else:
+        parts = ["no row left to compare"]
     if missing:
         names = [player for player, _ in values["missing_sample"][:NAMED_PLAYERS]]
         more = f" and {missing - len(names)} more" if missing > len(names) else ""
