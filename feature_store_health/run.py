@@ -20,6 +20,7 @@ from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.checks.dimensions.anomalies import settling
 from feature_store_health.checks.contract import SchemaReport, compare
+from feature_store_health.checks.game_days import LAST_GAME, schedule_gap
 from feature_store_health.checks.plan import ISSUE_METRICS, applicable_dimensions, columns_read_by_checks, table_query
 from feature_store_health.checks.query import build_sample_query
 from feature_store_health.checks.trend import TrendRow, trend_row
@@ -512,7 +513,9 @@ class HealthRun:
             try:
                 context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date),
                                        schema=self.schema(table.name), check_date=spec.check_date,
-                                       timezone=self.config.timezone, baseline_config=self.config.baseline)
+                                       timezone=self.config.timezone, baseline_config=self.config.baseline,
+                                       schedule_table=self.config.schedule.table,
+                                       schedule_gap=self._schedule_gap(table, dimension, spec.check_date, values))
                 if spec.dimension == "anomalies":
                     try:
                         context = context._replace(
@@ -529,6 +532,28 @@ class HealthRun:
                                   dict(limits), judgement.message, judgement.details)
         self._verdicts[spec] = verdict
         return verdict
+
+    def _schedule_gap(self, table: TableConfig, dimension, check_date: dt.date, values: dict[str, Any]) -> str | None:
+        """Why the schedule cannot tell whether the date is a game day (None: it can), from the
+        schedule's last game in the table's aggregate query. A dimension judged from a query of its
+        own reads it there only when this run fetches that query anyway: never one more query."""
+        if LAST_GAME.name not in values:
+            if dimension.own_query is None or not self._fetches_metrics(table):
+                return None  # schema: judged from metadata alone
+            try:
+                values = self.metrics(table.name)[check_date]
+            except BackendError:
+                return None
+        return schedule_gap(check_date, values.get(LAST_GAME.name), self.config.schedule)
+
+    def _fetches_metrics(self, table: TableConfig) -> bool:
+        """Whether a selected check of the table is judged from its aggregate query."""
+        def reads(dimension_id: str) -> bool:
+            dimension = DIMENSIONS[dimension_id]
+            return dimension.own_query is None and bool(dimension.metrics(table, self.config))
+
+        return any(spec.table == table.name and reads(spec.dimension) for spec in self.collected) \
+            or (not self.collected and any(map(reads, applicable_dimensions(table))))
 
     def _values_for(self, table: TableConfig, dimension, check_date: dt.date) -> dict[str, Any]:
         """The metric values a dimension judges; BackendError when they cannot be had: the query

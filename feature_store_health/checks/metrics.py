@@ -19,6 +19,8 @@ class Source(enum.Enum):
     SCHEDULE = "schedule"      # nba_schedule, one row per team playing per game
     PREDICTIONS = "predictions"  # player_prop_predictions
     DUPLICATES = "duplicates"  # the monitored table's keys written more than once per date
+    # nba_schedule as a whole, not per date: one row, the same for every date (its last game)
+    SCHEDULE_SPAN = "schedule_span"
 
 
 class Metric(NamedTuple):

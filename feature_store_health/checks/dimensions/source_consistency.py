@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from feature_store_health.checks.dimensions.base import (
     Dimension, JudgeContext, Judgement, Values, band, judged_value, nothing_to_judge, pct, shown,
 )
-from feature_store_health.checks.verdict import worst
+from feature_store_health.checks.verdict import Severity, worst
 
 if TYPE_CHECKING:
     from feature_store_health.checks.source import SourceQuery
@@ -36,8 +36,14 @@ def _number(value: float | None) -> str:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    if (skip := nothing_to_judge(values)) is not None:
+    if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
+    if not values["games_scheduled"]:
+        # the schedule gives a date its season (the windows) and its playing teams (the roster)
+        day = ctx.check_date.isoformat() if ctx.check_date else "the date"
+        return Judgement(Severity.NOT_EVALUATED, None,
+                         f"not evaluated: {ctx.schedule_table} has no games on {day}: its season and playing "
+                         f"teams are unknown, so its {values['row_count']} rows cannot be recomputed", {})
     source = table.source
     rows, mismatched = values["row_count"], values["mismatched_rows"]
     share = pct(mismatched, rows)
