@@ -156,6 +156,25 @@ class HealthRun:
             raise report
         return report
 
+    def date_column_refusal(self, table_name: str) -> str | None:
+        """Why the table's date column cannot serve as the date of its rows, as a one-line usage
+        error: every query compares it with DATE parameters, and a TIMESTAMP compared with a date
+        matches its midnight rows only (0 records found on a full table). None when it is a DATE,
+        when it is missing, or when the contract says DATE: a column retyped in the warehouse is
+        the schema check's finding (and NOT_EVALUATED checks), never a usage error. Reads the
+        table's one metadata lookup; a lookup that fails leaves its checks to say so."""
+        table = self._tables[table_name]
+        try:
+            schema = self.schema(table_name)
+        except BackendError:
+            return None
+        live = schema.live_type(table.date_column)
+        if live in (None, "DATE") or (schema.contract or {}).get(table.date_column) == "DATE":
+            return None
+        return (f"{table.name}: date_column {table.date_column} is {live} in the warehouse; the suite needs a "
+                f"DATE column: point date_column at one, or at a view with DATE({table.date_column}, "
+                f"'{self.config.timezone}') AS {table.date_column}")
+
     def _planned_query(self, table: TableConfig):
         """The table's one query, built from the columns it has; raises BackendError when even the
         date column is unusable (no check of the table can run)."""
@@ -163,6 +182,9 @@ class HealthRun:
         problem = schema.problem(table.date_column)
         if problem is not None:
             raise BackendError(f"{problem}: no check of {table.name} can run")
+        refusal = self.date_column_refusal(table.name)
+        if refusal is not None:  # reached by --dry-run; a run that judges stops before its first check
+            raise BackendError(refusal)
         return table_query(table, self.config, schema)
 
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:

@@ -1,4 +1,4 @@
-"""A day off is known, never assumed (SPEC §3 "Game days").
+"""A day off is known, never assumed (SPEC §3 "Game days"); a date column is a DATE.
 
 The demo season from 2026-02-10 to 2026-03-05 (the All-Star break, 2026-02-13..18, and the
 ts_pct_last_10 ×100 incident of 2026-03-03 inside it), altered copy by copy, run end to end.
@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from conftest import COMPOSITE, Warehouse
+from conftest import COMPOSITE, ROOT, Warehouse, table_entry
 
 FIRST, LAST = dt.date(2026, 2, 10), dt.date(2026, 3, 5)
 INCIDENT = "2026-03-03"   # ts_pct_last_10 written ×100 on 4 % of the rows
@@ -201,3 +201,49 @@ def test_game_days_on_the_emulator_match_duckdb(warehouse, run_suite, bigquery_e
         assert run.verdict("source_consistency", "2026-02-02")["severity"] == "NOT_EVALUATED"
         assert [q["purpose"] for q in run.results["queries"]].count("metrics") == 2 and run.ret == 1
     assert [c["severity"] for c in runs[1].results["checks"]] == [c["severity"] for c in runs[0].results["checks"]]
+
+
+# -- a date column that is no DATE ---------------------------------------------------------------
+
+def timestamp_dates(warehouse: Warehouse, tmp_path):
+    """The cache's date column as a TIMESTAMP holding the night's run time (07:00 UTC)."""
+    from feature_store_health.warehouse import load_fixture
+
+    altered = tmp_path / "timestamp.duckdb"
+    load_fixture(ROOT, "alter_warehouse").alter(warehouse.path, altered, retype=(("cache_date", "TIMESTAMP"),))
+    result = Warehouse(altered)
+    result.execute("UPDATE nba_precompute.player_daily_cache SET cache_date = cache_date + INTERVAL 7 HOUR")
+    return result
+
+
+REFUSAL = ("ERROR: player_daily_cache: date_column cache_date is TIMESTAMP in the warehouse; the suite needs a DATE "
+           "column: point date_column at one, or at a view with DATE(cache_date, 'America/New_York') AS cache_date")
+
+
+@pytest.mark.parametrize("mode", [[], ["--dry-run"]], ids=["run", "dry-run"])
+def test_a_timestamp_date_column_is_refused(warehouse, run_suite, tmp_path, mode):
+    altered = timestamp_dates(warehouse, tmp_path)
+    config = tmp_path / "health.toml"
+    config.write_text(table_entry())  # no contract: nothing says the column should be a DATE
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={altered.path}", "--date=2026-02-05", f"--health-config={config}",
+                    f"--reports-dir={reports}", *mode)
+    assert run.ret == 4, run.stdout + run.stderr
+    assert REFUSAL in run.stderr.splitlines()
+    assert "Traceback" not in run.stdout + run.stderr and "INTERNALERROR" not in run.stdout + run.stderr
+    # refused before any check: no verdict, no summary, no results JSON, no archive
+    assert "0 records found" not in run.stdout and "Overall Status" not in run.stdout
+    assert run.results is None and not list(reports.glob("*/*"))
+
+
+def test_a_date_column_retyped_against_its_contract_is_schema_drift(warehouse, run_suite, tmp_path):
+    """With the contract saying DATE, a TIMESTAMP column is the warehouse's change: the schema check
+    and the alert say so, the table's other checks are NOT_EVALUATED (exit 1, not a usage error)."""
+    altered = timestamp_dates(warehouse, tmp_path)
+    run = run_suite(f"--database={altered.path}", "--date=2026-02-05")
+    assert run.ret == 1
+    assert run.verdict("schema")["message"] == (
+        "nba_precompute.player_daily_cache: retyped: cache_date TIMESTAMP (contract DATE)")
+    assert run.verdict("coverage")["message"] == (
+        "not evaluated: column cache_date is TIMESTAMP in nba_precompute.player_daily_cache, the contract says DATE: "
+        "no check of player_daily_cache can run")
