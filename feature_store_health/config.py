@@ -56,6 +56,10 @@ class ScheduleConfig(NamedTuple):
     home_team_column: str
     away_team_column: str
     season_column: str = "season_year"   # source_consistency: the season a date belongs to
+    # the season's first and last month-day (MM-DD): a date in it with no game on or after it in
+    # the schedule is unknown (the schedule stopped loading), out of it the off-season
+    season_start: str = "10-01"
+    season_end: str = "06-30"
 
 
 # The source rule (SPEC §9): each stat feature the cache derives from the box scores, as
@@ -245,13 +249,7 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         path=source,
         deadline_time=_time(deadline.get("time"), "deadline.time"),
         timezone=_timezone(deadline.get("timezone"), "deadline.timezone"),
-        schedule=ScheduleConfig(
-            **_columns(
-                _section(raw, "schedule", {"table", "date_column", "game_id_column", "home_team_column",
-                                           "away_team_column", "season_column"}),
-                "schedule",
-            )
-        ),
+        schedule=_schedule(raw),
         predictions=PredictionsConfig(
             **_columns(_section(raw, "predictions", {"table", "date_column", "active_column"}), "predictions")
         ),
@@ -261,6 +259,25 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         history=_history(raw.get("history", {})),
         baseline=baseline,
     )
+
+
+def _schedule(raw: dict[str, Any]) -> ScheduleConfig:
+    section = dict(_section(raw, "schedule", set(ScheduleConfig._fields)))
+    season = {key: _month_day(section.pop(key), f"schedule.{key}") for key in ("season_start", "season_end")}
+    if season["season_start"] == season["season_end"]:
+        raise ConfigError("schedule.season_start and schedule.season_end must differ")
+    return ScheduleConfig(**_columns(section, "schedule"), **season)
+
+
+def _month_day(value: Any, key: str) -> str:
+    """A month-day ``MM-DD`` (any year's: 02-29 included)."""
+    try:
+        if not isinstance(value, str) or not re.fullmatch(r"\d\d-\d\d", value):
+            raise ValueError
+        dt.date.fromisoformat(f"2000-{value}")
+    except ValueError:
+        raise ConfigError(f'{key} must be a month-day MM-DD, e.g. "06-30", got {value!r}') from None
+    return value
 
 
 def _history(raw: Any) -> HistoryConfig:

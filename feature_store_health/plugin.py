@@ -194,9 +194,13 @@ def verdict(request: pytest.FixtureRequest, health: HealthRun, check: CheckSpec)
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
-    """--dry-run: validate and print every planned query instead of running the checks."""
+    """A table whose date column is no DATE is refused (exit 4). --dry-run: validate and print every
+    planned query instead of running the checks."""
     run = session.config.stash[RUN_KEY]
-    if not run.settings.dry_run or session.config.option.collectonly:
+    if session.config.option.collectonly:
+        return None
+    _refuse_unusable_date_columns(run, session.items)
+    if not run.settings.dry_run:
         return None
     from feature_store_health.reporting.console import dry_run_lines
 
@@ -222,6 +226,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     return result
 
 
+def _refuse_unusable_date_columns(run: HealthRun, items: list[pytest.Item]) -> None:
+    """A usage error (exit 4, before any check) for a table with a selected check whose date column
+    is no DATE. It reads the metadata lookup each such table has anyway, cached for its checks."""
+    for table in dict.fromkeys(spec.table for spec in map(_spec, items) if spec is not None):
+        refusal = run.date_column_refusal(table)
+        if refusal is not None:
+            raise pytest.UsageError(refusal)
+
+
 def _stop_reason(session: pytest.Session, exitstatus: int) -> str | None:
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         return "interrupted"
@@ -234,8 +247,8 @@ def _stop_reason(session: pytest.Session, exitstatus: int) -> str | None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     run = config.stash.get(RUN_KEY, None)
-    if run is None or not (run.verdicts or run.collected):
-        return
+    if run is None or not (run.verdicts or run.collected) or exitstatus == pytest.ExitCode.USAGE_ERROR:
+        return  # a run refused before any check (exit 4) has only its one-line error to say
     from feature_store_health.reporting.console import summary_lines
 
     terminalreporter.section("feature store health")

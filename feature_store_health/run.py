@@ -23,6 +23,7 @@ from feature_store_health.checks.contract import SchemaReport, compare
 from feature_store_health.checks.baseline_days import (
     FIRST_LANDED, BaselineDay, changed_days, day_flags, first_landing, recorded_verdicts, view,
 )
+from feature_store_health.checks.game_days import LAST_GAME, schedule_gap
 from feature_store_health.checks.plan import (
     FINGERPRINTS, ISSUE_METRICS, applicable_dimensions, columns_read_by_checks, parse_fingerprints, table_query,
 )
@@ -172,6 +173,25 @@ class HealthRun:
             raise report
         return report
 
+    def date_column_refusal(self, table_name: str) -> str | None:
+        """Why the table's date column cannot serve as the date of its rows, as a one-line usage
+        error: every query compares it with DATE parameters, and a TIMESTAMP compared with a date
+        matches its midnight rows only (0 records found on a full table). None when it is a DATE,
+        when it is missing, or when the contract says DATE: a column retyped in the warehouse is
+        the schema check's finding (and NOT_EVALUATED checks), never a usage error. Reads the
+        table's one metadata lookup; a lookup that fails leaves its checks to say so."""
+        table = self._tables[table_name]
+        try:
+            schema = self.schema(table_name)
+        except BackendError:
+            return None
+        live = schema.live_type(table.date_column)
+        if live in (None, "DATE") or (schema.contract or {}).get(table.date_column) == "DATE":
+            return None
+        return (f"{table.name}: date_column {table.date_column} is {live} in the warehouse; the suite needs a "
+                f"DATE column: point date_column at one, or at a view with DATE({table.date_column}, "
+                f"'{self.config.timezone}') AS {table.date_column}")
+
     def _planned_query(self, table: TableConfig):
         """The table's one query, built from the columns it has; raises BackendError when even the
         date column is unusable (no check of the table can run)."""
@@ -179,6 +199,9 @@ class HealthRun:
         problem = schema.problem(table.date_column)
         if problem is not None:
             raise BackendError(f"{problem}: no check of {table.name} can run")
+        refusal = self.date_column_refusal(table.name)
+        if refusal is not None:  # reached by --dry-run; a run that judges stops before its first check
+            raise BackendError(refusal)
         return table_query(table, self.config, schema, fingerprints=self._uses_fingerprints(table))
 
     def _uses_fingerprints(self, table: TableConfig) -> bool:
@@ -624,7 +647,9 @@ class HealthRun:
             try:
                 context = JudgeContext(as_of=self.as_of(spec.check_date), expired=self.expired(table, spec.check_date),
                                        schema=self.schema(table.name), check_date=spec.check_date,
-                                       timezone=self.config.timezone, baseline_config=self.config.baseline)
+                                       timezone=self.config.timezone, baseline_config=self.config.baseline,
+                                       schedule_table=self.config.schedule.table,
+                                       schedule_gap=self._schedule_gap(table, dimension, spec.check_date, values))
                 if spec.dimension == "anomalies":
                     context = self._anomalies_context(table, spec.check_date, values, context)
                 judgement = dimension.judge(values, table, limits, context)
@@ -649,6 +674,28 @@ class HealthRun:
             return context._replace(baseline_error=f"the history could not be read: {exc}")
         return context._replace(baseline=baseline, baseline_notes=notes, profile_plan=self._profile_plan(table.name),
                                 first_landing=first_landing(recorded))
+
+    def _schedule_gap(self, table: TableConfig, dimension, check_date: dt.date, values: dict[str, Any]) -> str | None:
+        """Why the schedule cannot tell whether the date is a game day (None: it can), from the
+        schedule's last game in the table's aggregate query. A dimension judged from a query of its
+        own reads it there only when this run fetches that query anyway: never one more query."""
+        if LAST_GAME.name not in values:
+            if dimension.own_query is None or not self._fetches_metrics(table):
+                return None  # schema: judged from metadata alone
+            try:
+                values = self.metrics(table.name)[check_date]
+            except BackendError:
+                return None
+        return schedule_gap(check_date, values.get(LAST_GAME.name), self.config.schedule)
+
+    def _fetches_metrics(self, table: TableConfig) -> bool:
+        """Whether a selected check of the table is judged from its aggregate query."""
+        def reads(dimension_id: str) -> bool:
+            dimension = DIMENSIONS[dimension_id]
+            return dimension.own_query is None and bool(dimension.metrics(table, self.config))
+
+        return any(spec.table == table.name and reads(spec.dimension) for spec in self.collected) \
+            or (not self.collected and any(map(reads, applicable_dimensions(table))))
 
     def _values_for(self, table: TableConfig, dimension, check_date: dt.date) -> dict[str, Any]:
         """The metric values a dimension judges; BackendError when they cannot be had: the query

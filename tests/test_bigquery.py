@@ -161,8 +161,10 @@ def critical_case(warehouse):
     warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [day(4)])
     for table, column in (("nba_reference.nba_schedule", "game_date"),
                           ("nba_precompute.player_daily_cache", "cache_date"),
+                          ("nba_precompute.player_composite_factors", "game_date"),
                           ("nba_predictions.player_prop_predictions", "game_date")):
-        warehouse.execute(f"DELETE FROM {table} WHERE {column} = ?", [day(5)])  # a no-game day
+        # a no-game day: no rows in any table (rows on it would contradict the schedule)
+        warehouse.execute(f"DELETE FROM {table} WHERE {column} = ?", [day(5)])
     shift_processed_at(warehouse, day(6), 70)
     share(warehouse, day(7), 6, "primary_scoring_zone = 'post'")
     return {(day(7), "value_ranges"): "CRITICAL",

@@ -171,6 +171,36 @@ def test_zero_rows_with_games_is_left_to_coverage(dimension):
     assert judgement.message == "no rows for this date: see coverage"
 
 
+NO_GAMES = {"games_scheduled": 0, "teams_playing": 0}
+ON = JudgeContext(AS_OF, check_date=dt.date(2026, 3, 3), schedule_table="nba_reference.nba_schedule")
+
+
+@pytest.mark.parametrize("dimension", ["production_readiness", "null_rates", "quality_tiers", "completeness", "staleness"])
+def test_rows_on_a_date_without_games_are_judged(dimension):  # uniqueness, value_ranges: tests/test_game_days.py
+    judgement = DIMENSIONS[dimension].judge(values(**NO_GAMES), TABLE, TABLE.thresholds[dimension], ON)
+    assert judgement.severity is Severity.OK, judgement.message
+
+
+def test_rows_on_a_date_without_games_contradict_the_schedule():
+    judge_on = lambda dimension, metric_values, ctx=ON: DIMENSIONS[dimension].judge(
+        metric_values, TABLE, TABLE.thresholds[dimension], ctx)
+    coverage = judge_on("coverage", values(**NO_GAMES))
+    assert (coverage.severity, coverage.value, coverage.message) == (
+        Severity.ERROR, 200, "200 records found but nba_reference.nba_schedule has no games on 2026-03-03: "
+                             "the schedule or the table is wrong")
+    usage = judge_on("downstream_usage", values(**NO_GAMES, active_predictions=0))
+    assert (usage.severity, usage.message) == (Severity.WARNING, "0 active predictions for 200 feature rows")
+    # the schedule cannot tell: NOT_EVALUATED, with or without rows; the other checks judge the rows
+    unknown = ON._replace(schedule_gap="schedule has no games after 2026-03-02: cannot tell whether 2026-03-03 is "
+                                       "a game day")
+    for rows in (0, 200):
+        coverage = judge_on("coverage", values(**NO_GAMES, row_count=rows), unknown)
+        assert (coverage.severity, coverage.message) == (
+            Severity.NOT_EVALUATED, f"not evaluated: {unknown.schedule_gap}; {rows} records found")
+    assert judge_on("null_rates", values(**NO_GAMES, row_count=0), unknown).message == "no rows for this date: see coverage"
+    assert judge_on("null_rates", values(**NO_GAMES), unknown).severity is Severity.OK
+
+
 def test_overall_status():
     assert overall_status([Severity.OK, Severity.SKIPPED]) == "HEALTHY"
     assert overall_status([Severity.OK, Severity.WARNING]) == "DEGRADED"

@@ -65,7 +65,9 @@ def test_query_holds_every_metric_once_and_no_literal_dates():
     assert "cache_date BETWEEN @start_date AND @end_date" in query.sql  # partition filter
     for feature in table.critical_features:
         assert f"COUNTIF({feature} IS NULL) AS null_count__{feature}" in query.sql
-    # the table, its duplicated keys, the schedule, the predictions: one statement
-    assert query.sql.count("FROM `") == 4
+    # the table, its duplicated keys, the schedule (the window's games, and its last game whatever
+    # the window: its date column only), the predictions: one statement
+    assert query.sql.count("FROM `") == 5
+    assert "FROM (SELECT game_date AS game_date FROM `nba_reference.nba_schedule`)" in query.sql
     translated = transpile_to_duckdb(query.sql)
     assert "$start_date" in translated and "COUNT_IF" in translated

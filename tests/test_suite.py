@@ -229,18 +229,21 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
 
 
 def test_no_game_day_is_not_an_outage(warehouse, run_suite):
-    warehouse.execute("DELETE FROM nba_reference.nba_schedule WHERE game_date = ?", [DATE])
+    # the date's games move to the next day: the schedule still covers the date (a game after it),
+    # so the day off is known, not assumed (a schedule that ends before it is tested in test_game_days)
+    warehouse.execute("UPDATE nba_reference.nba_schedule SET game_date = game_date + 1 WHERE game_date = ?", [DATE])
     warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [DATE])
+    warehouse.execute("DELETE FROM nba_precompute.player_composite_factors WHERE game_date = ?", [DATE])
     warehouse.execute("DELETE FROM nba_predictions.player_prop_predictions WHERE game_date = ?", [DATE])
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0
-    # coverage: no games is not an outage; schema: the table's structure is judged on any day. The
-    # composite table's rows for the date are still there: its coverage says so, the rest is skipped
+    # coverage: no games is not an outage; schema: the table's structure is judged on any day. Rows
+    # on a day off would contradict the schedule (test_game_days); here neither table has any
     assert "4 passed, 16 skipped" in run.stdout
     coverage = run.verdict("coverage")
     assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
     assert run.verdict("schema")["severity"] == "OK"
-    assert run.verdict("coverage", table=COMPOSITE)["message"] == "no games scheduled (252 records found)"
+    assert run.verdict("coverage", table=COMPOSITE)["message"] == "no games scheduled (0 records found)"
     assert "Summary: 4/4 checks passed, 16 skipped (nothing to judge)" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
 

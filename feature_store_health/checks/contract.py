@@ -103,6 +103,11 @@ class SchemaReport(NamedTuple):
             return column
         return next((name for name in self.live if name.lower() == column.lower()), None)
 
+    def live_type(self, column: str) -> str | None:
+        """The column's type as the warehouse says (None: no such column)."""
+        live = self._find(column)
+        return None if live is None else self.live[live]
+
     def usable(self, column: str) -> bool:
         live = self._find(column)
         if live is None:

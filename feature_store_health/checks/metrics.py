@@ -23,6 +23,8 @@ class Source(enum.Enum):
     # baseline day (@baseline_start) to the day before the run's window: what tells whether a
     # recorded baseline day was rerun or backfilled since
     FINGERPRINTS = "fingerprints"
+    # nba_schedule as a whole, not per date: one row, the same for every date (its last game)
+    SCHEDULE_SPAN = "schedule_span"
 
 
 class Metric(NamedTuple):

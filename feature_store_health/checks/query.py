@@ -119,8 +119,17 @@ def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric]) ->
             f"    GROUP BY day\n"
             f"  )\n)"
         )
+    if by_source[Source.SCHEDULE_SPAN]:
+        # the whole schedule, not the window: whether it has games after a date at all (a day
+        # off) or stopped loading before it. Its date column only: a few bytes per game.
+        ctes.append(
+            f"schedule_span AS (\n"
+            f"  SELECT\n{_select(by_source[Source.SCHEDULE_SPAN])}\n"
+            f"  FROM (SELECT {config.schedule.date_column} AS game_date FROM `{config.schedule.table}`)\n)"
+        )
     joins = "".join(
-        f"\nCROSS JOIN {source.value}" if source is Source.FINGERPRINTS else f"\nLEFT JOIN {source.value} USING (check_date)"
+        f"\nCROSS JOIN {source.value}" if source in (Source.FINGERPRINTS, Source.SCHEDULE_SPAN)
+        else f"\nLEFT JOIN {source.value} USING (check_date)"
         for source in Source if by_source[source]
     )
     columns = ",\n".join(f"  {metric.source.value}.{metric.name}" for metric in unique)

@@ -68,6 +68,9 @@ class RunOutputs:
         verdict) leaves no archive folder and sends nothing. An incomplete run is published as
         INCOMPLETE and never exits 0; an output that cannot be written is an ERROR (exit 1)."""
         run = self.run
+        if session.exitstatus == pytest.ExitCode.USAGE_ERROR:  # refused before any check: no output
+            self._discard_archive()
+            return
         if self.archive_error:
             self._fail(session, self.archive_error)
         judging = not (run.settings.dry_run or self.config.option.collectonly)

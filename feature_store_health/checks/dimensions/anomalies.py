@@ -100,7 +100,7 @@ def expected_range(metric: str, low: float, high: float | None) -> str:
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
     from feature_store_health.checks.baseline import drifts, label, observations
 
-    if (skip := nothing_to_judge(values)) is not None:
+    if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
     early = settling(values, table)
     if early is not None:
@@ -147,6 +147,9 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         more = f"; and {len(flagged) - SHOWN_IN_MESSAGE} more" if len(flagged) > SHOWN_IN_MESSAGE else ""
         count = f"{len(flagged)} of {len(judged)} metrics off their baseline {span}: "
         message = count + named + more
+    if not values["games_scheduled"]:  # rows on a date the schedule calls empty: no team to divide by
+        day = ctx.check_date.isoformat() if ctx.check_date else "the date"
+        message += f"; rows per team playing not judged: {ctx.schedule_table} has no games on {day}"
     return Judgement(severity, round(abs(worst.score), 2), message + _restarted(details, needed), details)
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, TYPE_CHECKING
 
+from feature_store_health.checks.game_days import LAST_GAME
 from feature_store_health.checks.metrics import Metric, Source
 from feature_store_health.checks.verdict import Severity
 
@@ -48,6 +49,10 @@ class JudgeContext(NamedTuple):
     baseline_notes: Mapping[str, Any] | None = None
     # anomalies: the date's first recorded landing (None: never recorded); a later one is a reprocess
     first_landing: dt.datetime | None = None
+    # the schedule table, for messages, and why it cannot tell whether check_date is a game day
+    # (None: it can, see checks/game_days.py); a date with no games is a day off only then
+    schedule_table: str = "the schedule"
+    schedule_gap: str | None = None
 
 
 class Judgement(NamedTuple):
@@ -168,7 +173,9 @@ def slug(value: str) -> str:
 ROWS = Metric(Source.FEATURES, "row_count", "COUNT(*)")
 GAMES = Metric(Source.SCHEDULE, "games_scheduled", "COUNT(DISTINCT game_id)")
 TEAMS = Metric(Source.SCHEDULE, "teams_playing", "COUNT(DISTINCT team)")
-BASE = (ROWS, GAMES)  # every dimension needs the rows and the games of the date
+# every dimension needs the rows and the games of the date, and whether a date without games is
+# known to be a day off (the schedule's last game)
+BASE = (ROWS, GAMES, LAST_GAME)
 
 
 def count_true(column: str) -> str:
@@ -183,13 +190,15 @@ def optional(column: str | None) -> tuple[str, ...]:
     return (column,) if column else ()
 
 
-def nothing_to_judge(values: Values) -> Judgement | None:
-    """No games: nothing to judge. No rows while games are scheduled: coverage says so, not us."""
-    if not values["games_scheduled"]:
+def nothing_to_judge(values: Values, ctx: JudgeContext) -> Judgement | None:
+    """No rows: nothing to judge, and coverage says whether rows were due. Rows on a date the
+    schedule calls empty are judged all the same (coverage names the contradiction): a schedule
+    that lost a day must not hide the rows' defects."""
+    if values["row_count"]:
+        return None
+    if not values["games_scheduled"] and ctx.schedule_gap is None:
         return Judgement(Severity.SKIPPED, None, "no games scheduled: nothing to judge", {})
-    if not values["row_count"]:
-        return Judgement(Severity.SKIPPED, None, "no rows for this date: see coverage", {})
-    return None
+    return Judgement(Severity.SKIPPED, None, "no rows for this date: see coverage", {})
 
 
 def share_of_true_rows(dimension_id: str, label: str, description: str, column_key: str, metric_name: str,
@@ -213,7 +222,7 @@ def share_of_true_rows(dimension_id: str, label: str, description: str, column_k
         return (*BASE, Metric(Source.FEATURES, metric_name, count_true(condition(table)), columns=(column,)))
 
     def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-        if (skip := nothing_to_judge(values)) is not None:
+        if (skip := nothing_to_judge(values, ctx)) is not None:
             return skip
         part, rows = values[metric_name], values["row_count"]
         share = pct(part, rows)

@@ -2,7 +2,9 @@
 
 WARNING below ``warning_min_rows_per_team`` rows per team playing; ERROR when a playing team has
 no rows at all (no predictions for any of its players), CRITICAL when more than a quarter of the
-playing teams have none, or when there are no rows while games are scheduled.
+playing teams have none, or when there are no rows while games are scheduled. A date with no
+games: OK without rows (a day off), ERROR with rows (the schedule and the table disagree), and
+NOT_EVALUATED when the schedule cannot tell (checks/game_days.py).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     rows, games, teams = values["row_count"], values["games_scheduled"], values["teams_playing"]
     details: dict = {"games_scheduled": games, "teams_playing": teams}
     if not games:
-        return Judgement(Severity.OK, rows, f"no games scheduled ({rows} records found)", details)
+        return _no_games(rows, details, ctx)
     if rows == 0 and ctx.expired:
         return Judgement(Severity.SKIPPED, 0, "0 records found: the date is past the partition expiration, "
                          "its rows have expired", details)
@@ -80,6 +82,19 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
             f"{rows} records found: {per_team_text} playing ({teams} teams), below {minimum:g}", details,
         )
     return Judgement(Severity.OK, rows, f"{rows} records found ({teams} teams playing, {per_team_text})", details)
+
+
+def _no_games(rows: int, details: dict, ctx: JudgeContext) -> Judgement:
+    """A date the schedule has no games on: a day off only when the schedule is known to cover it,
+    and then without rows. Rows on it contradict the schedule (the other checks judge them)."""
+    if ctx.schedule_gap is not None:
+        return Judgement(Severity.NOT_EVALUATED, None, f"not evaluated: {ctx.schedule_gap}; {rows} records found",
+                         details)
+    if rows:
+        day = ctx.check_date.isoformat() if ctx.check_date else "the date"
+        return Judgement(Severity.ERROR, rows, f"{rows} records found but {ctx.schedule_table} has no games on {day}: "
+                         "the schedule or the table is wrong", details)
+    return Judgement(Severity.OK, rows, "no games scheduled (0 records found)", details)
 
 
 DIMENSION = Dimension(

@@ -26,7 +26,7 @@ def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    if (skip := nothing_to_judge(values)) is not None:
+    if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
     rows = values["row_count"]
     counts = {feature: values[null_metric(feature).name] for feature in table.critical_features}

@@ -52,7 +52,7 @@ def _poor_limits(limits: Mapping[str, float]) -> dict[str, float]:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    if (skip := nothing_to_judge(values)) is not None:
+    if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
     rows, unset = values["row_count"], values["tier_null_count"]
     distribution = {tier: values[tier_metric_name(tier)] for tier in table.quality_tiers}

@@ -44,8 +44,14 @@ def _number(value: float | None) -> str:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    if (skip := nothing_to_judge(values)) is not None:
+    if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
+    if not values["games_scheduled"]:
+        # the schedule gives a date its season (the windows) and its playing teams (the roster)
+        day = ctx.check_date.isoformat() if ctx.check_date else "the date"
+        return Judgement(Severity.NOT_EVALUATED, None,
+                         f"not evaluated: {ctx.schedule_table} has no games on {day}: its season and playing "
+                         f"teams are unknown, so its {values['row_count']} rows cannot be recomputed", {})
     if "season" in values and values["season"] is None:  # the query's values always hold it
         return _no_season(values, table, ctx)
     judgement = _compared(values, table, limits)

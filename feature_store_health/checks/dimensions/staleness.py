@@ -26,7 +26,7 @@ def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    if (skip := nothing_to_judge(values)) is not None:
+    if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
     latest: dt.datetime | None = values["max_processed_at"]
     as_of = ctx.as_of.astimezone(dt.timezone.utc)

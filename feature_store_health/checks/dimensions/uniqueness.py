@@ -32,7 +32,7 @@ def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    if (skip := nothing_to_judge(values)) is not None:
+    if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
     rows, keys, extra = values["row_count"], values["duplicate_keys"], values["duplicate_rows"]
     key = " + ".join(table.unique_key)

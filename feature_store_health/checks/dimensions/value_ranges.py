@@ -81,7 +81,7 @@ def _observed(values: Values, rule: RangeRule) -> str:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    if (skip := nothing_to_judge(values)) is not None:
+    if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
     rows = values["row_count"]
     columns: dict[str, dict[str, Any]] = {}
