@@ -148,7 +148,8 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--query-timeout", dest="health_query_timeout", type=parse_seconds, metavar="SECONDS",
         default=DEFAULT_QUERY_TIMEOUT,
-        help="Seconds one BigQuery query may take, retries of transient errors included. Default: 300.",
+        help="Seconds each BigQuery operation (a query, a metadata lookup, the history's read or write) may take, "
+        "retries of transient errors included. Default: 300.",
     )
     group.addoption(
         "--bigquery-endpoint", dest="health_bigquery_endpoint", metavar="URL", default=None,

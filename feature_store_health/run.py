@@ -301,7 +301,7 @@ class HealthRun:
             ref = settings.history or config.history.bigquery_table
             return BigQueryHistory(lambda: self.backend.client, ref,
                                    {"app": "feature-store-health", "check-date": settings.check_date.isoformat()},
-                                   settings.query_timeout)
+                                   settings.query_timeout, self.backend.explain)
         from feature_store_health.history.duckdb_store import DuckDBHistory
 
         if settings.history is not None:

@@ -38,6 +38,10 @@ def api_error(kind, reason: str, message: str):
          "still failing after retries for 120 s: BigQuery error 503: Backend error"),
         (api.RetryError("Timeout of 120.0s exceeded", cause=requests.exceptions.ConnectionError("Connection refused")),
          "BigQuery is unreachable: gave up after retrying for 120 s (--query-timeout): Connection refused"),
+        # the server took the request and did not answer within the time left: a timeout, not unreachable
+        (api.RetryError("Timeout of 120.0s exceeded", cause=requests.exceptions.ReadTimeout(
+            "HTTPConnectionPool(host='127.0.0.1', port=9050): Read timed out. (read timeout=119.9)")),
+         "query timed out after 120 s (--query-timeout); the job may still be running"),
         (api_error(api.BadRequest, "invalidQuery", "Unrecognized name: cache_dat at [3:5]"),
          "query rejected: Unrecognized name: cache_dat at [3:5]"),
     ],

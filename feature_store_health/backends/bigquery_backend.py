@@ -1,6 +1,7 @@
 """BigQuery backend: google-cloud-bigquery, query parameters, bounded cost, errors a user can act on.
 
-Only this module imports Google's libraries (~0.4 s), and only when ``--backend=bigquery`` runs.
+Only this module, bigquery_calls (every call's bounded retry and timeout) and the BigQuery history
+import Google's libraries (~0.4 s), and only when ``--backend=bigquery`` runs.
 The SQL is the same BigQuery text the DuckDB backend transpiles: dates are DATE query
 parameters, the date filter prunes partitions, ``maximum_bytes_billed`` caps the cost, and
 jobs carry labels naming the suite, the table and the date.
@@ -14,6 +15,7 @@ import time
 from typing import Any, Mapping, NamedTuple
 
 from feature_store_health.backends.base import BackendError, QueryResult, QueryStats, TableDescription, as_utc
+from feature_store_health.backends.bigquery_calls import Deadline, query_rows
 from feature_store_health.checks.query import sql_hash
 
 __all__ = ["BigQueryBackend", "BigQuerySettings", "normalize_endpoint"]
@@ -30,7 +32,7 @@ class BigQuerySettings(NamedTuple):
     location: str | None
     endpoint: str | None          # an emulator's URL; anonymous credentials then
     max_bytes_billed: int
-    query_timeout: float          # seconds for one query, retries of transient errors included
+    query_timeout: float          # seconds for one operation's API calls, retries included (bigquery_calls)
     labels: Mapping[str, str]
 
 
@@ -103,25 +105,15 @@ class BigQueryBackend:
         return {**self.settings.labels, "table": _label(table)}
 
     def run_query(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> QueryResult:
-        from google.api_core.retry import Retry
-
         started = time.perf_counter()
-
-        def attempt():
-            job = self._submit(table, sql, parameters, dry_run=False)
-            result = job.result(timeout=self.settings.query_timeout, retry=self._retry())
-            return job, [{key: as_utc(value) for key, value in row.items()} for row in result]
-
-        # A job that fails for a transient reason (rate limit, backend error) is submitted again,
-        # with backoff, within the same bound as the HTTP-level retries.
-        job_retry = Retry(predicate=_job_failed_transiently, initial=1.0, maximum=8.0, multiplier=2.0,
-                          timeout=self.settings.query_timeout)
         try:
-            job, rows = job_retry(attempt)()
+            job, rows = query_rows(self.client, sql, self._job_config(table, parameters, dry_run=False),
+                                   self.settings.location, self.settings.query_timeout)
         except BackendError:
             raise
         except Exception as exc:  # every failure becomes one actionable line, never a pass
             raise BackendError(f"{table}: {self.explain(exc)}") from None
+        rows = [{key: as_utc(value) for key, value in row.items()} for row in rows]
         seconds = time.perf_counter() - started
         stats = QueryStats(table, sql_hash(sql), len(rows), seconds, job.total_bytes_processed,
                            job_id=job.job_id, labels=job.labels or self._labels(table))
@@ -133,7 +125,7 @@ class BigQueryBackend:
 
         started = time.perf_counter()
         try:
-            table = self.client.get_table(table_ref, retry=self._retry(), timeout=self.settings.query_timeout)
+            table = self.client.get_table(table_ref, **Deadline(self.settings.query_timeout).call())
         except BackendError:
             raise
         except Exception as exc:
@@ -144,39 +136,26 @@ class BigQueryBackend:
     def dry_run(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> int | None:
         """Validate the query without running it; the estimated bytes it would process."""
         try:
-            job = self._submit(table, sql, parameters, dry_run=True)
+            job, _ = query_rows(self.client, sql, self._job_config(table, parameters, dry_run=True),
+                                self.settings.location, self.settings.query_timeout)
         except BackendError:
             raise
         except Exception as exc:
             raise BackendError(f"{table}: {self.explain(exc)}") from None
         return job.total_bytes_processed
 
-    def _retry(self):
-        from google.cloud.bigquery.retry import DEFAULT_RETRY
-
-        # transient errors (429, 5xx, rate limits, dropped connections) retried with backoff, bounded
-        return DEFAULT_RETRY.with_timeout(self.settings.query_timeout)
-
-    def _submit(self, table: str, sql: str, parameters: Mapping[str, dt.date], *, dry_run: bool):
-        # job_retry=None: the client's own job retry has a fixed 10-minute deadline; ours is bounded
-        return self.client.query(
-            sql,
-            job_config=self._job_config(table, parameters, dry_run=dry_run),
-            location=self.settings.location,
-            retry=self._retry(),
-            job_retry=None,
-            timeout=self.settings.query_timeout,
-        )
-
     def explain(self, exc: BaseException) -> str:
-        """One line a user can act on, for any failure of a query."""
+        """One line a user can act on, for any failure of a BigQuery call."""
         import concurrent.futures
 
         import google.auth.exceptions
+        import requests
         from google.api_core import exceptions as api
 
         if isinstance(exc, api.RetryError):
             last = exc.cause
+            if isinstance(last, requests.exceptions.ReadTimeout):  # connected, but no answer in time
+                return self.explain(last)
             if last is None or _is_connection_error(last):
                 return (f"BigQuery is unreachable{self._at()}: gave up after retrying for "
                         f"{self.settings.query_timeout:g} s (--query-timeout): {_first_line(last or exc)}")
@@ -192,7 +171,8 @@ class BigQueryBackend:
                 f"bytes limit exceeded: the query would bill more than --max-bytes-billed="
                 f"{self.settings.max_bytes_billed:,} bytes; raise the limit or check fewer --days ({message})"
             )
-        if isinstance(exc, (concurrent.futures.TimeoutError, TimeoutError, api.DeadlineExceeded)):
+        if isinstance(exc, (concurrent.futures.TimeoutError, TimeoutError, api.DeadlineExceeded,
+                            requests.exceptions.ReadTimeout)):
             return f"query timed out after {self.settings.query_timeout:g} s (--query-timeout); the job may still be running"
         if _is_connection_error(exc):
             return f"BigQuery is unreachable{self._at()}: {_first_line(exc)}"
@@ -216,17 +196,6 @@ class BigQueryBackend:
         if self._client is not None:
             self._client.close()
             self._client = None
-
-
-_TRANSIENT_JOB_REASONS = {"rateLimitExceeded", "jobRateLimitExceeded", "backendError", "internalError"}
-
-
-def _job_failed_transiently(exc: BaseException) -> bool:
-    from google.api_core import exceptions as api
-
-    return _reason(exc) in _TRANSIENT_JOB_REASONS or isinstance(
-        exc, (api.TooManyRequests, api.InternalServerError, api.BadGateway, api.ServiceUnavailable)
-    )
 
 
 def _is_connection_error(exc: BaseException) -> bool:

@@ -2,7 +2,8 @@
 
 Created on the first write: partitioned by check_date with no partition expiry (it must outlive
 the monitored tables' partitions), clustered by table and metric. Each run appends its rows with
-one load job (no streaming insert, no DML), and reads its baselines with one query.
+one load job (no streaming insert, no DML), and reads its baselines with one query. The read
+and the write each end within --query-timeout, retries included (backends/bigquery_calls.py).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ WRITE_HINT = "the caller needs write access to that dataset (roles/bigquery.data
 
 class BigQueryHistory:
     def __init__(self, client_factory: Callable[[], Any], table_ref: str, labels: dict[str, str],
-                 timeout: float) -> None:
+                 timeout: float, explain: Callable[[BaseException], str]) -> None:
         self._client_factory = client_factory
         self.table_ref = table_ref          # [project.]dataset.table
         self.labels = labels
-        self.timeout = timeout
+        self.timeout = timeout              # --query-timeout: the read's bound, and the write's
+        self._explain = explain             # the backend's one line for a failed call
         self.location = table_ref
 
     def _client(self):
@@ -42,6 +44,8 @@ class BigQueryHistory:
              source: str) -> dict[tuple[str, dt.date], dict[str, Any]]:
         from google.api_core import exceptions
         from google.cloud import bigquery
+
+        from feature_store_health.backends.bigquery_calls import query_rows
 
         client = self._client()
         ref = self._full_ref(client)
@@ -61,8 +65,8 @@ class BigQueryHistory:
             labels={**self.labels, "purpose": "history-read"},
         )
         try:
-            job = client.query(sql, job_config=config)
-            rows = [tuple(row[name] for name in READ_COLUMNS) for row in job.result(timeout=self.timeout)]
+            _, found = query_rows(client, sql, config, None, self.timeout)
+            rows = [tuple(row[name] for name in READ_COLUMNS) for row in found]
         except exceptions.NotFound:
             # nothing recorded yet: the first write creates the table (or says its dataset is missing)
             return {}
@@ -70,17 +74,20 @@ class BigQueryHistory:
             raise HistoryError(f"history {ref}: permission denied reading it; the caller needs read access "
                                "to its dataset and bigquery.jobs.create") from None
         except Exception as exc:
-            raise HistoryError(f"history {ref}: cannot read it: {_first_line(exc)}") from None
+            raise HistoryError(f"history {ref}: cannot read it: {self._explain(exc)}") from None
         return decode_rows(rows)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         from google.api_core import exceptions
         from google.cloud import bigquery
 
+        from feature_store_health.backends.bigquery_calls import Deadline
+
         if not rows:
             return
         client = self._client()
         ref = self._full_ref(client)
+        deadline = Deadline(self.timeout)  # one bound for the table's creation, the upload and the load
         schema = [bigquery.SchemaField(name, kind) for name, kind in HISTORY_COLUMNS.items()]
         try:
             table = bigquery.Table(ref, schema=schema)
@@ -88,7 +95,7 @@ class BigQueryHistory:
                                                                 field="check_date", expiration_ms=None)
             table.clustering_fields = ["table_name", "name"]
             table.description = "feature-store-health metric history: every run's metrics and verdicts"
-            client.create_table(table, exists_ok=True)
+            client.create_table(table, exists_ok=True, **deadline.call())
             # a resumable upload of newline-delimited JSON (the emulator rejects the multipart path)
             job = client.load_table_from_file(
                 io.BytesIO(ndjson(rows)), ref,
@@ -97,15 +104,31 @@ class BigQueryHistory:
                     write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
                     labels={**self.labels, "purpose": "history-write"},
                 ),
+                **deadline.upload(),
             )
-            job.result(timeout=self.timeout)
+            job.result(**deadline.call())
         except exceptions.Forbidden:
             raise HistoryError(f"history {ref}: permission denied writing it; {WRITE_HINT}") from None
         except exceptions.NotFound as exc:
             raise HistoryError(f"history {ref}: {_first_line(exc)}; create the dataset first "
                                "(the table is created on the first write)") from None
         except Exception as exc:
-            raise HistoryError(f"history {ref}: cannot write it: {_first_line(exc)}") from None
+            raise HistoryError(f"history {ref}: cannot write it: {self._write_failure(exc)}") from None
+
+    def _write_failure(self, exc: BaseException) -> str:
+        """The API's failures (retries spent included) in the backend's words, a timeout as a
+        timeout, a rejected load (400) or anything else in its own first line."""
+        import concurrent.futures
+
+        import requests
+        from google.api_core import exceptions
+
+        if isinstance(exc, (TimeoutError, concurrent.futures.TimeoutError, requests.exceptions.ReadTimeout)):
+            return f"timed out after {self.timeout:g} s (--query-timeout)"
+        if isinstance(exc, (exceptions.RetryError, exceptions.GoogleAPICallError)) and \
+                not isinstance(exc, exceptions.BadRequest):
+            return self._explain(exc)
+        return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:
