@@ -398,26 +398,35 @@ class HealthRun:
         """The previous game days of ``check_date`` (newest first, at most [baseline] game_days):
         days with games scheduled and rows, from the warehouse or the history, less the days a
         failed check left out (they do not count). Raises HistoryError."""
-        return [(day.day, values) for day, values in self._baseline_days(table_name, check_date)]
+        listed = []
+        for day, values in self._baseline_days(table_name, check_date):
+            if day.flags.failed is None and len(listed) < self.config.baseline.game_days:
+                listed.append((day.day, values))
+        return listed
 
     def _baseline_days(self, table_name: str, check_date: dt.date) -> list[tuple[BaselineDay, dict[str, Any]]]:
-        """The baseline's days with their observations and what their verdicts hold against them;
-        a failed day is kept in the list (for the details) but not counted towards game_days."""
+        """Every candidate baseline day within the lookback (newest first), with its observations
+        and what its verdicts hold against it: the baseline's view picks the days and fills in,
+        from older days, for the metrics flagged on newer ones."""
         self.history()
         if table_name in self._reread_error:
             raise HistoryError(self._reread_error[table_name])
-        settings = self.config.baseline
         days: list[tuple[BaselineDay, dict[str, Any]]] = []
-        counted = 0
+        for day, values in self._candidate_days(table_name, check_date):
+            flags = self._day_flags(table_name, day, values)
+            days.append((BaselineDay(day, self._observed(table_name, day, values), flags), values))
+        return days
+
+    def _candidate_days(self, table_name: str, check_date: dt.date) -> list[tuple[dt.date, dict[str, Any]]]:
+        """The earlier days of the lookback with games scheduled, rows and no early-season rows."""
+        days = []
         day = check_date - dt.timedelta(days=1)
-        earliest = check_date - dt.timedelta(days=settings.lookback_days)
-        while day >= earliest and counted < settings.game_days:
+        earliest = check_date - dt.timedelta(days=self.config.baseline.lookback_days)
+        while day >= earliest:
             values, _ = self.values_on(table_name, day)
             if values and values.get("games_scheduled") and values.get("row_count") \
                     and settling(values, self._tables[table_name]) is None:
-                flags = self._day_flags(table_name, day, values)
-                days.append((BaselineDay(day, self._observed(table_name, day, values), flags), values))
-                counted += flags.failed is None
+                days.append((day, values))
             day -= dt.timedelta(days=1)
         return days
 
@@ -427,16 +436,12 @@ class HealthRun:
         judged on the rows the day holds now."""
         verdicts = {dimension: (recorded.get("severity", "OK"), recorded.get("flagged") or ())
                     for dimension, recorded in recorded_verdicts(values).items()}
-        if day in self.settings.dates:
-            for dimension in DIMENSIONS:
-                spec = CheckSpec(table_name, day, dimension)
-                verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
-                if verdict is not None:
-                    verdicts[dimension] = (verdict.severity.value, flagged_metrics(verdict.details))
+        for dimension in DIMENSIONS if day in self.settings.dates else ("anomalies",):
+            spec = CheckSpec(table_name, day, dimension)
+            verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
+            if verdict is not None:
+                verdicts[dimension] = (verdict.severity.value, flagged_metrics(verdict.details))
         return day_flags(verdicts)
-
-    def _selected(self, spec: CheckSpec) -> bool:
-        return not self.collected or spec in self.collected
 
     def _profile_plan(self, table_name: str):
         """The table's profiled columns and their metrics, planned once per run."""
@@ -470,7 +475,8 @@ class HealthRun:
         info = RunInfo(self.run_id, self.started_at, self.settings.backend, self.source_description(),
                        hashlib.sha256(repr(self.config).encode()).hexdigest()[:16])
         verdicts: dict[tuple[str, dt.date], list[Verdict]] = {}
-        for verdict in self.verdicts:
+        # the checks that ran, and the anomalies judged ahead for later baselines that no test reported
+        for verdict in [*self.verdicts, *(found for spec, found in self._judged_early.items() if spec not in self._verdicts)]:
             verdicts.setdefault((verdict.table, verdict.check_date), []).append(verdict)
         rows: list[dict[str, Any]] = []
         for table in self.config.tables:
@@ -626,21 +632,43 @@ class HealthRun:
         return verdict
 
     def _judge_earlier_anomalies(self, table_name: str, check_date: dt.date) -> None:
-        """anomalies of the run's earlier dates, judged first (oldest first) when pytest has not
-        reached them yet: what they flag is no baseline of the later dates."""
-        for day in self.settings.dates:
-            if day >= check_date:
-                break
+        """anomalies of every earlier day a baseline of ``check_date`` may draw on that nobody has
+        judged yet, oldest first: the run's earlier dates pytest has not reached (or deselected),
+        and the days the one query fetched from the warehouse with no verdict on their rows (the
+        history lacked them, or they changed since). What they flag is no baseline of later dates;
+        they are recorded with the run."""
+        for day in self._unjudged_days(table_name, check_date):
             spec = CheckSpec(table_name, day, "anomalies")
-            if spec not in self._verdicts and spec not in self._judged_early and self._selected(spec):
-                self._judged_early[spec] = self._judge(spec)
+            if spec not in self._verdicts and spec not in self._judged_early:
+                self._judged_early[spec] = self._judge(spec, baseline_only=True)
 
-    def _judge(self, spec: CheckSpec) -> Verdict:
+    def _unjudged_days(self, table_name: str, check_date: dt.date) -> list[dt.date]:
+        fetched = self._before_window.get(table_name, {})
+        days = [day for day, values in sorted(fetched.items())
+                if day < check_date and values.get("row_count")
+                and "anomalies" not in recorded_verdicts(self._recorded(table_name, day, values))]
+        return days + [day for day in self.settings.dates if day < check_date]
+
+    def _recorded(self, table_name: str, day: dt.date, values: dict[str, Any]) -> dict[str, Any]:
+        """The day's recorded verdicts, as of the rows ``values`` describe (their fingerprint)."""
+        try:
+            recorded = self.history().get((table_name, day)) or {}
+        except HistoryError:
+            return {}
+        verdicts = {name: verdict for name, verdict in recorded.items() if name.startswith("verdict:")}
+        return {**values, **verdicts}
+
+    def _judge(self, spec: CheckSpec, baseline_only: bool = False) -> Verdict:
+        """``baseline_only``: a day judged for what later baselines may hold of it (the values of a
+        day before the run's window come from the same query)."""
         table = self._tables[spec.table]
         dimension = DIMENSIONS[spec.dimension]
         limits = table.thresholds[spec.dimension]
         try:
-            values = self._values_for(table, dimension, spec.check_date)
+            if baseline_only and spec.check_date not in self.settings.dates:
+                values = self._before_window[table.name][spec.check_date]
+            else:
+                values = self._values_for(table, dimension, spec.check_date)
         except BackendError as exc:
             verdict = self._unjudged(spec, str(exc))
         else:
@@ -668,11 +696,13 @@ class HealthRun:
             self._judge_earlier_anomalies(table.name, check_date)
             days = self._baseline_days(table.name, check_date)
             levels = [level for level in self.config.baseline.new_levels if level.table == table.name]
-            baseline, notes = view([day for day, _ in days], check_date, levels)
+            settings = self.config.baseline
+            seen = view([day for day, _ in days], check_date, levels, settings.game_days, settings.minimum_game_days)
             recorded = self.history().get((table.name, check_date))
         except HistoryError as exc:
             return context._replace(baseline_error=f"the history could not be read: {exc}")
-        return context._replace(baseline=baseline, baseline_notes=notes, profile_plan=self._profile_plan(table.name),
+        return context._replace(baseline=seen.days, baseline_fill=seen.fill, baseline_flagged=seen.flagged,
+                                baseline_notes=seen.notes, profile_plan=self._profile_plan(table.name),
                                 first_landing=first_landing(recorded))
 
     def _schedule_gap(self, table: TableConfig, dimension, check_date: dt.date, values: dict[str, Any]) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 from feature_store_health.checks.levels import NewLevel
 from feature_store_health.history.records import VERDICT_PREFIX, day_fingerprint
 
-__all__ = ["BaselineDay", "FIRST_LANDED", "DayFlags", "changed_days", "day_flags", "first_landing",
+__all__ = ["BaselineDay", "BaselineView", "FIRST_LANDED", "DayFlags", "changed_days", "day_flags", "first_landing",
            "recorded_verdicts", "same_moment", "view"]
 
 FIRST_LANDED = "first_landed_at"   # a recorded metric: the date's first landing, kept across reprocesses
@@ -34,6 +34,7 @@ class DayFlags(NamedTuple):
 
     failed: str | None = None             # why the whole day is out ("value_ranges CRITICAL"), else None
     flagged: frozenset[str] = frozenset()  # tracked metrics anomalies flagged on it
+    severity: str = "OK"                  # anomalies' severity that day
 
 
 class BaselineDay(NamedTuple):
@@ -61,7 +62,8 @@ def recorded_verdicts(values: Mapping[str, Any] | None) -> dict[str, Mapping[str
     found = {}
     for name, recorded in values.items():
         if name.startswith(VERDICT_PREFIX) and isinstance(recorded, Mapping):
-            if list(recorded.get("fingerprint") or ()) == fingerprint:
+            # a verdict recorded before fingerprints were: judged with the values of its own run
+            if "fingerprint" not in recorded or list(recorded["fingerprint"] or ()) == fingerprint:
                 found[name[len(VERDICT_PREFIX):]] = recorded
     return found
 
@@ -71,43 +73,82 @@ def day_flags(verdicts: Mapping[str, tuple[str, Iterable[str]]]) -> DayFlags:
     failed = sorted(f"{dimension} {severity}" for dimension, (severity, _) in verdicts.items()
                     if dimension != "anomalies" and severity in FAILING)
     severity, flagged = verdicts.get("anomalies", ("OK", ()))
-    return DayFlags("; ".join(failed) or None, frozenset(flagged) if severity in FLAGGING else frozenset())
+    return DayFlags("; ".join(failed) or None, frozenset(flagged) if severity in FLAGGING else frozenset(), severity)
 
 
-def view(days: Sequence[BaselineDay], check_date: dt.date,
-         levels: Sequence[NewLevel]) -> tuple[list[tuple[dt.date, dict[str, Any]]], dict[str, Any]]:
-    """The baseline as anomalies judges it, newest first: (date, {metric: Observation}) of the days
-    not failed, each less the metrics flagged on it and the metrics a new level declared since
-    restarts; and what was left out, for the details ({"days_left_out": {date: why},
-    "metrics_left_out": {date: [metric]}, "new_levels": [...]})."""
+class BaselineView(NamedTuple):
+    """The baseline as anomalies judges it (newest first)."""
+
+    days: list[tuple[dt.date, dict[str, Any]]]  # the game_days days listed: (date, {metric: Observation})
+    fill: list[dict[str, Any]]     # older days' observations of metrics short of game_days clean values
+    flagged: dict[str, list[Any]]  # metric -> its Observations on the days it was flagged
+    notes: dict[str, Any]          # what was left out and why, for the details
+
+
+def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewLevel],
+         game_days: int, minimum_game_days: int) -> BaselineView:
+    """The baseline of ``check_date`` from its candidate days (newest first, every non-failed day
+    within the lookback):
+
+    - a failed day is out whole; the first ``game_days`` others are the baseline's days;
+    - a metric flagged on a day is left out of that day, and older days within the lookback fill in
+      for it, so it keeps ``game_days`` clean values as long as there are any: a lasting shift stays
+      flagged instead of running its metric out of baseline;
+    - a declared new level drops its metric's values before ``since``; the flags on it of its first
+      ``minimum_game_days`` game days at the new level are forgiven (runs before the declaration
+      judged them against the old level), later ones count as any other.
+    """
     active = [level for level in levels if level.since <= check_date]
-    kept: list[tuple[dt.date, dict[str, Any]]] = []
+    forgiven: dict[NewLevel, set[dt.date]] = {}
+    for level in active:
+        at_level = sorted(day.day for day in days if day.day >= level.since and day.flags.failed is None)
+        forgiven[level] = set(at_level[:minimum_game_days])
+    listed: list[tuple[dt.date, dict[str, Any]]] = []
+    fill: list[dict[str, Any]] = []
+    flagged_values: dict[str, list[Any]] = {}
+    clean: dict[str, int] = {}
     days_out: dict[str, str] = {}
     metrics_out: dict[str, list[str]] = {}
+    streak: dict[str, dict[str, Any]] = {}
     for day in days:
         if day.flags.failed is not None:
             days_out[day.day.isoformat()] = f"judged {day.flags.failed}"
             continue
-        observed = dict(day.observed)
-        for metric in list(observed):
+        observed: dict[str, Any] = {}
+        for metric, observation in day.observed.items():
             restarted = [level for level in active if level.covers(metric)]
             if any(day.day < level.since for level in restarted):
-                del observed[metric]         # the old level: no baseline of the new one
-            elif metric in day.flags.flagged and not restarted:
-                del observed[metric]
+                continue                      # the old level: no baseline of the new one
+            if metric in day.flags.flagged and not any(day.day in forgiven[level] for level in restarted):
                 metrics_out.setdefault(day.day.isoformat(), []).append(metric)
-        kept.append((day.day, observed))
+                flagged_values.setdefault(metric, []).append(observation)
+                if clean.get(metric, 0) == 0:   # flagged on every day since: the incident's streak
+                    entry = streak.setdefault(metric, {"flagged_days": 0, "severity": day.flags.severity})
+                    entry["flagged_days"] += 1
+                    entry["since"] = day.day.isoformat()
+                continue
+            if clean.get(metric, 0) >= game_days:
+                continue
+            clean[metric] = clean.get(metric, 0) + 1
+            observed[metric] = observation
+        if len(listed) < game_days:
+            listed.append((day.day, observed))
+        elif observed:
+            fill.append(observed)
     notes: dict[str, Any] = {}
     if days_out:
         notes["days_left_out"] = days_out
     if metrics_out:
         notes["metrics_left_out"] = {day: sorted(metrics) for day, metrics in metrics_out.items()}
+    stuck = {metric: entry for metric, entry in streak.items() if clean.get(metric, 0) < minimum_game_days}
+    if stuck:
+        notes["still_flagged"] = stuck
     if active:
         notes["new_levels"] = [{"metric": level.metric, "since": level.since.isoformat(), "reason": level.reason,
                                 "game_days": sum(1 for day in days if day.day >= level.since
                                                  and day.flags.failed is None)}
                                for level in active]
-    return kept, notes
+    return BaselineView(listed, fill, {metric: flagged_values[metric] for metric in stuck}, notes)
 
 
 def changed_days(fingerprints: Mapping[dt.date, tuple[int, Any]],

@@ -82,7 +82,10 @@ class DuckDBHistory:
                 raise HistoryError(f"history {self.path}: cannot read it: {_first_line(exc)}") from None
             finally:
                 connection.close()
-        return decode_rows(rows)
+        try:
+            return decode_rows(rows)
+        except HistoryError as exc:
+            raise HistoryError(f"history {self.path}: {exc}") from None
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         import duckdb

@@ -123,8 +123,11 @@ def day_fingerprint(values: Mapping[str, Any]) -> list[Any]:
 
 
 def flagged_metrics(details: Mapping[str, Any] | None) -> list[str]:
-    """The tracked metrics a verdict flagged (anomalies' drifts beyond the warning score)."""
-    return [drift["metric"] for drift in (details or {}).get("drifts", ()) if drift.get("flagged")]
+    """The tracked metrics a verdict flagged: anomalies' drifts beyond the warning score, and the
+    metrics of a lasting incident still flagged without a clean baseline."""
+    details = details or {}
+    return [drift["metric"] for drift in details.get("drifts", ()) if drift.get("flagged")] + \
+        list(details.get("still_flagged_metrics", ()))
 
 
 READ_COLUMNS = ("table_name", "check_date", "name", "kind", "value", "text")  # what a read selects, in order
@@ -151,7 +154,11 @@ def decode_rows(rows: Iterable[Sequence[Any]]) -> dict[tuple[str, dt.date], dict
         elif kind == "verdict":  # {"severity", "message", "fingerprint", "flagged"?}: what baselines leave out
             values[name] = _verdict(text)
         else:
-            values[name] = decode(kind, value, text)
+            try:
+                values[name] = decode(kind, value, text)
+            except (ValueError, TypeError) as exc:
+                raise HistoryError(f"a {kind} value of {name} on {check_date} ({table_name}) cannot be read "
+                                   f"({exc}); the history is damaged: move it aside (--history=another file)") from None
     return result
 
 

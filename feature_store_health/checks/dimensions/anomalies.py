@@ -19,7 +19,7 @@ from feature_store_health.checks.dimensions import completeness, production_read
 from feature_store_health.checks.dimensions.quality_tiers import tier_metric_name
 from feature_store_health.checks.dimensions.staleness import max_processed_at
 from feature_store_health.checks.metrics import Metric, Source
-from feature_store_health.checks.verdict import Severity
+from feature_store_health.checks.verdict import Severity, worst as worst_of
 
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
@@ -121,7 +121,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
                          f"insufficient history, {len(baseline)} of {needed} game days{left_out}", details)
     values = _night_landing(values, ctx, details)
     today = observations(table, ctx.schema, values, ctx.check_date, ctx.timezone, ctx.profile_plan)
-    days = [observed for _, observed in baseline]
+    days = [observed for _, observed in baseline] + list(ctx.baseline_fill or ())
     warning = limits["warning_above"]
     judged, too_short = drifts(today, days, settings, warning)
     judged.sort(key=lambda drift: (-abs(drift.score), drift.metric))
@@ -129,10 +129,14 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     details["drifts"] = [drift.to_json() | {"flagged": abs(drift.score) > warning} for drift in judged]
     details["metrics_judged"] = len(judged)
     details["metrics_without_baseline"] = too_short
-    if not judged:
+    still, still_severity = _still_flagged(today, {drift.metric for drift in judged}, ctx, settings, warning, details)
+    if not judged and not still:
         return Judgement(Severity.SKIPPED, None, "no tracked metric has a baseline yet", details)
+    if not judged:
+        return Judgement(still_severity, None, f"{len(still)} metrics still off their baseline: " + "; ".join(still),
+                         details)
     worst = judged[0]
-    severity = band(abs(worst.score), limits, "above")
+    severity = worst_of(band(abs(worst.score), limits, "above"), still_severity)
 
     def described(drift) -> str:
         return (f"{label(drift.metric)} {shown_value(drift.metric, drift.value)}, "
@@ -150,7 +154,41 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     if not values["games_scheduled"]:  # rows on a date the schedule calls empty: no team to divide by
         day = ctx.check_date.isoformat() if ctx.check_date else "the date"
         message += f"; rows per team playing not judged: {ctx.schedule_table} has no games on {day}"
+    if still:
+        message += "; still off their baseline: " + "; ".join(still)
     return Judgement(severity, round(abs(worst.score), 2), message + _restarted(details, needed), details)
+
+
+def _still_flagged(today, judged: set[str], ctx: JudgeContext, settings, warning: float,
+                   details: dict[str, Any]) -> tuple[list[str], Severity]:
+    """Metrics flagged on every game day of a lasting incident, with fewer than minimum_game_days
+    clean days left in the lookback to judge them against: still flagged while today looks like
+    the incident's days (judged against them, within the warning score), at the severity of the
+    latest of them; not judged once it looks unlike them (changed, with no clean baseline to say
+    how). Never silently dropped: named in the message and the details."""
+    from feature_store_health.checks.baseline import assess, label
+
+    streaks = (ctx.baseline_notes or {}).get("still_flagged", {})
+    flagged_days = ctx.baseline_flagged or {}
+    named, severity, names = [], Severity.OK, []
+    for metric, streak in sorted(streaks.items()):
+        if metric not in today or metric in judged or len(flagged_days.get(metric, ())) < 2:
+            continue
+        like = assess(metric, today[metric], flagged_days[metric], settings, warning)
+        text = (f"{label(metric)} {shown_value(metric, today[metric].value)}, flagged on each of its last "
+                f"{streak['flagged_days']} game days since {streak['since']} and no clean baseline day left")
+        if abs(like.score) <= warning:
+            named.append(text + ": fix it, or declare a new level")
+            names.append(metric)
+            recorded = Severity(streak["severity"]) if streak["severity"] in ("WARNING", "ERROR", "CRITICAL") \
+                else Severity.WARNING
+            severity = worst_of(severity, recorded)
+        else:
+            details.setdefault("not_judged", []).append(metric)
+            named.append(text + ", and unlike those days now: not judged")
+    if names:
+        details["still_flagged_metrics"] = names
+    return named, severity
 
 
 def _left_out(details: Mapping[str, Any]) -> str:
