@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
 from feature_store_health.checks.dimensions import DIMENSIONS, tier_slug
-from feature_store_health.checks.levels import parse_new_levels
+from feature_store_health.checks.levels import parse_new_levels, untracked
 
 __all__ = [
     "ConfigError",
@@ -241,10 +241,15 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
     if len(set(names)) != len(names):
         raise ConfigError(f"tables: names must be unique, got {names}")
     baseline = _baseline(raw.get("baseline", {}))
+    by_name = {table.name: table for table in table_configs}
     for index, level in enumerate(baseline.new_levels):
         if level.table not in names:
             raise ConfigError(f"baseline.new_levels[{index}].table = {level.table!r} is not a monitored table "
                               f"({', '.join(names)})")
+        table = by_name[level.table]
+        problem = untracked(level, table.contract, table.schedule_driven_columns)
+        if problem is not None:
+            raise ConfigError(f"baseline.new_levels[{index}].metric = {level.metric!r}: {problem}")
     return HealthConfig(
         path=source,
         deadline_time=_time(deadline.get("time"), "deadline.time"),

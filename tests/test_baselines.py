@@ -136,6 +136,12 @@ def test_a_declared_new_level_restarts_the_baseline(season, run_suite, tmp_path)
      "baseline.new_levels[0].since must be a date (since = 2026-03-05, unquoted), got '2026-01-26'"),
     ('table = "player_daily_cache"\nmetric = "x"\nsince = 2026-01-26',
      "baseline.new_levels[0]: missing reason"),
+    ('table = "player_composite_factors"\nmetric = "pace_scor"\nsince = 2026-01-26\nreason = "r"',
+     "baseline.new_levels[0].metric = 'pace_scor': player_composite_factors has no column pace_scor in its contract"),
+    ('table = "player_composite_factors"\nmetric = "mean:fatigue_score"\nsince = 2026-01-26\nreason = "r"',
+     "fatigue_score is schedule-driven: only its NULL % is tracked (metric = \"null_pct:fatigue_score\")"),
+    ('table = "player_daily_cache"\nmetric = "median:quality_tier"\nsince = 2026-01-26\nreason = "r"',
+     "quality_tier is STRING: only numeric columns have a median"),
 ])
 def test_a_wrong_new_level_is_a_config_error(run_suite, tmp_path, entry, error):
     config = tmp_path / "health.toml"
@@ -285,3 +291,81 @@ def test_a_spread_collapsing_at_the_bound_on_a_light_slate_is_not_an_anomaly(sea
     loud = run_suite(f"--database={season.path}", f"--date={heavy}", "--no-history", "-m", "anomalies")
     flagged = drift(loud.verdict("anomalies", table=COMPOSITE), "stddev:data_completeness_pct")
     assert flagged["flagged"] and abs(flagged["score"]) > 4.5
+
+
+# -- what a hostile review found --------------------------------------------------------------------
+
+def shift_pace(warehouse: Warehouse, start: dt.date, end: dt.date = LAST) -> None:
+    """The composite factors' pace_score 0.8 high (about 2 of its spreads): no fixed check sees it."""
+    warehouse.execute("UPDATE nba_precompute.player_composite_factors SET pace_score = least(pace_score + 0.8, 3) "
+                      "WHERE game_date BETWEEN ? AND ?", [start, end])
+
+
+def test_a_shift_longer_than_the_lookback_stays_flagged_to_its_last_day(season, run_suite):
+    """Ten weeks at the shifted level: older clean days fill in for the flagged metric while the
+    lookback holds some; with none left it stays flagged while today looks like the incident
+    (the first version ran the metric out of baseline after 24 game days, then absorbed it)."""
+    shift_pace(season, dt.date(2025, 12, 20))
+    run = run_suite(f"--database={season.path}", f"--date={LAST}", "--days=69", "--no-history",
+                    "-k", "composite and anomalies")
+    verdicts = anomalies(run, COMPOSITE)
+    judged = {day: check for day, check in verdicts.items() if check["severity"] != "SKIPPED"}
+    assert len(judged) >= 55
+    assert {check["severity"] for check in judged.values()} <= {"WARNING", "ERROR", "CRITICAL"}, \
+        {day: check["message"] for day, check in judged.items() if check["severity"] == "OK"}
+    assert all("pace_score mean" in check["message"] for check in judged.values())
+    last = judged[LAST.isoformat()]
+    assert "still off their baseline: pace_score mean" in last["message"]
+    assert "no clean baseline day left: fix it, or declare a new level" in last["message"]
+    assert last["details"]["still_flagged_metrics"] == ["mean:pace_score"]
+
+
+def test_a_new_level_left_in_place_does_not_mute_a_later_incident(season, run_suite, tmp_path):
+    config = tmp_path / "health.toml"
+    config.write_text('[[baseline.new_levels]]\ntable = "player_composite_factors"\nmetric = "pace_score"\n'
+                      'since = 2025-12-10\nreason = "pace model v2"\n')
+    shift_pace(season, dt.date(2026, 2, 1), dt.date(2026, 2, 12))
+    run = run_suite(f"--database={season.path}", "--date=2026-02-12", "--days=12", "--no-history",
+                    f"--health-config={config}", "-k", "composite and anomalies")
+    verdicts = anomalies(run, COMPOSITE)
+    assert len(verdicts) == 12 and {check["severity"] for check in verdicts.values()} <= {"WARNING", "ERROR", "CRITICAL"}
+    assert all("pace_score mean" in check["message"] for check in verdicts.values())
+
+
+def test_days_no_run_judged_are_judged_before_they_serve_a_baseline(season, run_suite):
+    """No history: the 4 shifted days before the date come from the run's one query; judged first,
+    their flagged metric is no baseline of the date (it read OK, "largest score 4.0", before)."""
+    shift_pace(season, dt.date(2026, 2, 2))
+    single = run_suite(f"--database={season.path}", "--date=2026-02-06", "--no-history", "-m", "anomalies")
+    check = single.verdict("anomalies", table=COMPOSITE)
+    assert check["severity"] in ("ERROR", "CRITICAL"), check["message"]
+    assert sorted(check["details"]["metrics_left_out"]) == ["2026-02-02", "2026-02-03", "2026-02-04", "2026-02-05"]
+    # the run's own earlier dates, deselected: judged all the same for the baseline of the one selected
+    chosen = run_suite(f"--database={season.path}", "--date=2026-02-10", "--days=10", "--no-history",
+                       "-k", "composite and anomalies and 2026-02-10")
+    assert [c["date"] for c in chosen.checks(COMPOSITE)] == ["2026-02-10"]
+    assert chosen.verdict("anomalies", table=COMPOSITE)["severity"] in ("ERROR", "CRITICAL")
+
+
+def test_a_damaged_history_value_fails_only_anomalies(season, run_suite, tmp_path):
+    import duckdb
+
+    history = tmp_path / "history.duckdb"
+    day = dt.date(2026, 2, 10)
+    assert run_suite(f"--database={season.path}", f"--date={day}", f"--history={history}").ret == 0
+    connection = duckdb.connect(str(history))
+    try:
+        connection.execute("INSERT INTO metric_history SELECT run_id || 'x', run_at + INTERVAL 1 HOUR, backend, source, "
+                           "config_hash, table_name, check_date, name, kind, value, 'not-a-time' FROM metric_history "
+                           "WHERE name = 'max_processed_at' AND check_date = ? AND table_name = 'player_daily_cache'",
+                           [day - dt.timedelta(days=1)])
+    finally:
+        connection.close()
+    run = run_suite(f"--database={season.path}", f"--date={day}", f"--history={history}")
+    assert run.ret == 1 and "Traceback" not in run.stdout + run.stderr
+    check = run.verdict("anomalies")
+    assert check["severity"] == "NOT_EVALUATED"
+    assert check["message"].startswith(f"not evaluated: the history could not be read: history {history}: a timestamp "
+                                       "value of max_processed_at on 2026-02-09 (player_daily_cache) cannot be read")
+    assert {c["severity"] for c in run.checks(None) if c["dimension"] != "anomalies"} == {"OK"}
+    assert "Overall Status" in run.stdout

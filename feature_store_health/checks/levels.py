@@ -20,7 +20,7 @@ import datetime as dt
 import re
 from typing import Any, NamedTuple
 
-__all__ = ["NewLevel", "parse_new_levels"]
+__all__ = ["NewLevel", "parse_new_levels", "untracked"]
 
 _METRIC = re.compile(r"^((null_pct|mean|median|stddev):)?[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -64,3 +64,26 @@ def parse_new_levels(raw: Any, key: str = "baseline.new_levels") -> tuple[NewLev
             raise ValueError(f"{where}.reason must say why the new level is intended")
         levels.append(NewLevel(table, metric, since, reason.strip()))
     return tuple(levels)
+
+
+TABLE_METRICS = ("rows_per_team", "pct_production_ready", "pct_complete", "pct_poor", "landing_time")
+NUMERIC = ("INTEGER", "INT64", "FLOAT", "FLOAT64", "NUMERIC", "BIGNUMERIC")
+
+
+def untracked(level: NewLevel, contract: "dict[str, str] | None", schedule_driven: tuple[str, ...]) -> str | None:
+    """Why anomalies tracks nothing a declaration names (a typo, another table's column, a
+    statistic a column has none of), or None. Without a contract any column name is taken."""
+    if level.metric in TABLE_METRICS:
+        return None
+    statistic, _, column = level.metric.rpartition(":")
+    if contract is None:
+        return None
+    types = {name.lower(): kind.upper() for name, kind in contract.items()}
+    if column.lower() not in types:
+        return f"{level.table} has no column {column} in its contract"
+    if statistic in ("mean", "median", "stddev"):
+        if types[column.lower()] not in NUMERIC:
+            return f"{column} is {types[column.lower()]}: only numeric columns have a {statistic}"
+        if column in schedule_driven:
+            return f"{column} is schedule-driven: only its NULL % is tracked (metric = \"null_pct:{column}\")"
+    return None
