@@ -21,7 +21,7 @@ from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.checks.dimensions.anomalies import settling
 from feature_store_health.checks.contract import SchemaReport, compare
 from feature_store_health.checks.baseline_days import (
-    FIRST_LANDED, BaselineDay, changed_days, day_flags, first_landing, recorded_verdicts, view,
+    FIRST_LANDED, BaselineDay, changed_days, day_flags, first_landing, recorded_verdicts, verdict_metrics, view,
 )
 from feature_store_health.checks.game_days import LAST_GAME, schedule_gap
 from feature_store_health.checks.plan import (
@@ -33,7 +33,6 @@ from feature_store_health.checks.verdict import Severity, Verdict, overall_statu
 from feature_store_health.clock import as_of_for, today_in
 from feature_store_health.config import HealthConfig, TableConfig
 from feature_store_health.history import HistoryError, HistoryStore, RunInfo, history_rows
-from feature_store_health.history.records import flagged_metrics
 from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
 
 __all__ = ["CheckSpec", "HealthRun"]
@@ -398,11 +397,8 @@ class HealthRun:
         """The previous game days of ``check_date`` (newest first, at most [baseline] game_days):
         days with games scheduled and rows, from the warehouse or the history, less the days a
         failed check left out (they do not count). Raises HistoryError."""
-        listed = []
-        for day, values in self._baseline_days(table_name, check_date):
-            if day.flags.failed is None and len(listed) < self.config.baseline.game_days:
-                listed.append((day.day, values))
-        return listed
+        return [(day.day, values) for day, values in self._baseline_days(table_name, check_date)
+                ][: self.config.baseline.game_days]
 
     def _baseline_days(self, table_name: str, check_date: dt.date) -> list[tuple[BaselineDay, dict[str, Any]]]:
         """Every candidate baseline day within the lookback (newest first), with its observations
@@ -440,7 +436,7 @@ class HealthRun:
             spec = CheckSpec(table_name, day, dimension)
             verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
             if verdict is not None:
-                verdicts[dimension] = (verdict.severity.value, flagged_metrics(verdict.details))
+                verdicts[dimension] = (verdict.severity.value, self._verdict_metrics(verdict))
         return day_flags(verdicts)
 
     def _profile_plan(self, table_name: str):
@@ -486,7 +482,7 @@ class HealthRun:
                 if not values.get("row_count") and self.expired(table, check_date):
                     continue  # an expired partition: its recorded values stay the newest
                 rows.extend(history_rows(info, table.name, check_date, self._with_first_landing(table.name, check_date, values),
-                                         verdicts.pop((table.name, check_date), ())))
+                                         verdicts.pop((table.name, check_date), ()), self._verdict_metrics))
         for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
             rows.extend(history_rows(info, table_name, check_date, {}, remaining))
         try:
@@ -630,6 +626,10 @@ class HealthRun:
         verdict = self._judged_early.pop(spec, None) or self._judge(spec)
         self._verdicts[spec] = verdict
         return verdict
+
+    def _verdict_metrics(self, verdict: Verdict) -> list[str]:
+        return verdict_metrics(verdict.dimension, verdict.severity.value, verdict.details, verdict.threshold,
+                               self._tables[verdict.table])
 
     def _judge_earlier_anomalies(self, table_name: str, check_date: dt.date) -> None:
         """anomalies of every earlier day a baseline of ``check_date`` may draw on that nobody has

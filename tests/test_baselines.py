@@ -172,7 +172,7 @@ def test_a_rerun_baseline_day_is_read_again_and_the_history_corrected(season, ru
     checked, reference = with_history.verdict("anomalies"), without.verdict("anomalies")
     assert drift(checked, PAINT)["score"] == pytest.approx(drift(reference, PAINT)["score"], abs=0.05)
     assert checked["severity"] == reference["severity"] and drift(checked, PAINT)["score"] > 4.5
-    assert "days_left_out" not in checked["details"] and "metrics_left_out" not in checked["details"]
+    assert "metrics_left_out" not in checked["details"]
     purposes = [(q["table"], q["purpose"]) for q in with_history.results["queries"]]
     assert purposes == [(CACHE, "metrics"), (CACHE, "metrics:changed-days"), (CACHE, "source_consistency"),
                         (COMPOSITE, "metrics")]

@@ -1,8 +1,9 @@
 """Which earlier days a date's baseline may draw on, and what of them: pure rules, no database.
 
 - **A day judged non-OK is no baseline day for what it was flagged on.** anomalies' flagged
-  metrics (WARNING or worse) are left out of that day; a fixed check that failed (ERROR or
-  CRITICAL) leaves the whole day out. A verdict counts when it was judged on the rows the day
+  metrics (WARNING or worse) are left out of that day, and so are the metrics a fixed check
+  that failed (ERROR or CRITICAL) reads (``verdict_metrics``: null_rates its features' NULL %,
+  source_consistency its stat features, coverage rows per team...). A verdict counts when it was judged on the rows the day
   holds now (its fingerprint: row count and latest processed_at); after a rerun or backfill the
   old verdict no longer speaks for the day.
 - **Declared new levels** ([[baseline.new_levels]]): from ``since`` on, the metric's baseline
@@ -21,7 +22,7 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 from feature_store_health.checks.levels import NewLevel
 from feature_store_health.history.records import VERDICT_PREFIX, day_fingerprint
 
-__all__ = ["BaselineDay", "BaselineView", "FIRST_LANDED", "DayFlags", "changed_days", "day_flags", "first_landing",
+__all__ = ["BaselineDay", "BaselineView", "FIRST_LANDED", "DayFlags", "verdict_metrics", "changed_days", "day_flags", "first_landing",
            "recorded_verdicts", "same_moment", "view"]
 
 FIRST_LANDED = "first_landed_at"   # a recorded metric: the date's first landing, kept across reprocesses
@@ -32,9 +33,44 @@ FLAGGING = frozenset({"WARNING", "ERROR", "CRITICAL"})
 class DayFlags(NamedTuple):
     """What a day's verdicts hold against it as a baseline day."""
 
-    failed: str | None = None             # why the whole day is out ("value_ranges CRITICAL"), else None
-    flagged: frozenset[str] = frozenset()  # tracked metrics anomalies flagged on it
+    flagged: frozenset[str] = frozenset()  # tracked metrics its verdicts flagged
     severity: str = "OK"                  # anomalies' severity that day
+
+
+def _column_metrics(columns: Iterable[str]) -> list[str]:
+    return [f"{statistic}:{column}" for column in columns for statistic in ("null_pct", "mean", "median", "stddev")]
+
+
+# the tracked metrics a failed fixed check speaks for, beside the columns it names as failing
+_DIMENSION_METRICS = {
+    "coverage": lambda table: ["rows_per_team"],
+    "uniqueness": lambda table: ["rows_per_team"],
+    "production_readiness": lambda table: ["pct_production_ready"],
+    "completeness": lambda table: ["pct_complete"],
+    "quality_tiers": lambda table: ["pct_poor", *(_column_metrics([table.quality_tier_column])[:1]
+                                                 if table.quality_tier_column else [])],
+    "staleness": lambda table: ["landing_time"],
+    "source_consistency": lambda table: ["rows_per_team", *_column_metrics(table.source.features if table.source else ())],
+}
+
+
+def verdict_metrics(dimension_id: str, severity: str, details: Mapping[str, Any] | None,
+                    threshold: Mapping[str, float], table: Any) -> list[str]:
+    """The tracked metrics a verdict holds against its day as a baseline day: anomalies' flagged
+    ones (WARNING or worse); for a fixed check that failed (ERROR or CRITICAL), the metrics it
+    reads (null_rates and value_ranges: the columns they name as failing)."""
+    from feature_store_health.checks.dimensions import DIMENSIONS
+    from feature_store_health.history.records import flagged_metrics
+
+    if dimension_id == "anomalies":
+        return flagged_metrics(details) if severity in FLAGGING else []
+    if severity not in FAILING:
+        return []
+    metrics = list(_DIMENSION_METRICS.get(dimension_id, lambda table: [])(table))
+    dimension = DIMENSIONS[dimension_id]
+    if dimension.reasons_are_columns:
+        metrics += _column_metrics(dimension.reasons_failing(details or {}, threshold, table))
+    return metrics
 
 
 class BaselineDay(NamedTuple):
@@ -69,11 +105,9 @@ def recorded_verdicts(values: Mapping[str, Any] | None) -> dict[str, Mapping[str
 
 
 def day_flags(verdicts: Mapping[str, tuple[str, Iterable[str]]]) -> DayFlags:
-    """``verdicts``: dimension -> (severity, flagged metrics) of one table's day."""
-    failed = sorted(f"{dimension} {severity}" for dimension, (severity, _) in verdicts.items()
-                    if dimension != "anomalies" and severity in FAILING)
-    severity, flagged = verdicts.get("anomalies", ("OK", ()))
-    return DayFlags("; ".join(failed) or None, frozenset(flagged) if severity in FLAGGING else frozenset(), severity)
+    """``verdicts``: dimension -> (severity, the metrics it holds against the day) of one table's day."""
+    flagged = frozenset(metric for _, metrics in verdicts.values() for metric in metrics)
+    return DayFlags(flagged, verdicts.get("anomalies", ("OK", ()))[0])
 
 
 class BaselineView(NamedTuple):
@@ -87,10 +121,10 @@ class BaselineView(NamedTuple):
 
 def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewLevel],
          game_days: int, minimum_game_days: int) -> BaselineView:
-    """The baseline of ``check_date`` from its candidate days (newest first, every non-failed day
-    within the lookback):
+    """The baseline of ``check_date`` from its candidate days (newest first, every day within the
+    lookback):
 
-    - a failed day is out whole; the first ``game_days`` others are the baseline's days;
+    - the first ``game_days`` are the baseline's days;
     - a metric flagged on a day is left out of that day, and older days within the lookback fill in
       for it, so it keeps ``game_days`` clean values as long as there are any: a lasting shift stays
       flagged instead of running its metric out of baseline;
@@ -101,19 +135,15 @@ def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewL
     active = [level for level in levels if level.since <= check_date]
     forgiven: dict[NewLevel, set[dt.date]] = {}
     for level in active:
-        at_level = sorted(day.day for day in days if day.day >= level.since and day.flags.failed is None)
+        at_level = sorted(day.day for day in days if day.day >= level.since)
         forgiven[level] = set(at_level[:minimum_game_days])
     listed: list[tuple[dt.date, dict[str, Any]]] = []
     fill: list[dict[str, Any]] = []
     flagged_values: dict[str, list[Any]] = {}
     clean: dict[str, int] = {}
-    days_out: dict[str, str] = {}
     metrics_out: dict[str, list[str]] = {}
     streak: dict[str, dict[str, Any]] = {}
     for day in days:
-        if day.flags.failed is not None:
-            days_out[day.day.isoformat()] = f"judged {day.flags.failed}"
-            continue
         observed: dict[str, Any] = {}
         for metric, observation in day.observed.items():
             restarted = [level for level in active if level.covers(metric)]
@@ -136,8 +166,6 @@ def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewL
         elif observed:
             fill.append(observed)
     notes: dict[str, Any] = {}
-    if days_out:
-        notes["days_left_out"] = days_out
     if metrics_out:
         notes["metrics_left_out"] = {day: sorted(metrics) for day, metrics in metrics_out.items()}
     stuck = {metric: entry for metric, entry in streak.items() if clean.get(metric, 0) < minimum_game_days}
@@ -145,8 +173,7 @@ def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewL
         notes["still_flagged"] = stuck
     if active:
         notes["new_levels"] = [{"metric": level.metric, "since": level.since.isoformat(), "reason": level.reason,
-                                "game_days": sum(1 for day in days if day.day >= level.since
-                                                 and day.flags.failed is None)}
+                                "game_days": sum(1 for day in days if day.day >= level.since)}
                                for level in active]
     return BaselineView(listed, fill, {metric: flagged_values[metric] for metric in stuck}, notes)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from typing import Any, Iterable, Mapping, NamedTuple, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
 __all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "READ_COLUMNS", "RunInfo", "VERDICT_PREFIX",
            "day_fingerprint", "decode_rows", "encode", "flagged_metrics", "history_rows", "ndjson"]
@@ -93,8 +93,9 @@ def decode(kind: str, value: float | None, text: str | None) -> Any:
 
 
 def history_rows(run: RunInfo, table: str, check_date: dt.date, values: Mapping[str, Any],
-                 verdicts: Iterable[Any] = ()) -> list[dict[str, Any]]:
-    """The rows recording one table's date: each metric, then each verdict."""
+                 verdicts: Iterable[Any] = (), flagged_of: Callable[[Any], list[str]] | None = None) -> list[dict[str, Any]]:
+    """The rows recording one table's date: each metric, then each verdict, with the metrics it
+    holds against the day as a baseline day (``flagged_of``; anomalies' flagged ones by default)."""
     base = {"run_id": run.run_id, "run_at": run.run_at.astimezone(dt.timezone.utc).isoformat(),
             "backend": run.backend, "source": run.source, "config_hash": run.config_hash,
             "table_name": table, "check_date": check_date.isoformat()}
@@ -107,7 +108,7 @@ def history_rows(run: RunInfo, table: str, check_date: dt.date, values: Mapping[
         number = verdict.value if isinstance(verdict.value, (int, float)) and not isinstance(verdict.value, bool) \
             and math.isfinite(verdict.value) else None
         recorded = {"severity": verdict.severity.value, "message": verdict.message, "fingerprint": fingerprint}
-        flagged = flagged_metrics(verdict.details)
+        flagged = flagged_of(verdict) if flagged_of is not None else flagged_metrics(verdict.details)
         if flagged:
             recorded["flagged"] = flagged
         rows.append({**base, "name": VERDICT_PREFIX + verdict.dimension, "kind": "verdict", "value": number,

@@ -192,11 +192,8 @@ def _still_flagged(today, judged: set[str], ctx: JudgeContext, settings, warning
 
 
 def _left_out(details: Mapping[str, Any]) -> str:
-    """"; 2 days left out as judged non-OK": what the baseline does not hold against today."""
+    """"; flagged metrics of 2 days left out": what the baseline does not hold against today."""
     parts = []
-    if details.get("days_left_out"):
-        n = len(details["days_left_out"])
-        parts.append(f"{n} failed day{'s' if n != 1 else ''} left out")
     if details.get("metrics_left_out"):
         n = len(details["metrics_left_out"])
         parts.append(f"flagged metrics of {n} day{'s' if n != 1 else ''} left out")
