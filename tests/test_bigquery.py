@@ -525,11 +525,13 @@ def test_source_consistency_parity_on_the_emulator(warehouse, run_suite, bigquer
 
 def test_source_faults_parity_on_the_emulator(warehouse, run_suite, bigquery_emulator):
     """The source's own faults on the emulator: a date the schedule gives no season, duplicated box
-    scores (one of them three times), judged and named alike by both backends."""
-    from test_source_consistency import DATE, duplicate_box_scores, unseason_schedule
+    scores (one of them three times), a team's box scores without a season, judged and named alike
+    by both backends."""
+    from test_source_consistency import DATE, duplicate_box_scores, unseason_box_scores, unseason_schedule
 
     doubled = duplicate_box_scores(warehouse, 3)
     duplicate_box_scores(warehouse, 1, order="DESC", copies=3)
+    unseasoned = unseason_box_scores(warehouse, "s.game_date = DATE '2026-02-03' AND s.team_abbr = 'BOS'")
     unseason_schedule(warehouse, DATE - dt.timedelta(days=1))
     bigquery_emulator.load("source-faults", warehouse.path)
     args = ["--date=2026-02-05", "--days=2", "-m", "source_consistency"]
@@ -543,4 +545,6 @@ def test_source_faults_parity_on_the_emulator(warehouse, run_suite, bigquery_emu
     assert [(d["player"], d["copies"]) for d in duplicated["details"]["duplicates"]][:3] == \
         [(player, 2) for player, _ in doubled]
     assert duplicated["details"]["duplicates"][3]["copies"] == 3 and duplicated["details"]["mismatched_rows"] == 0
+    assert duplicated["details"]["no_season"] == [{"player": player, "game_date": day} for player, day in unseasoned]
+    assert (duplicated["details"]["not_compared_rows"], len(unseasoned)) == (14, 10)
     assert [q["purpose"] for q in bigquery_run.results["queries"]] == ["source_consistency"]

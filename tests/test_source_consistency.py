@@ -15,6 +15,8 @@ import pytest
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.config import load_config
 
+from conftest import table_entry
+
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 225 expected players
 ROWS = 252
 PLAYED = "s.points IS NOT NULL AND (s.points > 0 OR s.minutes_played IS NOT NULL)"
@@ -351,3 +353,102 @@ def test_the_source_faults_cost_no_query(warehouse, run_suite):
     assert [(q["table"], q["purpose"]) for q in run.results["queries"]] == [("player_daily_cache", "source_consistency")]
     severities = [c["severity"] for c in run.checks()]
     assert severities == ["OK"] * 7 + ["NOT_EVALUATED"]
+
+
+
+def unseason_box_scores(warehouse, where: str, column: str = "season_year") -> list[tuple[str, str]]:
+    """Phase 3 wrote the box scores ``where`` picks (over ``s``) without their season. Returns (player,
+    game date) of those played before the date whose player has a row on it, by player and date."""
+    warehouse.execute(f"UPDATE nba_analytics.player_game_summary AS s SET {column} = NULL WHERE ({where})")
+    return [(player, day.isoformat()) for player, day in _fetch(warehouse, f"""
+        SELECT s.player_lookup, s.game_date FROM nba_analytics.player_game_summary AS s
+        WHERE ({where}) AND s.game_date < DATE '{DATE}' AND {PLAYED} AND s.player_lookup IN (
+            SELECT player_lookup FROM nba_precompute.player_daily_cache WHERE cache_date = DATE '{DATE}')
+        ORDER BY s.player_lookup, s.game_date""")]
+
+
+def players_not_on(warehouse, team: str) -> list[str]:
+    """The date's cache players who are not on ``team``, last by name first."""
+    return [row[0] for row in _fetch(warehouse, f"""
+        SELECT player_lookup FROM nba_precompute.player_daily_cache
+        WHERE cache_date = DATE '{DATE}' AND team_abbr != '{team}' ORDER BY player_lookup DESC""")]
+
+
+def unseasoned_message(games: list[tuple[str, str]], column: str = "season_year") -> str:
+    named = ", ".join(f"{player} on {day}" for player, day in games[:10])
+    more = f" and {len(games) - 10} more" if len(games) > 10 else ""
+    return (f"{SOURCE}.{column} is NULL for {len(games)} played games in their players' season before the date: "
+            f"{named}{more} (whether a window reads them is undefined: fill in their season, then reprocess)")
+
+
+@pytest.mark.parametrize(("column", "phase4"), [("season_year", "before"), ("season_year", "after"),
+                                                ("season", "before")])
+def test_box_scores_without_a_season_are_named_never_a_cache_mismatch(warehouse, run_suite, tmp_path, column, phase4):
+    """A team's box scores of 2026-02-03 and one player's December game written with no season. Phase 4
+    ran before (it read them in): "4.4% rows differ from nba_analytics.player_game_summary (11/252)",
+    an ERROR of the cache. After (it left them out, as the recompute did): "all 252 rows match", the
+    source's fault unseen. Both name the games now, in the source's season column (also when the source
+    config names another), and leave their players' rows out. A game with no season before the
+    season's first (by the box scores: the schedule holds only the week) is in no window: it stands."""
+    options = [f"--database={warehouse.path}", "--date=2026-02-05", "-m", "source_consistency"]
+    if column != "season_year":
+        warehouse.execute(f"ALTER TABLE nba_analytics.player_game_summary RENAME COLUMN season_year TO {column}")
+        config = tmp_path / "renamed.toml"
+        config.write_text(table_entry(extra=f'[tables.source]\nseason_column = "{column}"\n'))
+        options.append(f"--health-config={config}")
+    december, last_season = players_not_on(warehouse, "BOS")[:2]
+    unseasoned = unseason_box_scores(
+        warehouse, f"(s.game_date = DATE '2026-02-03' AND s.team_abbr = 'BOS') OR (s.player_lookup = '{december}' AND "
+        f"s.game_date = (SELECT MIN(game_date) FROM nba_analytics.player_game_summary WHERE player_lookup = '{december}' "
+        f"AND game_date >= DATE '2025-12-01' AND points > 0))", column)
+    warehouse.execute(f"INSERT INTO nba_analytics.player_game_summary SELECT * REPLACE (DATE '2025-04-10' AS game_date, "
+                      f"NULL AS {column}) FROM nba_analytics.player_game_summary WHERE player_lookup = '{last_season}' "
+                      "AND points > 0 ORDER BY game_date LIMIT 1")
+    assert len(unseasoned) == 11 and unseasoned[0][0] < december and unseasoned[-1][0] == december
+    if phase4 == "after":
+        read_every_copy(warehouse, [player for player, _ in unseasoned])
+    run = run_suite(*options)
+    verdict = run.verdict("source_consistency")
+    assert (verdict["severity"], verdict["value"]) == ("NOT_EVALUATED", None)
+    assert verdict["message"] == (
+        f"not evaluated for 11 of {ROWS} rows: {unseasoned_message(unseasoned, column)}; of the other rows: "
+        f"all {ROWS - 11} rows match {SOURCE} within 0.01; all 225 expected players have a row")
+    details = verdict["details"]
+    assert details["no_season"] == [{"player": player, "game_date": day} for player, day in unseasoned]
+    assert (details["no_season_source"], details["no_season_rows"], details["no_season_games"], details["rows"],
+            details["mismatched_rows"], details["not_compared_rows"]) == (f"{SOURCE}.{column}", 11, 11, ROWS - 11, 0, 11)
+    assert "duplicates" not in details and run.ret == 1
+
+
+def test_both_faults_of_the_box_scores_at_once_and_a_cache_fault_beside_them(warehouse, run_suite):
+    """Duplicated box scores for 3 players, one of them with a game without a season too, and BOS's
+    2026-02-03 without a season: each fault named, each player's row left out once; usage copied
+    from minutes on every row, a CRITICAL the source's faults do not explain, stays CRITICAL."""
+    doubled = duplicate_box_scores(warehouse, 3)
+    first = doubled[0][0]
+    unseasoned = unseason_box_scores(
+        warehouse, f"(s.game_date = DATE '2026-02-03' AND s.team_abbr = 'BOS') OR (s.player_lookup = '{first}' AND "
+        f"s.game_date = (SELECT MIN(game_date) FROM nba_analytics.player_game_summary WHERE player_lookup = '{first}' "
+        "AND points > 0))")
+    assert first not in {player for player, _ in doubled[1:]} and len(unseasoned) == 11
+    warehouse.execute("UPDATE nba_precompute.player_daily_cache SET usage_rate_last_10 = minutes_avg_last_10 "
+                      "WHERE cache_date = ?", [DATE])
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "source_consistency")
+    verdict = run.verdict("source_consistency")
+    left_out = 3 + 10  # the 3 duplicated, BOS's 10 (the first player's two faults: one row)
+    assert (verdict["severity"], verdict["value"]) == ("CRITICAL", 100.0)
+    named = ", ".join(f"{player} on {day} (2 copies)" for player, day in doubled)
+    out = {player for player, _ in doubled + unseasoned}
+    example = next(player for player in reversed(players_not_on(warehouse, "")) if player not in out)
+    message, shown_example = verdict["message"].split(", e.g. ")
+    assert message == (
+        f"not evaluated for {left_out} of {ROWS} rows: {SOURCE} holds 3 duplicated box scores in their players' "
+        f"season before the date: {named} (which copy a window reads is undefined: deduplicate the source, then "
+        f"reprocess); {unseasoned_message(unseasoned)}; of the other rows: 100.0% rows differ from {SOURCE} "
+        f"({ROWS - left_out}/{ROWS - left_out}): worst usage_rate_last_10 on {ROWS - left_out} rows")
+    assert shown_example.startswith(f"{example} ") and shown_example.endswith("; all 225 expected players have a row")
+    details = verdict["details"]
+    assert (details["not_compared_rows"], details["duplicated_rows"], details["no_season_rows"], details["rows"]) == \
+        (left_out, 3, 11, ROWS - left_out)
+    assert details["mismatches"] == {"usage_rate_last_10": ROWS - left_out}
+    assert run.ret == 1

@@ -10,16 +10,21 @@ least ``roster_min_games`` played games this season, whose team plays on D, with
 
 The source's own faults are told apart from the cache's, in the same query. The date's season
 (``season``) is NULL when the schedule gives none of its games a season: nothing can be recomputed.
-A box score is duplicated when the source holds a player's game date more than once (one player,
-one game a day): the windows of that player are then undefined (which copy?), so a cache row whose
-season before the date holds such a game is not compared (``duplicated_rows``) and the duplicated
-games are named (``duplicate`` rows). The recompute keeps one copy of each (a played one first), so
-the roster check stays sound.
+Two faults of the box scores make a player's windows undefined, so a cache row whose player has
+one in the date's season before the date is not compared (``excluded_rows``) and the faulty games
+are named (``touched``, one row per player and game, by ``fault``):
+
+- ``duplicate``: the source holds a player's game date more than once (one player, one game a day):
+  which copy does the window read? The recompute keeps one copy of each (a played one first), so
+  the roster check stays sound.
+- ``no_season``: a played game with a NULL season (the source's season column) on or after the
+  first game of the date's season (by the schedule or the box scores, whichever is earlier): is it
+  in the window? The recompute leaves it out.
 
 The query returns one ``date`` row per date (the counts), then up to ``MISSING_ROWS``
-``duplicate`` rows (player, game date, copies), up to ``SAMPLE_ROWS`` ``mismatch`` rows (cached and
-recomputed values side by side) and up to ``MISSING_ROWS`` ``missing`` rows (the player and team)
-per date: one query, whatever the number of dates.
+``duplicate`` and ``no_season`` rows each (player, game date, copies), up to ``SAMPLE_ROWS``
+``mismatch`` rows (cached and recomputed values side by side) and up to ``MISSING_ROWS``
+``missing`` rows (the player and team) per date: one query, whatever the number of dates.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MISSING_ROWS", "SEASON_DAYS", "SourceQuery", "build_source_query"]
 
-MISSING_ROWS = 100  # players without a row (and duplicated box scores) named per date
+MISSING_ROWS = 100  # players without a row (and faulty box scores of each fault) named per date
 SEASON_DAYS = 366   # a season is shorter than a year: the source is read from this far before the run
 
 
@@ -44,11 +49,14 @@ class SourceQuery(NamedTuple):
     features: tuple[str, ...]
     columns: tuple[str, ...]   # the monitored table's columns it reads
     season_source: str         # the schedule's season column, named when it gives a date no season
+    box_season_source: str     # the source's season column, named when a box score has no season
 
     def values_by_date(self, rows: Iterable[Mapping[str, Any]]) -> dict[dt.date, dict[str, Any]]:
         """Per date: games, the season, rows, mismatched rows and the count per feature, rows not
-        compared for duplicated box scores, the roster's expected and missing players, the duplicated
-        games, the mismatching rows (cached against recomputed) and the missing players."""
+        compared for the source's faults (all of them, those on duplicated box scores, those on box
+        scores without a season), the roster's expected and missing players, the faulty games
+        (duplicated: player, date, copies; without a season: player, date), the mismatching rows
+        (cached against recomputed) and the missing players."""
         result: dict[dt.date, dict[str, Any]] = {}
         details: list[Mapping[str, Any]] = []
         for row in rows:
@@ -64,9 +72,14 @@ class SourceQuery(NamedTuple):
                 "mismatches": {feature: row[f"off__{feature}"] or 0 for feature in self.features},
                 "expected_players": row["expected_players"] or 0,
                 "missing_players": row["missing_players"] or 0,
+                "excluded_rows": row["excluded_rows"] or 0,
                 "duplicated_rows": row["duplicated_rows"] or 0,
                 "duplicated_games": row["duplicated_games"] or 0,
                 "duplicates": [],
+                "no_season_source": self.box_season_source,
+                "no_season_rows": row["no_season_rows"] or 0,
+                "no_season_games": row["no_season_games"] or 0,
+                "no_season": [],
                 "mismatch_samples": [],
                 "missing_sample": [],
             }
@@ -82,6 +95,8 @@ class SourceQuery(NamedTuple):
                 })
             elif row["kind"] == "duplicate":
                 values["duplicates"].append((row["player"], row_date(row, "game_date"), row["copies"]))
+            elif row["kind"] == "no_season":
+                values["no_season"].append((row["player"], row_date(row, "game_date")))
             else:
                 values["missing_sample"].append((row["player"], row["team"]))
         return result  # each date's samples by player: the query's order
@@ -118,7 +133,7 @@ def build_source_query(table: "TableConfig", config: "HealthConfig") -> SourceQu
 
     compared = ",\n".join(f"    c.{feature} AS cached__{feature},\n    {off(feature)}" for feature in features)
     any_off = " OR ".join(f"off__{feature}" for feature in features)
-    counts = ",\n".join(f"    COUNTIF(off__{feature} AND NOT duplicated) AS off__{feature}" for feature in features)
+    counts = ",\n".join(f"    COUNTIF(off__{feature} AND NOT excluded) AS off__{feature}" for feature in features)
 
     def typed_nulls(kinds: Mapping[str, str]) -> str:
         return ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in kinds.items())
@@ -126,7 +141,8 @@ def build_source_query(table: "TableConfig", config: "HealthConfig") -> SourceQu
     count_columns = {"games_scheduled": "INT64", "row_count": "INT64", "mismatched_rows": "INT64",
                      **{f"off__{feature}": "INT64" for feature in features},
                      "expected_players": "INT64", "missing_players": "INT64",
-                     "season": "STRING", "duplicated_rows": "INT64", "duplicated_games": "INT64"}
+                     "season": "STRING", "excluded_rows": "INT64", "duplicated_rows": "INT64",
+                     "duplicated_games": "INT64", "no_season_rows": "INT64", "no_season_games": "INT64"}
     value_columns = {f"{side}__{feature}": "FLOAT64" for feature in features for side in ("cached", "source")}
     value_list = ", ".join(value_columns)
     duplicate_columns = {"game_date": "DATE", "copies": "INT64"}
@@ -162,16 +178,48 @@ box AS (
   FROM `{source.table}`
   WHERE {source.date_column} BETWEEN DATE_SUB(@start_date, INTERVAL {SEASON_DAYS} DAY) AND @end_date
 ),
+season_start AS (
+  -- a season's first game, by the schedule or the box scores (either may be loaded only in part):
+  -- a box score without a season from it on may be in the windows of the season's dates
+  SELECT season_year, MIN(first_game) AS first_game
+  FROM (
+    SELECT {schedule.season_column} AS season_year, MIN({schedule.date_column}) AS first_game
+    FROM `{schedule.table}`
+    WHERE {schedule.date_column} BETWEEN DATE_SUB(@start_date, INTERVAL {SEASON_DAYS} DAY) AND @end_date
+    GROUP BY season_year
+    UNION ALL
+    SELECT season_year, MIN(game_date) AS first_game FROM box GROUP BY season_year
+  ) AS firsts
+  WHERE season_year IS NOT NULL
+  GROUP BY season_year
+),
 played AS (
   SELECT player, game_date, season_year, team, points, minutes, usage_rate, ts_pct
   FROM box
   WHERE copy = 1 AND is_played
 ),
-touched AS (
-  SELECT s.check_date, d.player, d.game_date, d.copies
+faults AS (
+  -- the source's faults in a date's season before it, one row per player and game
+  SELECT s.check_date, d.player, d.game_date, d.copies, 'duplicate' AS fault
   FROM season AS s
   JOIN box AS d ON d.copy = 1 AND d.copies > 1 AND d.season_year = s.season_year AND d.game_date < s.check_date
-  JOIN (SELECT DISTINCT check_date, player FROM cache) AS k ON k.check_date = s.check_date AND k.player = d.player
+  UNION ALL
+  SELECT s.check_date, d.player, d.game_date, d.copies, 'no_season' AS fault
+  FROM season AS s
+  JOIN season_start AS f ON f.season_year = s.season_year
+  JOIN box AS d ON d.copy = 1 AND d.is_played AND d.season_year IS NULL
+    AND d.game_date >= f.first_game AND d.game_date < s.check_date
+),
+touched AS (
+  SELECT d.*
+  FROM faults AS d
+  JOIN (SELECT DISTINCT check_date, player FROM cache) AS k ON k.check_date = d.check_date AND k.player = d.player
+),
+touched_players AS (
+  SELECT check_date, player, COUNTIF(fault = 'duplicate') > 0 AS duplicated,
+    COUNTIF(fault = 'no_season') > 0 AS no_season
+  FROM touched
+  GROUP BY check_date, player
 ),
 ranked AS (
   SELECT s.check_date, p.player, p.game_date, p.team, p.points, p.minutes, p.usage_rate, p.ts_pct,
@@ -189,15 +237,16 @@ recomputed AS (
   GROUP BY check_date, player
 ),
 compared AS (
-  SELECT c.check_date, c.player, t.player IS NOT NULL AS duplicated,
+  SELECT c.check_date, c.player, t.player IS NOT NULL AS excluded, IFNULL(t.duplicated, FALSE) AS duplicated,
+    IFNULL(t.no_season, FALSE) AS no_season,
 {compared}
   FROM cache AS c
   LEFT JOIN recomputed AS r ON r.check_date = c.check_date AND r.player = c.player
-  LEFT JOIN (SELECT DISTINCT check_date, player FROM touched) AS t ON t.check_date = c.check_date AND t.player = c.player
+  LEFT JOIN touched_players AS t ON t.check_date = c.check_date AND t.player = c.player
 ),
 flagged AS (
-  -- a row on a duplicated box score is not compared: the source, not the cache, is at fault
-  SELECT *, NOT duplicated AND ({any_off}) AS any_off FROM compared
+  -- a row on a faulty box score is not compared: the source, not the cache, is at fault
+  SELECT *, NOT excluded AND ({any_off}) AS any_off FROM compared
 ),
 roster AS (
   SELECT r.check_date, r.player, r.last_team AS team, k.player IS NULL AS missing
@@ -209,13 +258,15 @@ roster AS (
 ),
 by_date AS (
   SELECT check_date, COUNT(*) AS row_count, COUNTIF(any_off) AS mismatched_rows,
-    COUNTIF(duplicated) AS duplicated_rows,
+    COUNTIF(excluded) AS excluded_rows, COUNTIF(duplicated) AS duplicated_rows, COUNTIF(no_season) AS no_season_rows,
 {counts}
   FROM flagged
   GROUP BY check_date
 ),
-duplicates_by_date AS (
-  SELECT check_date, COUNT(*) AS duplicated_games FROM touched GROUP BY check_date
+faults_by_date AS (
+  SELECT check_date, COUNTIF(fault = 'duplicate') AS duplicated_games, COUNTIF(fault = 'no_season') AS no_season_games
+  FROM touched
+  GROUP BY check_date
 ),
 roster_by_date AS (
   SELECT check_date, COUNT(*) AS expected_players, COUNTIF(missing) AS missing_players
@@ -227,21 +278,22 @@ SELECT 'date' AS kind, check_date, CAST(NULL AS STRING) AS player, CAST(NULL AS 
   IFNULL(b.mismatched_rows, 0) AS mismatched_rows,
   {", ".join(f"b.off__{feature}" for feature in features)},
   IFNULL(r.expected_players, 0) AS expected_players, IFNULL(r.missing_players, 0) AS missing_players,
-  CAST(s.season_year AS STRING) AS season, IFNULL(b.duplicated_rows, 0) AS duplicated_rows,
-  IFNULL(d.duplicated_games, 0) AS duplicated_games,
+  CAST(s.season_year AS STRING) AS season, IFNULL(b.excluded_rows, 0) AS excluded_rows,
+  IFNULL(b.duplicated_rows, 0) AS duplicated_rows, IFNULL(d.duplicated_games, 0) AS duplicated_games,
+  IFNULL(b.no_season_rows, 0) AS no_season_rows, IFNULL(d.no_season_games, 0) AS no_season_games,
   {typed_nulls(value_columns)}, {typed_nulls(duplicate_columns)}
 FROM UNNEST(GENERATE_DATE_ARRAY(@start_date, @end_date)) AS check_date
 LEFT JOIN season AS s USING (check_date)
 LEFT JOIN by_date AS b USING (check_date)
 LEFT JOIN roster_by_date AS r USING (check_date)
-LEFT JOIN duplicates_by_date AS d USING (check_date)
+LEFT JOIN faults_by_date AS d USING (check_date)
 UNION ALL
-SELECT 'duplicate' AS kind, check_date, player, CAST(NULL AS STRING) AS team, {typed_nulls(count_columns)},
+SELECT fault AS kind, check_date, player, CAST(NULL AS STRING) AS team, {typed_nulls(count_columns)},
   {typed_nulls(value_columns)}, game_date, copies
 FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY check_date ORDER BY player, game_date) AS position
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY check_date, fault ORDER BY player, game_date) AS position
   FROM touched
-) AS doubled
+) AS faulty
 WHERE position <= {MISSING_ROWS}
 UNION ALL
 SELECT 'mismatch' AS kind, check_date, player, CAST(NULL AS STRING) AS team, {typed_nulls(count_columns)},
@@ -264,4 +316,5 @@ WHERE position <= {MISSING_ROWS}
 ORDER BY check_date, kind, player, game_date"""
     columns = (table.date_column, table.player_column, *features)
     return SourceQuery(table=table.name, sql=sql, features=features, columns=columns,
-                       season_source=f"{schedule.table}.{schedule.season_column}")
+                       season_source=f"{schedule.table}.{schedule.season_column}",
+                       box_season_source=f"{source.table}.{source.season_column}")

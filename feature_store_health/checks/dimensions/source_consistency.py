@@ -7,12 +7,13 @@ the players expected on the date (played for a playing team lately, enough games
 with no row, WARNING > 2, ERROR > 5, with their names. Its own query, one per run.
 
 The source's faults are never blamed on the cache. A date the schedule gives no season is
-NOT_EVALUATED, naming the schedule's column. Rows whose season holds a duplicated box score are
-not compared, and the duplicated games are named: the check is NOT_EVALUATED (a CRITICAL on the
-other rows still shows as CRITICAL). NOT_EVALUATED rather than a severity of its own: the rule is
-undefined on those rows (which copy does the window read?), so whether the cache is right there
-cannot be told, and "could not judge, fix the input" is what NOT_EVALUATED says everywhere in the
-suite; it fails the run like an ERROR and never reads as a pass, yet names no cache fault.
+NOT_EVALUATED, naming the schedule's column. Rows whose season before the date holds a duplicated
+box score, or a played box score with no season, are not compared, and those games are named: the
+check is NOT_EVALUATED (a CRITICAL on the other rows still shows as CRITICAL). NOT_EVALUATED rather
+than a severity of its own: the rule is undefined on those rows (which copy does the window read?
+is the game in the window?), so whether the cache is right there cannot be told, and "could not
+judge, fix the input" is what NOT_EVALUATED says everywhere in the suite; it fails the run like an
+ERROR and never reads as a pass, yet names no cache fault.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DIMENSION", "NAMED_PLAYERS", "sample_rows"]
 
-NAMED_PLAYERS = 10  # missing players (or duplicated box scores) named in the message (the query: MISSING_ROWS)
+NAMED_PLAYERS = 10  # missing players (or faulty box scores of a fault) named in the message (the query: MISSING_ROWS)
 
 
 def query(table: "TableConfig", config: "HealthConfig") -> "SourceQuery":
@@ -55,7 +56,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     if "season" in values and values["season"] is None:  # the query's values always hold it
         return _no_season(values, table, ctx)
     judgement = _compared(values, table, limits)
-    return _with_duplicates(values, table, judgement) if values.get("duplicated_rows") else judgement
+    return _with_source_faults(values, table, judgement) if values.get("excluded_rows") else judgement
 
 
 def _no_season(values: Values, table: "TableConfig", ctx: JudgeContext) -> Judgement:
@@ -70,27 +71,48 @@ def _no_season(values: Values, table: "TableConfig", ctx: JudgeContext) -> Judge
                       "source": table.source.table})
 
 
-def _with_duplicates(values: Values, table: "TableConfig", compared: Judgement) -> Judgement:
-    """Rows on duplicated box scores were not compared: NOT_EVALUATED naming the duplicated games,
-    then what the other rows say (their CRITICAL stays CRITICAL: a cache fault the duplicates do not explain)."""
-    doubled, total, games = values["duplicated_rows"], values["row_count"], values["duplicated_games"]
-    named = [f"{player} on {day.isoformat()} ({copies} copies)" for player, day, copies in values["duplicates"][:NAMED_PLAYERS]]
-    more = f" and {games - len(named)} more" if games > len(named) else ""
-    message = (f"not evaluated for {doubled} of {total} rows: {table.source.table} holds {games} duplicated box "
-               f"score{'s' * (games != 1)} in their players' season before the date: {', '.join(named)}{more} "
-               f"(which copy a window reads is undefined: deduplicate the source, then reprocess); "
+def _named(games: list[str], count: int) -> str:
+    """The first ``NAMED_PLAYERS`` of ``count`` games, and how many more."""
+    shown_games = games[:NAMED_PLAYERS]
+    return ", ".join(shown_games) + (f" and {count - len(shown_games)} more" if count > len(shown_games) else "")
+
+
+def _with_source_faults(values: Values, table: "TableConfig", compared: Judgement) -> Judgement:
+    """Rows on faulty box scores (duplicated, or played with no season) were not compared:
+    NOT_EVALUATED naming the faulty games, then what the other rows say (their CRITICAL stays
+    CRITICAL: a cache fault the source's faults do not explain)."""
+    source = table.source.table
+    faults: list[str] = []
+    details: dict[str, Any] = {**compared.details, "not_compared_rows": values["excluded_rows"]}
+    if doubled := values.get("duplicated_rows"):
+        games = values["duplicated_games"]
+        named = [f"{player} on {day.isoformat()} ({copies} copies)" for player, day, copies in values["duplicates"]]
+        faults.append(f"{source} holds {games} duplicated box score{'s' * (games != 1)} in their players' season "
+                      f"before the date: {_named(named, games)} (which copy a window reads is undefined: "
+                      "deduplicate the source, then reprocess)")
+        details.update({"duplicated_rows": doubled, "duplicated_games": games,
+                        "duplicates": [{"player": player, "game_date": day.isoformat(), "copies": copies}
+                                       for player, day, copies in values["duplicates"]]})
+    if unseasoned := values.get("no_season_rows"):
+        games = values["no_season_games"]
+        named = [f"{player} on {day.isoformat()}" for player, day in values["no_season"]]
+        faults.append(f"{values['no_season_source']} is NULL for {games} played game{'s' * (games != 1)} in their "
+                      f"players' season before the date: {_named(named, games)} (whether a window reads them is "
+                      "undefined: fill in their season, then reprocess)")
+        details.update({"no_season_source": values["no_season_source"], "no_season_rows": unseasoned,
+                        "no_season_games": games,
+                        "no_season": [{"player": player, "game_date": day.isoformat()}
+                                      for player, day in values["no_season"]]})
+    message = (f"not evaluated for {values['excluded_rows']} of {values['row_count']} rows: {'; '.join(faults)}; "
                f"of the other rows: {compared.message}")
     severity = worst(Severity.NOT_EVALUATED, compared.severity)  # the first among equals: NOT_EVALUATED
-    details = {**compared.details, "duplicated_rows": doubled, "duplicated_games": games,
-               "duplicates": [{"player": player, "game_date": day.isoformat(), "copies": copies}
-                              for player, day, copies in values["duplicates"]]}
     return Judgement(severity, compared.value if severity is compared.severity else None, message, details)
 
 
 def _compared(values: Values, table: "TableConfig", limits: Mapping[str, float]) -> Judgement:
-    """The rows compared (all but those on duplicated box scores) and the roster check."""
+    """The rows compared (all but those on the source's faulty box scores) and the roster check."""
     source = table.source
-    rows, mismatched = values["row_count"] - values.get("duplicated_rows", 0), values["mismatched_rows"]
+    rows, mismatched = values["row_count"] - values.get("excluded_rows", 0), values["mismatched_rows"]
     share = pct(mismatched, rows) if rows else 0.0
     features = {feature: count for feature, count in values["mismatches"].items() if count}
     expected, missing = values["expected_players"], values["missing_players"]
