@@ -18,6 +18,7 @@ from typing import NamedTuple
 import pytest
 
 from feature_store_health.alerting.secret import Secret
+from feature_store_health.history.duckdb_store import history_path_problem
 
 __all__ = ["DEFAULT_MAX_BYTES_BILLED", "DEFAULT_QUERY_TIMEOUT", "MAX_DAYS", "RunSettings", "add_options",
            "parse_as_of", "parse_bytes", "parse_date", "parse_days", "parse_seconds", "resolve_config_path"]
@@ -229,6 +230,8 @@ class RunSettings(NamedTuple):
     runbook_default: str = "docs/runbook.md"   # the runbook in the checkout, when no [runbook] url
     history: str | None = None             # --history or $FEATURE_STORE_HEALTH_HISTORY; None: the config's
     history_off: bool = False              # --no-history (or the variable set to "off")
+    # $FEATURE_STORE_HEALTH_HISTORY names no possible file: refused by runs of health checks only
+    history_problem: str | None = None
     history_dir: Path | None = None        # the archive folder, where history.duckdb lives by default
     reports_dir_option: Path | None = None  # --reports-dir as given (resolved): part of the rerun command
     rootdir: Path | None = None            # relative paths of the config file are from here
@@ -278,11 +281,18 @@ class RunSettings(NamedTuple):
             raise pytest.UsageError("--history is empty; give a DuckDB file path (duckdb backend) or "
                                     "[project.]dataset.table (bigquery backend), or --no-history")
         history = option.health_history or os.environ.get(HISTORY_ENV, "").strip() or None
+        history_problem = None
         history_off = option.health_no_history or (history or "").strip().lower() == "off"
         if history_off:
             history = None
         elif history is not None and backend == "duckdb":
-            history = str((config.invocation_params.dir / Path(history).expanduser()).resolve())
+            history_path = (config.invocation_params.dir / Path(history).expanduser()).resolve()
+            history_problem = history_path_problem(history_path)
+            if history_problem and option.health_history:
+                raise pytest.UsageError(f"--history: {history_problem}")
+            if history_problem:  # like $SLACK_WEBHOOK_URL: refused by the runs of health checks only
+                history_problem = f"${HISTORY_ENV}: {history_problem}"
+            history = str(history_path)
         reports_dir = option.health_reports_dir.expanduser().resolve() if option.health_reports_dir is not None else None
         webhook, webhook_problem = option.health_slack_webhook, None
         if webhook is None:
@@ -310,6 +320,7 @@ class RunSettings(NamedTuple):
             runbook_default=_runbook_file(config.rootpath),
             history=history,
             history_off=history_off,
+            history_problem=history_problem,
             reports_dir_option=reports_dir,
             rootdir=config.rootpath,
             history_dir=reports_dir or config.rootpath / config.getini("health_reports_dir"),

@@ -17,6 +17,7 @@ from feature_store_health.config import ConfigError, load_config
 from feature_store_health.options import RunSettings, add_options, resolve_config_path
 from feature_store_health.reporting.outputs import RunOutputs
 from feature_store_health.run import CheckSpec, HealthRun
+from feature_store_health.single_process import REFUSAL, ControllerGuard, DistributedHealthRun, is_worker
 
 __all__ = ["OUTPUTS_KEY", "RUN_KEY"]
 
@@ -64,6 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
             ) from None
     config.stash[RUN_KEY] = run
     config.stash[OUTPUTS_KEY] = RunOutputs(config, run)
+    if not is_worker(config):
+        config.pluginmanager.register(ControllerGuard(), "feature_store_health_single_process")
     # Start-up objects (pytest, its plugins, this package, the parsed config) live until exit:
     # moving them to the permanent generation keeps every later garbage collection, pytest's own
     # at exit included, from walking them again. About 0.08 s of a 0.45 s weekly run. Once per
@@ -88,6 +91,13 @@ def _check_lookback(settings: RunSettings, lookback_days: int) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "check" not in metafunc.fixturenames:
         return
+    if is_worker(metafunc.config):  # the controller makes this collection error the run's usage error
+        # a refused worker leaves nothing behind: no results JSON of 0 checks, no archive folder
+        outputs = metafunc.config.stash.get(OUTPUTS_KEY, None)
+        if outputs is not None:
+            del metafunc.config.stash[OUTPUTS_KEY]
+            outputs.close()
+        raise DistributedHealthRun(REFUSAL)
     marked = [mark.name for mark in metafunc.definition.iter_markers() if mark.name in DIMENSIONS]
     if len(marked) != 1:
         raise pytest.UsageError(
@@ -194,11 +204,13 @@ def verdict(request: pytest.FixtureRequest, health: HealthRun, check: CheckSpec)
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
-    """A table whose date column is no DATE is refused (exit 4). --dry-run: validate and print every
-    planned query instead of running the checks."""
+    """A history variable naming no possible file, or a table whose date column is no DATE, is
+    refused (exit 4). --dry-run: validate and print every planned query instead of running the checks."""
     run = session.config.stash[RUN_KEY]
     if session.config.option.collectonly:
         return None
+    if run.settings.history_problem and any(_spec(item) is not None for item in session.items):
+        raise pytest.UsageError(run.settings.history_problem)
     _refuse_unusable_date_columns(run, session.items)
     if not run.settings.dry_run:
         return None

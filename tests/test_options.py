@@ -105,3 +105,53 @@ def test_byte_counts():
     assert parse_bytes("1GiB") == 2**30
     assert parse_bytes("500MB") == 500 * 10**6
     assert parse_bytes("1073741824") == 2**30
+
+
+# -- pytest-xdist: the health checks run in one process -------------------------------------------
+
+XDIST_REFUSAL = ("ERROR: data_tests runs in one process (one query per table feeds all its checks); "
+                 "drop -n/--numprocesses (pytest-xdist), or give -n 0")
+
+
+def test_the_health_suite_refuses_xdist_and_leaves_nothing(tmp_path):
+    """Under -n each worker judged a part and the controller reported 0 checks (INCOMPLETE, exit 1)."""
+    results, reports = tmp_path / "results.json", tmp_path / "reports"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "data_tests", "--date=2026-03-12", "--days=12", "--no-history", "-n", "2",
+         "-p", "no:cacheprovider", f"--results-json={results}", f"--reports-dir={reports}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    everything = completed.stdout + completed.stderr
+    assert completed.returncode == 4, everything
+    assert completed.stderr.strip() == XDIST_REFUSAL
+    assert "Traceback" not in everything and "INTERNALERROR" not in everything and "Overall Status" not in everything
+    assert not results.exists() and list(reports.rglob("*")) == []  # no results JSON, no archive, no index
+
+
+def test_the_health_suite_refuses_xdist_in_process(run_suite):
+    run = run_suite("--date=2026-02-05", "-n", "2", results=False)
+    assert run.ret == 4, run.stdout + run.stderr
+    assert run.stderr.strip() == XDIST_REFUSAL
+
+
+def test_other_tests_and_their_inner_health_runs_still_run_under_xdist(pytester, healthy_warehouse_file):
+    """The plugin is loaded for every run of the checkout: the project's own tests run under xdist,
+    and their pytester runs of the health suite, in process inside a worker, judge as ever."""
+    pytester.makeconftest('pytest_plugins = ["pytester"]\n')
+    pytester.makepyfile(test_inner=f'''
+HEALTH_TESTS = {str(ROOT / "data_tests" / "test_player_daily_cache.py")!r}
+
+
+def test_an_inner_health_run(pytester):
+    pytester.makepyfile(test_health=open(HEALTH_TESTS).read())
+    outcome = pytester.runpytest("-p", "feature_store_health.plugin", "-p", "no:cacheprovider", "--no-archive",
+                                 "--database={healthy_warehouse_file}", "--date=2026-02-05", "-m", "schema")
+    outcome.assert_outcomes(passed=2, deselected=18)
+
+
+def test_plain():
+    assert True
+''')
+    outcome = pytester.runpytest("-p", "feature_store_health.plugin", "-p", "no:cacheprovider", "-n", "2")
+    assert outcome.ret == 0, outcome.stdout.str() + outcome.stderr.str()
+    outcome.assert_outcomes(passed=2)

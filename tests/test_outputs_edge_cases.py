@@ -1,7 +1,7 @@
 """What a run says about itself at its edges: tables none of whose checks ran, report paths that
 can never be written, dates too early for a baseline, the Rerun line and an empty --history.
 
-Issue 16, items 8-11 and 14 (the empty --history). Real suite runs (pytester, in process) on a
+Issue 16, items 8-11 and 14 (the empty --history, a --history that can be no file). Real suite runs (pytester, in process) on a
 copy of the demo warehouse, a loopback HTTP server as the Slack webhook.
 """
 
@@ -203,3 +203,43 @@ def test_an_empty_history_is_a_usage_error(run_suite, monkeypatch, pytester, val
     usage_error(run, "ERROR: --history is empty; give a DuckDB file path (duckdb backend) or "
                      "[project.]dataset.table (bigquery backend), or --no-history")
     assert not list(pytester.path.rglob("*.duckdb"))  # nothing written to the default, or to a file named "  "
+
+
+# -- a --history that can never be a DuckDB file ---------------------------------------------------
+
+@pytest.fixture
+def not_a_history_file(tmp_path, request) -> tuple[Path, str]:
+    """A history path no DuckDB file can be written at, and why (the error's tail)."""
+    folder, regular = tmp_path / "folder", tmp_path / "regular"
+    folder.mkdir()
+    regular.write_text("a regular file")
+    if request.param == "directory":
+        return folder, f"{folder} is a directory; give a DuckDB file path, e.g. {folder / 'history.duckdb'}"
+    path = regular / "history.duckdb" if request.param == "under a file" else regular / "a" / "history.duckdb"
+    return path, f"{path} is under {regular}, a file, not a folder; give a DuckDB file path in a folder"
+
+
+@pytest.mark.parametrize("not_a_history_file", ["directory", "under a file", "deep under a file"], indirect=True)
+def test_a_history_that_can_be_no_file_is_a_usage_error(warehouse, run_suite, not_a_history_file, tmp_path):
+    """It was "History: write failed: ... Is a directory" after the checks, and -m coverage called the run HEALTHY."""
+    path, problem = not_a_history_file
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "coverage", f"--history={path}",
+                    f"--reports-dir={tmp_path / 'reports'}")
+    usage_error(run, f"ERROR: --history: {problem}")
+    assert run.results is None and not (tmp_path / "reports").exists() and "Overall Status" not in run.stdout
+
+
+@pytest.mark.parametrize("not_a_history_file", ["directory", "under a file"], indirect=True)
+def test_a_history_variable_that_can_be_no_file_refuses_the_health_checks_only(
+        warehouse, run_suite, not_a_history_file, monkeypatch, pytester):
+    path, problem = not_a_history_file
+    monkeypatch.setenv("FEATURE_STORE_HEALTH_HISTORY", str(path))
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "coverage")
+    usage_error(run, f"ERROR: $FEATURE_STORE_HEALTH_HISTORY: {problem}")
+    assert run.results is None and "Overall Status" not in run.stdout
+    # like $SLACK_WEBHOOK_URL, it stops no other run: --help, a run of other tests, --no-history
+    assert pytester.runpytest("-p", "feature_store_health.plugin", "--help").ret == 0
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    assert pytester.runpytest("-p", "feature_store_health.plugin", "test_plain.py").ret == 0
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "coverage", "--no-history")
+    assert run.ret == 0 and run.results["history"] == {"enabled": False}

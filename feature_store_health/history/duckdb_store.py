@@ -18,7 +18,7 @@ from typing import Any, Iterator, Sequence
 
 from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, decode_rows, ndjson
 
-__all__ = ["DuckDBHistory"]
+__all__ = ["DuckDBHistory", "history_path_problem"]
 
 LOCK_SECONDS = 60.0
 TABLE = "metric_history"
@@ -29,6 +29,19 @@ FROM {TABLE}
 WHERE check_date BETWEEN $start AND $end AND table_name IN (SELECT unnest($tables)) AND source = $source
 QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name ORDER BY run_at DESC, run_id DESC) = 1
 """
+
+
+def history_path_problem(path: Path) -> str | None:
+    """Why no history file can ever be at ``path``: said as bad input before any check, not as a
+    write failure after them all (which a run of one dimension would even call HEALTHY)."""
+    if path.is_dir():
+        return f"{path} is a directory; give a DuckDB file path, e.g. {path / 'history.duckdb'}"
+    for ancestor in path.parents:  # the nearest one that exists is where the file would be made
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                return f"{path} is under {ancestor}, a file, not a folder; give a DuckDB file path in a folder"
+            return None
+    return None
 
 
 class DuckDBHistory:
