@@ -102,11 +102,13 @@ def test_a_failing_history_upload_ends_within_the_query_timeout(healthy_warehous
     proxy = BigQueryProxy(bigquery_emulator.url, fails=lambda method, path: path.startswith("/upload/"))
     try:
         run = run_suite("--backend=bigquery", f"--bigquery-endpoint={proxy.url}", "--project=failing-upload",
-                        f"--date={DATE}", f"--history={DEFAULT_HISTORY}", "--query-timeout=10")
+                        f"--date={DATE}", f"--history={DEFAULT_HISTORY}", "--query-timeout=30")
     finally:
         proxy.close()
     uploads = proxy.requests("POST", "/upload/bigquery/v2/projects/failing-upload/jobs")
-    assert len(uploads) >= 2 and uploads[-1] - uploads[0] < 10  # retried, within the bound
+    # retried, within the bound (30 s: room for the emulator's first-run query on a loaded machine;
+    # the client's own upload retries alone take 63 s)
+    assert len(uploads) >= 2 and uploads[-1] - uploads[0] < 30
     assert {c["severity"] for c in run.results["checks"]} == {"OK"} and len(run.results["checks"]) == 20
     error = (f"history failing-upload.{DEFAULT_HISTORY}: cannot write it: "
              "BigQuery error 503: backend unavailable")

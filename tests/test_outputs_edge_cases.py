@@ -130,13 +130,22 @@ def test_the_lookback_comes_from_the_configuration(warehouse, run_suite, tmp_pat
     assert {check["severity"] for check in first.results["checks"]} == {"OK", "SKIPPED"}
 
 
-@pytest.mark.parametrize(("day", "days"), [("0001-02-16", "1"), ("9999-12-31", "7")])
-def test_the_first_and_last_dates_that_can_be_checked(warehouse, run_suite, day, days):
+@pytest.mark.parametrize(("day", "days", "ret", "status"), [("0001-02-16", "1", 0, "HEALTHY"),
+                                                            ("9999-12-31", "7", 1, "UNHEALTHY")])
+def test_the_first_and_last_dates_that_can_be_checked(warehouse, run_suite, day, days, ret, status):
+    """Both ends run to their summary. Year 1 comes before the schedule's games: days off. The
+    last week of 9999 lies in a season (October to June) the schedule, which ends 2026-02-05,
+    cannot cover: coverage cannot tell a day off from a schedule that stopped loading."""
     run = run_suite(f"--database={warehouse.path}", f"--date={day}", f"--days={days}")
-    assert "Traceback" not in run.stdout + run.stderr
-    assert run.ret == 0 and run.results["status"] == "HEALTHY"
+    assert "Traceback" not in run.stdout + run.stderr and "Overall Status" in run.stdout
+    assert run.ret == ret and run.results["status"] == status
     anomalies = [check for check in run.results["checks"] if check["dimension"] == "anomalies"]
     assert len(anomalies) == 2 * int(days) and {check["severity"] for check in anomalies} == {"SKIPPED"}
+    if day.startswith("9999"):
+        coverage = [check for check in run.results["checks"] if check["dimension"] == "coverage"]
+        assert coverage[0]["severity"] == "NOT_EVALUATED"
+        assert "schedule has no games after 2026-02-05: cannot tell whether 9999-12-25 is a game day" in \
+            coverage[0]["message"]
 
 
 # -- 11. the Rerun line reproduces the history the verdict came from -----------------------------
