@@ -11,6 +11,7 @@ from freezegun import freeze_time
 
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.config import load_config
+from conftest import CACHE, COMPOSITE
 
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing
 TABLE = load_config().tables[0]
@@ -319,6 +320,17 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
         "2026-03-31": "CRITICAL",   # quality_tier NULL on a third
         "2026-04-02": "CRITICAL",   # quality_tier not populated
     }
+    # the healthy dates' scores (the worst metric of each) next to each incident's: the warning score
+    # sits above the whole healthy distribution, every incident above it
+    scores = {(c["table"], c["date"]): c["value"] for c in run.checks(None)
+              if c["dimension"] == "anomalies" and c["value"] is not None}
+    incidents = {(CACHE, day) for day in anomalies} | {(COMPOSITE, "2026-03-26")}
+    healthy = sorted(score for key, score in scores.items() if key not in incidents)
+    print(f"anomalies scores, {len(healthy)} healthy table-dates: median {healthy[len(healthy) // 2]:.1f}, "
+          f"95th {healthy[int(0.95 * len(healthy))]:.1f}, max {healthy[-1]:.1f}; incidents: "
+          + ", ".join(f"{table} {day} {scores[(table, day)]:.1f}" for table, day in sorted(incidents)))
+    assert len(healthy) > 250 and healthy[-1] < 4.5
+    assert min(scores[key] for key in incidents) > 4.5
     assert "minutes_avg_last_10 mean 25.9, expected 17.6–23.1" in anomalies["2026-03-05"][1]
     assert "rows per team playing 10.2, expected 11.4–15.9" in anomalies["2026-03-12"][1]
     # the shifts the seven fixed checks (and schema, uniqueness, value ranges) cannot see

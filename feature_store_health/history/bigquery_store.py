@@ -131,6 +131,9 @@ class BigQueryHistory:
         if isinstance(exc, (exceptions.RetryError, exceptions.GoogleAPICallError)) and \
                 not isinstance(exc, exceptions.BadRequest):
             return self._explain(exc)
+        response = getattr(exc, "response", None)  # an upload's failure (google-resumable-media): its HTTP answer
+        if response is not None and getattr(response, "status_code", None):
+            return self._explain(exceptions.from_http_response(response))
         return _first_line(exc)
 
 
