@@ -7,32 +7,26 @@ fetched on first need with one aggregate query for every date of the run, then j
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import shlex
-import time
 import uuid
-from pathlib import Path
 from collections import Counter
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
-from feature_store_health.checks.dimensions.anomalies import settling
 from feature_store_health.checks.contract import SchemaReport, compare
-from feature_store_health.checks.baseline_days import (
-    FIRST_LANDED, BaselineDay, changed_days, day_flags, first_landing, recorded_verdicts, verdict_metrics, view,
-)
 from feature_store_health.checks.game_days import LAST_GAME, schedule_gap
 from feature_store_health.checks.plan import (
-    FINGERPRINTS, ISSUE_METRICS, applicable_dimensions, columns_read_by_checks, parse_fingerprints, table_query,
+    CheckSpec, FINGERPRINTS, ISSUE_METRICS, applicable_dimensions, columns_read_by_checks, parse_fingerprints, table_query,
 )
 from feature_store_health.checks.query import build_sample_query
 from feature_store_health.checks.trend import TrendRow, trend_row
 from feature_store_health.checks.verdict import Severity, Verdict, overall_status
 from feature_store_health.clock import as_of_for, today_in
 from feature_store_health.config import HealthConfig, TableConfig
-from feature_store_health.history import HistoryError, HistoryStore, RunInfo, history_rows
+from feature_store_health.history import HistoryError, HistoryStore
+from feature_store_health.run_history import HistoryAndBaselines
 from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
 
 __all__ = ["CheckSpec", "HealthRun"]
@@ -40,19 +34,7 @@ __all__ = ["CheckSpec", "HealthRun"]
 MetricsByDate = dict[dt.date, dict[str, Any]]
 
 
-class CheckSpec(NamedTuple):
-    """One parametrized test: a dimension of a table on a date."""
-
-    table: str
-    check_date: dt.date
-    dimension: str
-
-    @property
-    def id(self) -> str:
-        return f"{self.table}-{self.check_date.isoformat()}"
-
-
-class HealthRun:
+class HealthRun(HistoryAndBaselines):
     def __init__(
         self,
         settings: RunSettings,
@@ -203,16 +185,6 @@ class HealthRun:
             raise BackendError(refusal)
         return table_query(table, self.config, schema, fingerprints=self._uses_fingerprints(table))
 
-    def _uses_fingerprints(self, table: TableConfig) -> bool:
-        """Whether the table's query also fingerprints the recorded baseline days (anomalies judged
-        against a readable history): how a rerun or backfill since is seen."""
-        if self.settings.history_off or not self._judges_anomalies(table):
-            return False
-        try:
-            return bool(self.history())
-        except HistoryError:
-            return False
-
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
         dates = self.settings.dates
         try:
@@ -231,32 +203,6 @@ class HealthRun:
         self._before_window[table.name] = {day: found for day, found in values.items() if day < dates[0]}
         self._reread_changed(table, fingerprints)
         return {day: values[day] for day in dates}
-
-    def _reread_changed(self, table: TableConfig, fingerprints: dict[dt.date, tuple[int, Any]]) -> None:
-        """Read again, in one more query, the recorded baseline days the warehouse now holds other
-        rows for (rerun, backfilled): for days it still holds, the warehouse is the truth. Their
-        values are recorded at the end of the run, so the history is corrected too."""
-        if not fingerprints:
-            return
-        recorded = {day: values for (name, day), values in self.history().items() if name == table.name}
-        changed = changed_days(fingerprints, recorded)
-        if not changed:
-            return
-        try:
-            query = table_query(table, self.config, self.schema(table.name))
-            rows = self._run(table, query.sql, "metrics:changed-days",
-                             window={"start_date": changed[0], "end_date": changed[-1]})
-        except BackendError as exc:
-            self._reread_error[table.name] = (f"{len(changed)} baseline days changed in the warehouse since they "
-                                              f"were recorded, and reading them again failed: {exc}")
-            return
-        fresh = query.values_by_date(rows)
-        for day in changed:
-            values = fresh.get(day)
-            if values and values.get("row_count"):
-                landed = first_landing(recorded.get(day))
-                self._before_window[table.name][day] = {**values, FIRST_LANDED: landed} if landed else values
-        self.reread[table.name] = changed
 
     def own_values(self, table_name: str, dimension_id: str) -> MetricsByDate:
         """The values of a dimension judged from a query of its own (source_consistency): one query
@@ -277,231 +223,6 @@ class HealthRun:
         if isinstance(found, BackendError):
             raise found
         return found
-
-    # -- history and baselines ---------------------------------------------------------------
-    @property
-    def history_store(self) -> HistoryStore | None:
-        """Where runs are recorded (None: --no-history); a HistoryError when it cannot be set up."""
-        if self._history_store is None and not self.settings.history_off:
-            try:
-                self._history_store = self._make_history_store()
-            except HistoryError as exc:
-                self._history_store = exc
-        store = self._history_store
-        if isinstance(store, HistoryError):
-            raise store
-        return store
-
-    def _make_history_store(self) -> HistoryStore:
-        settings, config = self.settings, self.config
-        if settings.backend == "bigquery":
-            from feature_store_health.history.bigquery_store import BigQueryHistory
-
-            ref = settings.history or config.history.bigquery_table
-            return BigQueryHistory(lambda: self.backend.client, ref,
-                                   {"app": "feature-store-health", "check-date": settings.check_date.isoformat()},
-                                   settings.query_timeout, self.backend.explain)
-        from feature_store_health.history.duckdb_store import DuckDBHistory
-
-        if settings.history is not None:
-            path = Path(settings.history)
-        elif config.history.path is not None:
-            path = Path(config.history.path).expanduser()
-            if not path.is_absolute():
-                path = (settings.rootdir or Path.cwd()) / path
-        else:
-            path = (settings.history_dir or Path("reports")) / "history.duckdb"
-        path = path.resolve()
-        warehouse = getattr(self.backend, "path", None)
-        if warehouse is not None and Path(warehouse).resolve() == path:
-            raise HistoryError(f"history {path} is the warehouse, which stays read-only; give another "
-                               "--history file")
-        return DuckDBHistory(path)
-
-    def _lookback_start(self, table: TableConfig, first: dt.date) -> dt.date:
-        """The earliest date a baseline of ``first`` may draw on from the warehouse."""
-        start = first - dt.timedelta(days=self.config.baseline.lookback_days)
-        if table.partition_expiration_days is not None:  # older partitions are gone: history only
-            today = today_in(self.config.timezone, self.started_at)
-            start = max(start, today - dt.timedelta(days=table.partition_expiration_days))
-        return start
-
-    def history(self) -> dict[tuple[str, dt.date], dict[str, Any]]:
-        """The recorded metrics of every table from the first baseline day to the run's last date:
-        one read per run; {} with history off. Raises HistoryError when it cannot be read."""
-        if self._history is None:
-            dates = self.settings.dates
-            started = time.perf_counter()
-            try:
-                store = self.history_store
-                if store is None:
-                    self._history = {}
-                else:
-                    start = dates[0] - dt.timedelta(days=self.config.baseline.lookback_days)
-                    # the same warehouse's records only: a demo rebuilt by a newer generator, or
-                    # another DuckDB file, is not compared with what another one recorded
-                    self._history = store.read([table.name for table in self.config.tables], start, dates[-1],
-                                               self.source_description())
-                    self.history_read = {"location": store.location, "dates": len(self._history),
-                                         "seconds": round(time.perf_counter() - started, 4)}
-            except HistoryError as exc:
-                self._history = exc
-                self.history_read = {"error": str(exc)}
-        if isinstance(self._history, HistoryError):
-            raise self._history
-        return self._history
-
-    def _query_start(self, table: TableConfig) -> dt.date:
-        """The run's first date, or the earliest baseline day the history lacks while the warehouse
-        still holds it: the one query then covers it too, so a first run already has a baseline."""
-        first = self.settings.dates[0]
-        if not self._judges_anomalies(table):
-            return first
-        try:
-            recorded = self.history()
-        except HistoryError:
-            return first  # anomalies cannot be judged: no reason to read more
-        start = self._lookback_start(table, first)
-        day = start
-        while day < first:
-            if "row_count" not in recorded.get((table.name, day), {}):
-                return day
-            day += dt.timedelta(days=1)
-        return first
-
-    def _judges_anomalies(self, table: TableConfig) -> bool:
-        """Whether this run judges the table's anomalies (applicable, and selected once pytest has
-        collected): otherwise there is no baseline to fetch."""
-        if "anomalies" not in applicable_dimensions(table):
-            return False
-        return not self.collected or any(spec.table == table.name and spec.dimension == "anomalies"
-                                         for spec in self.collected)
-
-    def values_on(self, table_name: str, check_date: dt.date) -> tuple[dict[str, Any] | None, bool]:
-        """A date's metric values for baselines and reports: (values, from history). The
-        warehouse's own when it holds rows for the date (fresh), else the history's, else None."""
-        fresh = self._before_window.get(table_name, {}).get(check_date)
-        if fresh is None and check_date in self.settings.dates:
-            fresh = self.metrics(table_name)[check_date]
-        if fresh is not None and fresh.get("row_count"):
-            return fresh, False
-        try:
-            recorded = self.history().get((table_name, check_date))
-        except HistoryError:
-            recorded = None
-        if recorded and recorded.get("row_count"):
-            return recorded, True
-        return fresh, False
-
-    def baseline(self, table_name: str, check_date: dt.date) -> list[tuple[dt.date, dict[str, Any]]]:
-        """The previous game days of ``check_date`` (newest first, at most [baseline] game_days):
-        days with games scheduled and rows, from the warehouse or the history, less the days a
-        failed check left out (they do not count). Raises HistoryError."""
-        return [(day.day, values) for day, values in self._baseline_days(table_name, check_date)
-                ][: self.config.baseline.game_days]
-
-    def _baseline_days(self, table_name: str, check_date: dt.date) -> list[tuple[BaselineDay, dict[str, Any]]]:
-        """Every candidate baseline day within the lookback (newest first), with its observations
-        and what its verdicts hold against it: the baseline's view picks the days and fills in,
-        from older days, for the metrics flagged on newer ones."""
-        self.history()
-        if table_name in self._reread_error:
-            raise HistoryError(self._reread_error[table_name])
-        days: list[tuple[BaselineDay, dict[str, Any]]] = []
-        for day, values in self._candidate_days(table_name, check_date):
-            flags = self._day_flags(table_name, day, values)
-            days.append((BaselineDay(day, self._observed(table_name, day, values), flags), values))
-        return days
-
-    def _candidate_days(self, table_name: str, check_date: dt.date) -> list[tuple[dt.date, dict[str, Any]]]:
-        """The earlier days of the lookback with games scheduled, rows and no early-season rows."""
-        days = []
-        day = check_date - dt.timedelta(days=1)
-        earliest = check_date - dt.timedelta(days=self.config.baseline.lookback_days)
-        while day >= earliest:
-            values, _ = self.values_on(table_name, day)
-            if values and values.get("games_scheduled") and values.get("row_count") \
-                    and settling(values, self._tables[table_name]) is None:
-                days.append((day, values))
-            day -= dt.timedelta(days=1)
-        return days
-
-    def _day_flags(self, table_name: str, day: dt.date, values: dict[str, Any]):
-        """What a baseline day's verdicts hold against it: this run's, where it judged the day
-        (anomalies judged first for earlier dates of the run), else the recorded ones that were
-        judged on the rows the day holds now."""
-        verdicts = {dimension: (recorded.get("severity", "OK"), recorded.get("flagged") or ())
-                    for dimension, recorded in recorded_verdicts(values).items()}
-        for dimension in DIMENSIONS if day in self.settings.dates else ("anomalies",):
-            spec = CheckSpec(table_name, day, dimension)
-            verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
-            if verdict is not None:
-                verdicts[dimension] = (verdict.severity.value, self._verdict_metrics(verdict))
-        return day_flags(verdicts)
-
-    def _profile_plan(self, table_name: str):
-        """The table's profiled columns and their metrics, planned once per run."""
-        if table_name not in self._profile_plans:
-            from feature_store_health.checks.profile import profile_columns
-
-            self._profile_plans[table_name] = profile_columns(self._tables[table_name], self.schema(table_name))
-        return self._profile_plans[table_name]
-
-    def _observed(self, table_name: str, check_date: dt.date, values: dict[str, Any]):
-        """A baseline day's tracked metrics, computed once per run whatever dates it serves."""
-        key = (table_name, check_date)
-        if key not in self._observations:
-            from feature_store_health.checks.baseline import observations
-
-            self._observations[key] = observations(self._tables[table_name], self.schema(table_name), values,
-                                                   check_date, self.config.timezone, self._profile_plan(table_name))
-        return self._observations[key]
-
-    def record_history(self) -> str | None:
-        """Write every fetched date's metrics and every verdict to the history, in one write.
-        Returns an ERROR note when it could not be written (None when written or history off)."""
-        try:
-            store = self.history_store
-        except HistoryError as exc:
-            self.history_write = {"error": str(exc)}
-            return f"ERROR: history not written: {exc}"
-        if store is None:
-            return None
-        started = time.perf_counter()  # the write's cost: encoding its rows, then storing them
-        info = RunInfo(self.run_id, self.started_at, self.settings.backend, self.source_description(),
-                       hashlib.sha256(repr(self.config).encode()).hexdigest()[:16])
-        verdicts: dict[tuple[str, dt.date], list[Verdict]] = {}
-        # the checks that ran, and the anomalies judged ahead for later baselines that no test reported
-        for verdict in [*self.verdicts, *(found for spec, found in self._judged_early.items() if spec not in self._verdicts)]:
-            verdicts.setdefault((verdict.table, verdict.check_date), []).append(verdict)
-        rows: list[dict[str, Any]] = []
-        for table in self.config.tables:
-            fetched = self._fetched.get(table.name)
-            by_date = {} if fetched is None or isinstance(fetched, BackendError) else fetched
-            for check_date, values in sorted({**self._before_window.get(table.name, {}), **by_date}.items()):
-                if not values.get("row_count") and self.expired(table, check_date):
-                    continue  # an expired partition: its recorded values stay the newest
-                rows.extend(history_rows(info, table.name, check_date, self._with_first_landing(table.name, check_date, values),
-                                         verdicts.pop((table.name, check_date), ()), self._verdict_metrics))
-        for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
-            rows.extend(history_rows(info, table_name, check_date, {}, remaining))
-        try:
-            store.write(rows)
-        except HistoryError as exc:
-            self.history_write = {"error": str(exc)}
-            return f"ERROR: history not written: {exc}"
-        self.history_write = {"location": store.location, "rows": len(rows),
-                              "seconds": round(time.perf_counter() - started, 4)}
-        return None
-
-    def _with_first_landing(self, table_name: str, check_date: dt.date, values: dict[str, Any]) -> dict[str, Any]:
-        """A date's values as recorded: with its first landing, kept from its first record (a
-        rerun or backfill later moves MAX(processed_at), not the night's landing)."""
-        landed = values.get("max_processed_at")
-        if not isinstance(landed, dt.datetime) or not isinstance(self._history, dict):
-            return values  # the history was not read (nothing judged against it): its record stands
-        first = first_landing(self._history.get((table_name, check_date)))
-        return {**values, FIRST_LANDED: first or values.get(FIRST_LANDED) or landed}
 
     def dry_run(self) -> list[tuple[str, str, dict[str, dt.date], int | None, str | None]]:
         """Validate each table's queries without running them, with the parameters the run would
@@ -627,37 +348,6 @@ class HealthRun:
         self._verdicts[spec] = verdict
         return verdict
 
-    def _verdict_metrics(self, verdict: Verdict) -> list[str]:
-        return verdict_metrics(verdict.dimension, verdict.severity.value, verdict.details, verdict.threshold,
-                               self._tables[verdict.table])
-
-    def _judge_earlier_anomalies(self, table_name: str, check_date: dt.date) -> None:
-        """anomalies of every earlier day a baseline of ``check_date`` may draw on that nobody has
-        judged yet, oldest first: the run's earlier dates pytest has not reached (or deselected),
-        and the days the one query fetched from the warehouse with no verdict on their rows (the
-        history lacked them, or they changed since). What they flag is no baseline of later dates;
-        they are recorded with the run."""
-        for day in self._unjudged_days(table_name, check_date):
-            spec = CheckSpec(table_name, day, "anomalies")
-            if spec not in self._verdicts and spec not in self._judged_early:
-                self._judged_early[spec] = self._judge(spec, baseline_only=True)
-
-    def _unjudged_days(self, table_name: str, check_date: dt.date) -> list[dt.date]:
-        fetched = self._before_window.get(table_name, {})
-        days = [day for day, values in sorted(fetched.items())
-                if day < check_date and values.get("row_count")
-                and "anomalies" not in recorded_verdicts(self._recorded(table_name, day, values))]
-        return days + [day for day in self.settings.dates if day < check_date]
-
-    def _recorded(self, table_name: str, day: dt.date, values: dict[str, Any]) -> dict[str, Any]:
-        """The day's recorded verdicts, as of the rows ``values`` describe (their fingerprint)."""
-        try:
-            recorded = self.history().get((table_name, day)) or {}
-        except HistoryError:
-            return {}
-        verdicts = {name: verdict for name, verdict in recorded.items() if name.startswith("verdict:")}
-        return {**values, **verdicts}
-
     def _judge(self, spec: CheckSpec, baseline_only: bool = False) -> Verdict:
         """``baseline_only``: a day judged for what later baselines may hold of it (the values of a
         day before the run's window come from the same query)."""
@@ -687,23 +377,6 @@ class HealthRun:
                 verdict = Verdict(spec.table, spec.check_date, spec.dimension, judgement.severity, judgement.value,
                                   dict(limits), judgement.message, judgement.details)
         return verdict
-
-    def _anomalies_context(self, table: TableConfig, check_date: dt.date, values: dict[str, Any],
-                           context: JudgeContext) -> JudgeContext:
-        """The baseline anomalies judges a date against (what was left out, and why, in its notes)
-        and the date's first recorded landing; or why it has none (the history unreadable)."""
-        try:
-            self._judge_earlier_anomalies(table.name, check_date)
-            days = self._baseline_days(table.name, check_date)
-            levels = [level for level in self.config.baseline.new_levels if level.table == table.name]
-            settings = self.config.baseline
-            seen = view([day for day, _ in days], check_date, levels, settings.game_days, settings.minimum_game_days)
-            recorded = self.history().get((table.name, check_date))
-        except HistoryError as exc:
-            return context._replace(baseline_error=f"the history could not be read: {exc}")
-        return context._replace(baseline=seen.days, baseline_fill=seen.fill, baseline_flagged=seen.flagged,
-                                baseline_notes=seen.notes, profile_plan=self._profile_plan(table.name),
-                                first_landing=first_landing(recorded))
 
     def _schedule_gap(self, table: TableConfig, dimension, check_date: dt.date, values: dict[str, Any]) -> str | None:
         """Why the schedule cannot tell whether the date is a game day (None: it can), from the

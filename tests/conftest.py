@@ -72,6 +72,26 @@ def healthy_warehouse_file(tmp_path_factory, demo_generator) -> Path:
     return path
 
 
+# a replayed stretch of the demo season: December to a week after the All-Star break (light and
+# heavy slates, no-game days), the healthy reference of the history and baseline tests
+SEASON_STRETCH = (dt.date(2025, 12, 1), dt.date(2026, 2, 26))
+
+
+@pytest.fixture(scope="session")
+def season_file(tmp_path_factory, demo_generator) -> Path:
+    path = tmp_path_factory.mktemp("season") / "season.duckdb"
+    demo_generator.build_warehouse(path, *SEASON_STRETCH)
+    return path
+
+
+@pytest.fixture
+def season(tmp_path, season_file) -> "Warehouse":
+    """A private copy of the replayed stretch, to inject defects into."""
+    path = tmp_path / "season.duckdb"
+    shutil.copyfile(season_file, path)
+    return Warehouse(path)
+
+
 @pytest.fixture
 def warehouse(tmp_path, healthy_warehouse_file) -> "Warehouse":
     """A private copy of the healthy warehouse, to inject defects into."""

@@ -10,32 +10,17 @@ All-Star break), with the defect written by SQL.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 
-from conftest import CACHE, COMPOSITE, Warehouse
+from conftest import CACHE, COMPOSITE, SEASON_STRETCH, Warehouse
 from feature_store_health.checks.baseline import Observation, one_row_worth
 from feature_store_health.checks.dimensions.anomalies import expected_range, shown_value
 from feature_store_health.config import BaselineConfig
 
-FIRST, LAST = dt.date(2025, 12, 1), dt.date(2026, 2, 26)
+FIRST, LAST = SEASON_STRETCH
 SHIFT_START, SHIFT_END = dt.date(2026, 1, 26), dt.date(2026, 2, 1)   # 7 game days in a row
 PAINT = "mean:paint_rate_last_10"
-
-
-@pytest.fixture(scope="module")
-def season_file(tmp_path_factory, demo_generator):
-    path = tmp_path_factory.mktemp("season") / "season.duckdb"
-    demo_generator.build_warehouse(path, FIRST, LAST)
-    return path
-
-
-@pytest.fixture
-def season(tmp_path, season_file) -> Warehouse:
-    path = tmp_path / "season.duckdb"
-    shutil.copyfile(season_file, path)
-    return Warehouse(path)
 
 
 def anomalies(run, table: str = CACHE) -> dict[str, dict]:
@@ -106,7 +91,7 @@ def test_a_declared_new_level_restarts_the_baseline(season, run_suite, tmp_path)
     config = tmp_path / "health.toml"
     config.write_text('[[baseline.new_levels]]\ntable = "player_daily_cache"\nmetric = "paint_rate_last_10"\n'
                       'since = 2026-01-26\nreason = "paint zone widened to 10 ft"\n')
-    run = run_suite(f"--database={season.path}", f"--date=2026-02-06", "--days=12", "--no-history",
+    run = run_suite(f"--database={season.path}", "--date=2026-02-06", "--days=12", "--no-history",
                     f"--health-config={config}", "-m", "anomalies")
     verdicts = anomalies(run)
     assert {check["severity"] for check in verdicts.values()} == {"OK"}, \

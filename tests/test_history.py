@@ -18,27 +18,13 @@ import duckdb
 import pytest
 from freezegun import freeze_time
 
-from conftest import CACHE, COMPOSITE, HEALTH_TESTS, Warehouse, table_entry
+from conftest import CACHE, COMPOSITE, HEALTH_TESTS, SEASON_STRETCH, Warehouse, table_entry
 from feature_store_health.checks.baseline import label
 
-FIRST, LAST = dt.date(2025, 12, 1), dt.date(2026, 2, 26)
+FIRST, LAST = SEASON_STRETCH
 DATE = dt.date(2026, 2, 10)       # a 5-game Tuesday, 30 game days of baseline behind it
 FIXED = ("coverage", "production_readiness", "null_rates", "quality_tiers", "completeness", "downstream_usage",
          "staleness", "schema", "uniqueness", "value_ranges")
-
-
-@pytest.fixture(scope="module")
-def season_file(tmp_path_factory, demo_generator):
-    path = tmp_path_factory.mktemp("season") / "season.duckdb"
-    demo_generator.build_warehouse(path, FIRST, LAST)
-    return path
-
-
-@pytest.fixture
-def season(tmp_path, season_file) -> Warehouse:
-    path = tmp_path / "season.duckdb"
-    shutil.copyfile(season_file, path)
-    return Warehouse(path)
 
 
 def anomalies_of(run, table: str = CACHE) -> dict[str, dict]:

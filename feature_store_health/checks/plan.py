@@ -8,7 +8,7 @@ are NOT_EVALUATED.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.metrics import Metric, Source
@@ -19,8 +19,20 @@ if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["FINGERPRINTS", "ISSUE_METRICS", "parse_fingerprints", "applicable_dimensions", "columns_read_by_checks",
+__all__ = ["CheckSpec", "FINGERPRINTS", "ISSUE_METRICS", "parse_fingerprints", "applicable_dimensions", "columns_read_by_checks",
            "fingerprint_metrics", "report_metrics", "table_query"]
+
+
+class CheckSpec(NamedTuple):
+    """One parametrized test: a dimension of a table on a date."""
+
+    table: str
+    check_date: dt.date
+    dimension: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.table}-{self.check_date.isoformat()}"
 
 
 ISSUE_METRICS = {  # issue field -> metric holding that day's values (counted in Python over the window)
