@@ -25,6 +25,7 @@ from feature_store_health.checks.plan import CheckSpec, applicable_dimensions, t
 from feature_store_health.checks.verdict import Verdict
 from feature_store_health.clock import today_in
 from feature_store_health.history import HistoryError, HistoryStore, RunInfo, history_rows
+from feature_store_health.history.records import flagged_levels
 
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
@@ -222,14 +223,18 @@ class HistoryAndBaselines:
         """What a baseline day's verdicts hold against it: this run's, where it judged the day
         (anomalies judged first for earlier dates of the run), else the recorded ones that were
         judged on the rows the day holds now."""
-        verdicts = {dimension: (recorded.get("severity", "OK"), recorded.get("flagged") or ())
-                    for dimension, recorded in recorded_verdicts(values).items()}
+        recorded = recorded_verdicts(values)
+        verdicts = {dimension: (found.get("severity", "OK"), found.get("flagged") or ())
+                    for dimension, found in recorded.items()}
+        levels = (recorded.get("anomalies") or {}).get("levels") or {}
         for dimension in DIMENSIONS if day in self.settings.dates else ("anomalies",):
             spec = CheckSpec(table_name, day, dimension)
             verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
             if verdict is not None:
                 verdicts[dimension] = (verdict.severity.value, self._verdict_metrics(verdict))
-        return day_flags(verdicts)
+                if dimension == "anomalies":
+                    levels = flagged_levels(verdict.details)
+        return day_flags(verdicts, levels)
 
     def _profile_plan(self, table_name: str):
         """The table's profiled columns and their metrics, planned once per run."""
@@ -339,6 +344,6 @@ class HistoryAndBaselines:
             recorded = self.history().get((table.name, check_date))
         except HistoryError as exc:
             return context._replace(baseline_error=f"the history could not be read: {exc}")
-        return context._replace(baseline=seen.days, baseline_fill=seen.fill, baseline_flagged=seen.flagged,
+        return context._replace(baseline=seen.days, baseline_fill=seen.fill, baseline_carried=seen.carried,
                                 baseline_notes=seen.notes, profile_plan=self._profile_plan(table.name),
                                 first_landing=first_landing(recorded))

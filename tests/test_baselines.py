@@ -299,10 +299,28 @@ def test_a_shift_longer_than_the_lookback_stays_flagged_to_its_last_day(season, 
     assert {check["severity"] for check in judged.values()} <= {"WARNING", "ERROR", "CRITICAL"}, \
         {day: check["message"] for day, check in judged.items() if check["severity"] == "OK"}
     assert all("pace_score mean" in check["message"] for check in judged.values())
+    # judged against its level from before the incident began, carried day to day
     last = judged[LAST.isoformat()]
-    assert "still off their baseline: pace_score mean" in last["message"]
-    assert "no clean baseline day left: fix it, or declare a new level" in last["message"]
-    assert last["details"]["still_flagged_metrics"] == ["mean:pace_score"]
+    assert "(its level before 2025-12-20)" in last["message"]
+    assert drift(last, "mean:pace_score")["level"][2] == "2025-12-20"
+
+
+def test_a_fixed_incident_is_released_and_a_near_threshold_one_is_not_absorbed(season, run_suite):
+    """pace_score 0.45 high for five weeks: some days score under the warning threshold, which
+    must not end the incident (they would widen the baseline and absorb it); fixed, it is back
+    within its old level and OK again at once (the hostile review's findings 1 and 3)."""
+    season.execute("UPDATE nba_precompute.player_composite_factors SET pace_score = least(3, greatest(-3, "
+                   "pace_score + 0.45)) WHERE game_date BETWEEN ? AND ?", [dt.date(2025, 12, 20), dt.date(2026, 1, 25)])
+    run = run_suite(f"--database={season.path}", "--date=2026-02-08", "--days=51", "--no-history",
+                    "-k", "composite and anomalies")
+    verdicts = anomalies(run, COMPOSITE)
+    during = {day: c for day, c in verdicts.items() if day <= "2026-01-25" and c["severity"] != "SKIPPED"}
+    after = {day: c for day, c in verdicts.items() if day > "2026-01-25" and c["severity"] != "SKIPPED"}
+    assert len(during) >= 30 and len(after) >= 10
+    assert {c["severity"] for c in during.values()} <= {"WARNING", "ERROR", "CRITICAL"}, \
+        {day: c["message"] for day, c in during.items() if c["severity"] == "OK"}
+    assert {c["severity"] for c in after.values()} == {"OK"}, \
+        {day: c["message"] for day, c in after.items() if c["severity"] != "OK"}
 
 
 def test_a_new_level_left_in_place_does_not_mute_a_later_incident(season, run_suite, tmp_path):

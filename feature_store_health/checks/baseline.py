@@ -58,9 +58,11 @@ class Drift(NamedTuple):
     high: float
     score: float
     days: int
+    spread: float = 0.0   # the spread the score is in units of
 
     def to_json(self) -> dict[str, Any]:
         return {"metric": self.metric, "value": _round(self.value), "baseline_median": _round(self.median),
+                "spread": _round(self.spread),
                 "expected_low": _round(self.low),
                 "expected_high": _round(self.high) if math.isfinite(self.high) else None,
                 "score": round(self.score, 2), "baseline_days": self.days}
@@ -259,7 +261,7 @@ def assess(metric: str, today: Observation, baseline: Sequence[Observation], flo
         high = min(high, 100.0)
     if today.kind in ("mean", "median") and all(value >= 0 for value in values):
         low = max(low, 0.0)                 # a column never negative in its baseline: no negative range
-    return Drift(metric, today.value, center, low, high, score, len(baseline))
+    return Drift(metric, today.value, center, low, high, score, len(baseline), spread)
 
 
 def drifts(today: Mapping[str, Observation],

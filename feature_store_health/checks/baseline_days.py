@@ -35,10 +35,19 @@ class DayFlags(NamedTuple):
 
     flagged: frozenset[str] = frozenset()  # tracked metrics its verdicts flagged
     severity: str = "OK"                  # anomalies' severity that day
+    # anomalies' flagged metrics -> the level they were judged against: [median, spread, since]
+    levels: Mapping[str, Any] = {}
 
 
-def _column_metrics(columns: Iterable[str]) -> list[str]:
-    return [f"{statistic}:{column}" for column in columns for statistic in ("null_pct", "mean", "median", "stddev")]
+LEVELS = ("mean", "median", "stddev")
+
+
+def _column_metrics(columns: Iterable[str], statistics: Iterable[str] = ("null_pct", *LEVELS)) -> list[str]:
+    return [f"{statistic}:{column}" for column in columns for statistic in statistics]
+
+
+# which of a column's statistics a failing check speaks for: value_ranges its values, not its NULLs
+_COLUMN_STATISTICS = {"null_rates": ("null_pct",), "value_ranges": LEVELS}
 
 
 # the tracked metrics a failed fixed check speaks for, beside the columns it names as failing
@@ -69,7 +78,8 @@ def verdict_metrics(dimension_id: str, severity: str, details: Mapping[str, Any]
     metrics = list(_DIMENSION_METRICS.get(dimension_id, lambda table: [])(table))
     dimension = DIMENSIONS[dimension_id]
     if dimension.reasons_are_columns:
-        metrics += _column_metrics(dimension.reasons_failing(details or {}, threshold, table))
+        metrics += _column_metrics(dimension.reasons_failing(details or {}, threshold, table),
+                                   _COLUMN_STATISTICS.get(dimension_id, ("null_pct", *LEVELS)))
     return metrics
 
 
@@ -104,10 +114,11 @@ def recorded_verdicts(values: Mapping[str, Any] | None) -> dict[str, Mapping[str
     return found
 
 
-def day_flags(verdicts: Mapping[str, tuple[str, Iterable[str]]]) -> DayFlags:
-    """``verdicts``: dimension -> (severity, the metrics it holds against the day) of one table's day."""
+def day_flags(verdicts: Mapping[str, tuple[str, Iterable[str]]], levels: Mapping[str, Any] | None = None) -> DayFlags:
+    """``verdicts``: dimension -> (severity, the metrics it holds against the day) of one table's
+    day; ``levels``: anomalies' flagged metrics' levels (their incident's level from before it)."""
     flagged = frozenset(metric for _, metrics in verdicts.values() for metric in metrics)
-    return DayFlags(flagged, verdicts.get("anomalies", ("OK", ()))[0])
+    return DayFlags(flagged, verdicts.get("anomalies", ("OK", ()))[0], dict(levels or {}))
 
 
 class BaselineView(NamedTuple):
@@ -115,7 +126,8 @@ class BaselineView(NamedTuple):
 
     days: list[tuple[dt.date, dict[str, Any]]]  # the game_days days listed: (date, {metric: Observation})
     fill: list[dict[str, Any]]     # older days' observations of metrics short of game_days clean values
-    flagged: dict[str, list[Any]]  # metric -> its Observations on the days it was flagged
+    carried: dict[str, list[Any]]  # metric -> [median, spread, since]: an incident flagged on the last
+    #                                 game day, judged against its level from before it began
     notes: dict[str, Any]          # what was left out and why, for the details
 
 
@@ -126,8 +138,10 @@ def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewL
 
     - the first ``game_days`` are the baseline's days;
     - a metric flagged on a day is left out of that day, and older days within the lookback fill in
-      for it, so it keeps ``game_days`` clean values as long as there are any: a lasting shift stays
-      flagged instead of running its metric out of baseline;
+      for it, so it keeps ``game_days`` clean values as long as there are any;
+    - a metric flagged on the newest day carries that incident's level from before it began
+      (``carried``): today is judged against it too, so an incident stays flagged, near the
+      threshold or past the lookback, until it is back within that level;
     - a declared new level drops its metric's values before ``since``; the flags on it of its first
       ``minimum_game_days`` game days at the new level are forgiven (runs before the declaration
       judged them against the old level), later ones count as any other.
@@ -139,10 +153,8 @@ def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewL
         forgiven[level] = set(at_level[:minimum_game_days])
     listed: list[tuple[dt.date, dict[str, Any]]] = []
     fill: list[dict[str, Any]] = []
-    flagged_values: dict[str, list[Any]] = {}
     clean: dict[str, int] = {}
     metrics_out: dict[str, list[str]] = {}
-    streak: dict[str, dict[str, Any]] = {}
     for day in days:
         observed: dict[str, Any] = {}
         for metric, observation in day.observed.items():
@@ -151,11 +163,6 @@ def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewL
                 continue                      # the old level: no baseline of the new one
             if metric in day.flags.flagged and not any(day.day in forgiven[level] for level in restarted):
                 metrics_out.setdefault(day.day.isoformat(), []).append(metric)
-                flagged_values.setdefault(metric, []).append(observation)
-                if clean.get(metric, 0) == 0:   # flagged on every day since: the incident's streak
-                    entry = streak.setdefault(metric, {"flagged_days": 0, "severity": day.flags.severity})
-                    entry["flagged_days"] += 1
-                    entry["since"] = day.day.isoformat()
                 continue
             if clean.get(metric, 0) >= game_days:
                 continue
@@ -168,14 +175,13 @@ def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewL
     notes: dict[str, Any] = {}
     if metrics_out:
         notes["metrics_left_out"] = {day: sorted(metrics) for day, metrics in metrics_out.items()}
-    stuck = {metric: entry for metric, entry in streak.items() if clean.get(metric, 0) < minimum_game_days}
-    if stuck:
-        notes["still_flagged"] = stuck
+    carried = {metric: list(level) for metric, level in (days[0].flags.levels if days else {}).items()
+               if not any(level_.covers(metric) and days[0].day >= level_.since for level_ in active)}
     if active:
         notes["new_levels"] = [{"metric": level.metric, "since": level.since.isoformat(), "reason": level.reason,
                                 "game_days": sum(1 for day in days if day.day >= level.since)}
                                for level in active]
-    return BaselineView(listed, fill, {metric: flagged_values[metric] for metric in stuck}, notes)
+    return BaselineView(listed, fill, carried, notes)
 
 
 def changed_days(fingerprints: Mapping[dt.date, tuple[int, Any]],

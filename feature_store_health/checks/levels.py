@@ -33,7 +33,8 @@ class NewLevel(NamedTuple):
 
     def covers(self, metric: str) -> bool:
         """Whether a tracked metric id is this declaration's: itself, or a statistic of its column."""
-        return metric == self.metric or metric.partition(":")[2] == self.metric
+        named = self.metric.lower()  # column names ignore case, as the contract check does
+        return metric.lower() == named or metric.partition(":")[2].lower() == named
 
 
 def parse_new_levels(raw: Any, key: str = "baseline.new_levels") -> tuple[NewLevel, ...]:

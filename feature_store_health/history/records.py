@@ -8,7 +8,7 @@ import math
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
 __all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "READ_COLUMNS", "RunInfo", "VERDICT_PREFIX",
-           "day_fingerprint", "decode_rows", "encode", "flagged_metrics", "history_rows", "ndjson"]
+           "day_fingerprint", "decode_rows", "encode", "flagged_levels", "flagged_metrics", "history_rows", "ndjson"]
 
 # name -> BigQuery type; the same columns in the DuckDB file
 HISTORY_COLUMNS = {
@@ -111,6 +111,9 @@ def history_rows(run: RunInfo, table: str, check_date: dt.date, values: Mapping[
         flagged = flagged_of(verdict) if flagged_of is not None else flagged_metrics(verdict.details)
         if flagged:
             recorded["flagged"] = flagged
+        levels = flagged_levels(verdict.details)
+        if levels:
+            recorded["levels"] = levels
         rows.append({**base, "name": VERDICT_PREFIX + verdict.dimension, "kind": "verdict", "value": number,
                      "text": json.dumps(recorded)})
     return rows
@@ -123,12 +126,17 @@ def day_fingerprint(values: Mapping[str, Any]) -> list[Any]:
     return [values.get("row_count"), encode(landed)[2] if isinstance(landed, dt.datetime) else None]
 
 
+def flagged_levels(details: Mapping[str, Any] | None) -> dict[str, list[float]]:
+    """The level each flagged metric was judged against ([baseline median, spread]): carried
+    while the incident lasts, so it is judged against its level from before it began."""
+    return {drift["metric"]: list(drift["level"]) for drift in (details or {}).get("drifts", ())
+            if drift.get("flagged") and drift.get("level")}
+
+
 def flagged_metrics(details: Mapping[str, Any] | None) -> list[str]:
-    """The tracked metrics a verdict flagged: anomalies' drifts beyond the warning score, and the
-    metrics of a lasting incident still flagged without a clean baseline."""
-    details = details or {}
-    return [drift["metric"] for drift in details.get("drifts", ()) if drift.get("flagged")] + \
-        list(details.get("still_flagged_metrics", ()))
+    """The tracked metrics a verdict flagged: anomalies' drifts beyond the warning score (those
+    judged against an incident's carried level included)."""
+    return [drift["metric"] for drift in (details or {}).get("drifts", ()) if drift.get("flagged")]
 
 
 READ_COLUMNS = ("table_name", "check_date", "name", "kind", "value", "text")  # what a read selects, in order

@@ -19,14 +19,15 @@ from feature_store_health.checks.dimensions import completeness, production_read
 from feature_store_health.checks.dimensions.quality_tiers import tier_metric_name
 from feature_store_health.checks.dimensions.staleness import max_processed_at
 from feature_store_health.checks.metrics import Metric, Source
-from feature_store_health.checks.verdict import Severity, worst as worst_of
+from feature_store_health.checks.verdict import Severity
 
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
 
 __all__ = ["DIMENSION", "clock_time", "early_season_metric", "expected_range", "settling", "shown_value"]
 
-SHOWN_IN_MESSAGE = 5  # flagged metrics named in the message (all of them are in the details)
+SHOWN_IN_MESSAGE = 5
+RELEASE_SHARE = 0.5  # an incident ends when its metric is back within half the warning score of its old level  # flagged metrics named in the message (all of them are in the details)
 
 
 def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
@@ -124,23 +125,25 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     days = [observed for _, observed in baseline] + list(ctx.baseline_fill or ())
     warning = limits["warning_above"]
     judged, too_short = drifts(today, days, settings, warning)
+    judged, levels = _with_carried(judged, today, ctx, warning)
     judged.sort(key=lambda drift: (-abs(drift.score), drift.metric))
-    flagged = [drift for drift in judged if abs(drift.score) > warning]
-    details["drifts"] = [drift.to_json() | {"flagged": abs(drift.score) > warning} for drift in judged]
+    flagged = [drift for drift in judged if drift.metric in levels]
+    details["drifts"] = [drift.to_json() | {"flagged": drift.metric in levels}
+                         | ({"level": levels[drift.metric]} if drift.metric in levels else {}) for drift in judged]
     details["metrics_judged"] = len(judged)
     details["metrics_without_baseline"] = too_short
-    still, still_severity = _still_flagged(today, {drift.metric for drift in judged}, ctx, settings, warning, details)
-    if not judged and not still:
-        return Judgement(Severity.SKIPPED, None, "no tracked metric has a baseline yet", details)
     if not judged:
-        return Judgement(still_severity, None, f"{len(still)} metrics still off their baseline: " + "; ".join(still),
-                         details)
+        return Judgement(Severity.SKIPPED, None, "no tracked metric has a baseline yet", details)
     worst = judged[0]
-    severity = worst_of(band(abs(worst.score), limits, "above"), still_severity)
+    severity = band(abs(worst.score), limits, "above")
+    if flagged and severity is Severity.OK:  # an incident not yet back within its level: still flagged
+        severity = Severity.WARNING
 
     def described(drift) -> str:
+        before = (f" (its level before {levels[drift.metric][2]})"
+                  if drift.metric in levels and levels[drift.metric][2] != ctx.check_date.isoformat() else "")
         return (f"{label(drift.metric)} {shown_value(drift.metric, drift.value)}, "
-                f"expected {expected_range(drift.metric, drift.low, drift.high)}")
+                f"expected {expected_range(drift.metric, drift.low, drift.high)}{before}")
 
     span = f"({len(baseline)} game days{left_out})"
     if not flagged:
@@ -154,41 +157,44 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     if not values["games_scheduled"]:  # rows on a date the schedule calls empty: no team to divide by
         day = ctx.check_date.isoformat() if ctx.check_date else "the date"
         message += f"; rows per team playing not judged: {ctx.schedule_table} has no games on {day}"
-    if still:
-        message += "; still off their baseline: " + "; ".join(still)
     return Judgement(severity, round(abs(worst.score), 2), message + _restarted(details, needed), details)
 
 
-def _still_flagged(today, judged: set[str], ctx: JudgeContext, settings, warning: float,
-                   details: dict[str, Any]) -> tuple[list[str], Severity]:
-    """Metrics flagged on every game day of a lasting incident, with fewer than minimum_game_days
-    clean days left in the lookback to judge them against: still flagged while today looks like
-    the incident's days (judged against them, within the warning score), at the severity of the
-    latest of them; not judged once it looks unlike them (changed, with no clean baseline to say
-    how). Never silently dropped: named in the message and the details."""
-    from feature_store_health.checks.baseline import assess, label
+def _with_carried(judged: list, today, ctx: JudgeContext, warning: float) -> tuple[list, dict[str, list[Any]]]:
+    """Each metric flagged on the last game day is judged against that incident's level from
+    before it began too ([median, spread, since], carried from day to day), and the larger score
+    stands: an incident stays flagged, whether it sits near the threshold (its own OK days would
+    widen the baseline) or outlasts the lookback (no clean day left), until it is back within the
+    level it left. A metric flagged today starts an incident at today's baseline level. Returns
+    the drifts and the level of every flagged metric, recorded with the verdict.
 
-    streaks = (ctx.baseline_notes or {}).get("still_flagged", {})
-    flagged_days = ctx.baseline_flagged or {}
-    named, severity, names = [], Severity.OK, []
-    for metric, streak in sorted(streaks.items()):
-        if metric not in today or metric in judged or len(flagged_days.get(metric, ())) < 2:
+    Released only once back within RELEASE_SHARE of the warning score of that level (hysteresis):
+    a lasting shift that scores just under the threshold some days is still the same incident."""
+    from feature_store_health.checks.baseline import Drift
+
+    carried = ctx.baseline_carried or {}
+    by_metric = {drift.metric: drift for drift in judged}
+    levels: dict[str, list[Any]] = {}
+    release = warning * RELEASE_SHARE
+    for metric, (median, spread, since) in carried.items():
+        observation = today.get(metric)
+        if observation is None or not spread:
             continue
-        like = assess(metric, today[metric], flagged_days[metric], settings, warning)
-        text = (f"{label(metric)} {shown_value(metric, today[metric].value)}, flagged on each of its last "
-                f"{streak['flagged_days']} game days since {streak['since']} and no clean baseline day left")
-        if abs(like.score) <= warning:
-            named.append(text + ": fix it, or declare a new level")
-            names.append(metric)
-            recorded = Severity(streak["severity"]) if streak["severity"] in ("WARNING", "ERROR", "CRITICAL") \
-                else Severity.WARNING
-            severity = worst_of(severity, recorded)
-        else:
-            details.setdefault("not_judged", []).append(metric)
-            named.append(text + ", and unlike those days now: not judged")
-    if names:
-        details["still_flagged_metrics"] = names
-    return named, severity
+        score = (observation.value - median) / spread
+        low, high = median - warning * spread, median + warning * spread
+        if observation.kind == "stddev":   # a spread is judged downwards only, as assess does
+            score, high = min(score, 0.0), math.inf
+        current = by_metric.get(metric)
+        if current is None or abs(score) > abs(current.score):
+            by_metric[metric] = Drift(metric, observation.value, median, low, high, score,
+                                      current.days if current else 0, spread)
+        if abs(score) > release:   # not back within its level yet: the incident goes on
+            levels[metric] = [median, spread, since]
+    day = ctx.check_date.isoformat() if ctx.check_date else ""
+    for drift in by_metric.values():
+        if abs(drift.score) > warning and drift.metric not in levels:
+            levels[drift.metric] = [drift.median, drift.spread, day]
+    return list(by_metric.values()), levels
 
 
 def _left_out(details: Mapping[str, Any]) -> str:

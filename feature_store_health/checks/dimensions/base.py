@@ -47,10 +47,10 @@ class JudgeContext(NamedTuple):
     timezone: str = "America/New_York"
     # anomalies: what the baseline left out and why (days judged failed, flagged metrics, new levels)
     baseline_notes: Mapping[str, Any] | None = None
-    # anomalies: older days' observations of the metrics short of clean baseline values, and each
-    # metric's observations on the days it was flagged (a lasting incident with no clean days left)
+    # anomalies: older days' observations of the metrics short of clean baseline values, and the
+    # metrics flagged on the last game day with their incident's level from before it began
     baseline_fill: Any = None
-    baseline_flagged: Any = None
+    baseline_carried: Any = None
     # anomalies: the date's first recorded landing (None: never recorded); a later one is a reprocess
     first_landing: dt.datetime | None = None
     # the schedule table, for messages, and why it cannot tell whether check_date is a game day
