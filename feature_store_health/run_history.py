@@ -137,6 +137,9 @@ class HistoryAndBaselines:
                                                self.source_description())
                     self.history_read = {"location": store.location, "dates": len(self._history),
                                          "seconds": round(time.perf_counter() - started, 4)}
+                    damaged = getattr(store, "damaged", [])
+                    if damaged:  # left out, named: a damaged value never switches the baselines off
+                        self.history_read["damaged"] = damaged
             except HistoryError as exc:
                 self._history = exc
                 self.history_read = {"error": str(exc)}

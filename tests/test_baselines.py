@@ -350,7 +350,7 @@ def test_days_no_run_judged_are_judged_before_they_serve_a_baseline(season, run_
     assert chosen.verdict("anomalies", table=COMPOSITE)["severity"] in ("ERROR", "CRITICAL")
 
 
-def test_a_damaged_history_value_fails_only_anomalies(season, run_suite, tmp_path):
+def test_a_damaged_history_value_costs_that_value_only(season, run_suite, tmp_path):
     import duckdb
 
     history = tmp_path / "history.duckdb"
@@ -365,10 +365,10 @@ def test_a_damaged_history_value_fails_only_anomalies(season, run_suite, tmp_pat
     finally:
         connection.close()
     run = run_suite(f"--database={season.path}", f"--date={day}", f"--history={history}")
-    assert run.ret == 1 and "Traceback" not in run.stdout + run.stderr
-    check = run.verdict("anomalies")
-    assert check["severity"] == "NOT_EVALUATED"
-    assert check["message"].startswith(f"not evaluated: the history could not be read: history {history}: a timestamp "
-                                       "value of max_processed_at on 2026-02-09 (player_daily_cache) cannot be read")
-    assert {c["severity"] for c in run.checks(None) if c["dimension"] != "anomalies"} == {"OK"}
-    assert "Overall Status" in run.stdout
+    # left out and named: the day's other metrics, and every other day, still serve the baseline
+    assert run.ret == 0 and "Traceback" not in run.stdout + run.stderr
+    assert run.verdict("anomalies")["severity"] == "OK"
+    assert run.verdict("anomalies")["details"]["baseline_days"] == 30
+    assert run.results["history"]["read"]["damaged"] == [
+        "player_daily_cache 2026-02-09 max_processed_at (timestamp 'not-a-time')"]
+    assert "1 damaged value left out (first: player_daily_cache 2026-02-09 max_processed_at" in run.stdout

@@ -75,10 +75,8 @@ class BigQueryHistory:
                                "to its dataset and bigquery.jobs.create") from None
         except Exception as exc:
             raise HistoryError(f"history {ref}: cannot read it: {self._explain(exc)}") from None
-        try:
-            return decode_rows(rows)
-        except HistoryError as exc:
-            raise HistoryError(f"history {ref}: {exc}") from None
+        self.damaged: list[str] = []
+        return decode_rows(rows, self.damaged)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         from google.api_core import exceptions

@@ -95,10 +95,8 @@ class DuckDBHistory:
                 raise HistoryError(f"history {self.path}: cannot read it: {_first_line(exc)}") from None
             finally:
                 connection.close()
-        try:
-            return decode_rows(rows)
-        except HistoryError as exc:
-            raise HistoryError(f"history {self.path}: {exc}") from None
+        self.damaged: list[str] = []
+        return decode_rows(rows, self.damaged)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         import duckdb

@@ -142,10 +142,12 @@ def flagged_metrics(details: Mapping[str, Any] | None) -> list[str]:
 READ_COLUMNS = ("table_name", "check_date", "name", "kind", "value", "text")  # what a read selects, in order
 
 
-def decode_rows(rows: Iterable[Sequence[Any]]) -> dict[tuple[str, dt.date], dict[str, Any]]:
+def decode_rows(rows: Iterable[Sequence[Any]],
+                damaged: list[str] | None = None) -> dict[tuple[str, dt.date], dict[str, Any]]:
     """Rows read back as READ_COLUMNS tuples (newest per metric and per verdict) -> values per
     (table, date); a verdict is a dict under ``verdict:<dimension>``. Numbers, the bulk of them,
-    are decoded inline."""
+    are decoded inline. A value that cannot be decoded is left out and named in ``damaged``
+    (without that list, it is a HistoryError)."""
     result: dict[tuple[str, dt.date], dict[str, Any]] = {}
     for table_name, check_date, name, kind, value, text in rows:
         if isinstance(check_date, dt.datetime):
@@ -166,8 +168,11 @@ def decode_rows(rows: Iterable[Sequence[Any]]) -> dict[tuple[str, dt.date], dict
             try:
                 values[name] = decode(kind, value, text)
             except (ValueError, TypeError) as exc:
-                raise HistoryError(f"a {kind} value of {name} on {check_date} ({table_name}) cannot be read "
-                                   f"({exc}); the history is damaged: move it aside (--history=another file)") from None
+                # one damaged value costs that value only: the day's other metrics still serve
+                if damaged is None:
+                    raise HistoryError(f"a {kind} value of {name} on {check_date} ({table_name}) cannot be "
+                                       f"read ({exc})") from None
+                damaged.append(f"{table_name} {check_date} {name} ({kind} {text!r})")
     return result
 
 

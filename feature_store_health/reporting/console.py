@@ -108,6 +108,9 @@ def history_line(run: "HealthRun") -> str | None:
     if read is not None:
         parts.append(f"read failed: {read['error']}" if "error" in read else
                      f"read {read['dates']} table-dates in {read['seconds']:.3f} s")
+        if read.get("damaged"):
+            damaged = read["damaged"]
+            parts.append(f"{len(damaged)} damaged value{'s' * (len(damaged) != 1)} left out (first: {damaged[0]})")
     if write is not None:
         parts.append(f"write failed: {write['error']}" if "error" in write else
                      f"wrote {write['rows']:,} rows in {write['seconds']:.3f} s")
