@@ -372,3 +372,16 @@ def test_a_damaged_history_value_costs_that_value_only(season, run_suite, tmp_pa
     assert run.results["history"]["read"]["damaged"] == [
         "player_daily_cache 2026-02-09 max_processed_at (timestamp 'not-a-time')"]
     assert "1 damaged value left out (first: player_daily_cache 2026-02-09 max_processed_at" in run.stdout
+
+
+def test_an_empty_schedule_is_named_by_anomalies_never_insufficient_history(season, run_suite):
+    """With no schedule at all no day is a known game day: anomalies says the schedule is why
+    (it read "insufficient history, 0 of 7 game days", hiding the reason)."""
+    season.execute("DELETE FROM nba_reference.nba_schedule")
+    run = run_suite(f"--database={season.path}", "--date=2026-02-10", "--no-history", "-m", "anomalies")
+    check = run.verdict("anomalies")
+    assert check["severity"] == "NOT_EVALUATED"
+    assert check["message"] == ("not evaluated: schedule has no games at all: cannot tell whether 2026-02-10 is a "
+                                "game day (nba_reference.nba_schedule stopped loading? season 10-01 to 06-30), so no "
+                                "earlier game day is known for a baseline (0 of 7)")
+    assert run.verdict("anomalies", table=COMPOSITE)["severity"] == "NOT_EVALUATED"

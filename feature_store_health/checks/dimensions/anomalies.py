@@ -117,6 +117,9 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     details: dict[str, Any] = {"baseline_days": len(baseline),
                                "baseline_dates": [day.isoformat() for day, _ in baseline], **(ctx.baseline_notes or {})}
     left_out = _left_out(details)
+    if len(baseline) < needed and ctx.schedule_gap is not None:  # no game day known: the schedule, not the history
+        return Judgement(Severity.NOT_EVALUATED, None, f"not evaluated: {ctx.schedule_gap}, so no earlier game day "
+                         f"is known for a baseline ({len(baseline)} of {needed})", details)
     if len(baseline) < needed:
         return Judgement(Severity.SKIPPED, None,
                          f"insufficient history, {len(baseline)} of {needed} game days{left_out}", details)
