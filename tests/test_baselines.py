@@ -385,3 +385,20 @@ def test_an_empty_schedule_is_named_by_anomalies_never_insufficient_history(seas
                                 "game day (nba_reference.nba_schedule stopped loading? season 10-01 to 06-30), so no "
                                 "earlier game day is known for a baseline (0 of 7)")
     assert run.verdict("anomalies", table=COMPOSITE)["severity"] == "NOT_EVALUATED"
+
+
+def test_daily_runs_with_history_flag_a_one_day_incident_on_its_day_only(season, run_suite, tmp_path):
+    """Every day of February (the All-Star break in it) run one by one, as the scheduler does, on
+    one history: anomalies is quiet on every healthy day of both tables, flags the one-day shift
+    on its day, and the incident ends the next day (its metric back within its old level)."""
+    shift_paint(season, dt.date(2026, 2, 10), dt.date(2026, 2, 10))
+    history = tmp_path / "history.duckdb"
+    flagged = {}
+    day = dt.date(2026, 2, 1)
+    while day <= LAST:
+        run = run_suite(f"--database={season.path}", f"--date={day}", f"--history={history}", "-m", "anomalies")
+        for check in run.checks(None):
+            if check["severity"] not in ("OK", "SKIPPED"):
+                flagged[(check["table"], check["date"])] = check["severity"]
+        day += dt.timedelta(days=1)
+    assert flagged == {(CACHE, "2026-02-10"): "ERROR"}
