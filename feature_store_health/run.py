@@ -194,9 +194,9 @@ class HealthRun(HistoryAndBaselines):
         except BackendError as exc:
             return exc
         values = query.values_by_date(rows)
-        fingerprints = {}
-        for found in values.values():  # the same text on every row: the recorded days before `start`
-            fingerprints = parse_fingerprints(found.pop(FINGERPRINTS, None)) or fingerprints
+        # the same text on every row (the recorded days before `start`): read once, dropped from all
+        texts = [found.pop(FINGERPRINTS, None) for found in values.values()]
+        fingerprints = parse_fingerprints(texts[0]) if texts else {}
         missing = [d.isoformat() for d in dates if d not in values]
         if missing:
             return BackendError(f"{table.name}: the query returned no row for {', '.join(missing)}")

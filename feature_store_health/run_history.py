@@ -25,7 +25,7 @@ from feature_store_health.checks.plan import CheckSpec, applicable_dimensions, t
 from feature_store_health.checks.verdict import Verdict
 from feature_store_health.clock import today_in
 from feature_store_health.history import HistoryError, HistoryStore, RunInfo, history_rows
-from feature_store_health.history.records import flagged_levels
+from feature_store_health.history.records import VERDICT_PREFIX, flagged_levels
 
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
@@ -189,25 +189,15 @@ class HistoryAndBaselines:
             return recorded, True
         return fresh, False
 
-    def baseline(self, table_name: str, check_date: dt.date) -> list[tuple[dt.date, dict[str, Any]]]:
-        """The previous game days of ``check_date`` (newest first, at most [baseline] game_days):
-        days with games scheduled and rows, from the warehouse or the history, less the days a
-        failed check left out (they do not count). Raises HistoryError."""
-        return [(day.day, values) for day, values in self._baseline_days(table_name, check_date)
-                ][: self.config.baseline.game_days]
-
-    def _baseline_days(self, table_name: str, check_date: dt.date) -> list[tuple[BaselineDay, dict[str, Any]]]:
+    def _baseline_days(self, table_name: str, check_date: dt.date) -> list[BaselineDay]:
         """Every candidate baseline day within the lookback (newest first), with its observations
         and what its verdicts hold against it: the baseline's view picks the days and fills in,
-        from older days, for the metrics flagged on newer ones."""
+        from older days, for the metrics flagged on newer ones. Raises HistoryError."""
         self.history()
         if table_name in self._reread_error:
             raise HistoryError(self._reread_error[table_name])
-        days: list[tuple[BaselineDay, dict[str, Any]]] = []
-        for day, values in self._candidate_days(table_name, check_date):
-            flags = self._day_flags(table_name, day, values)
-            days.append((BaselineDay(day, self._observed(table_name, day, values), flags), values))
-        return days
+        return [BaselineDay(day, self._observed(table_name, day, values), self._day_flags(table_name, day, values))
+                for day, values in self._candidate_days(table_name, check_date)]
 
     def _candidate_days(self, table_name: str, check_date: dt.date) -> list[tuple[dt.date, dict[str, Any]]]:
         """The earlier days of the lookback with games scheduled, rows and no early-season rows."""
@@ -226,7 +216,7 @@ class HistoryAndBaselines:
         """What a baseline day's verdicts hold against it: this run's, where it judged the day
         (anomalies judged first for earlier dates of the run), else the recorded ones that were
         judged on the rows the day holds now."""
-        recorded = recorded_verdicts(values)
+        recorded = self._verdicts_on_record(table_name, day, values)
         verdicts = {dimension: (found.get("severity", "OK"), found.get("flagged") or ())
                     for dimension, found in recorded.items()}
         levels = (recorded.get("anomalies") or {}).get("levels") or {}
@@ -322,17 +312,19 @@ class HistoryAndBaselines:
         fetched = self._before_window.get(table_name, {})
         days = [day for day, values in sorted(fetched.items())
                 if day < check_date and values.get("row_count")
-                and "anomalies" not in recorded_verdicts(self._recorded(table_name, day, values))]
+                and "anomalies" not in self._verdicts_on_record(table_name, day, values)]
         return days + [day for day in self.settings.dates if day < check_date]
 
-    def _recorded(self, table_name: str, day: dt.date, values: dict[str, Any]) -> dict[str, Any]:
-        """The day's recorded verdicts, as of the rows ``values`` describe (their fingerprint)."""
+    def _verdicts_on_record(self, table_name: str, day: dt.date, values: dict[str, Any]) -> dict[str, Any]:
+        """The day's recorded verdicts (dimension -> what was recorded) that judged the rows
+        ``values`` describe (their fingerprint), whether those values came from the history or
+        fresh from the warehouse (a day the one query covered again)."""
         try:
             recorded = self.history().get((table_name, day)) or {}
         except HistoryError:
             return {}
-        verdicts = {name: verdict for name, verdict in recorded.items() if name.startswith("verdict:")}
-        return {**values, **verdicts}
+        return recorded_verdicts({**values, **{name: verdict for name, verdict in recorded.items()
+                                                if name.startswith(VERDICT_PREFIX)}})
 
     def _anomalies_context(self, table: TableConfig, check_date: dt.date, values: dict[str, Any],
                            context: JudgeContext) -> JudgeContext:
@@ -340,10 +332,10 @@ class HistoryAndBaselines:
         and the date's first recorded landing; or why it has none (the history unreadable)."""
         try:
             self._judge_earlier_anomalies(table.name, check_date)
-            days = self._baseline_days(table.name, check_date)
             levels = [level for level in self.config.baseline.new_levels if level.table == table.name]
             settings = self.config.baseline
-            seen = view([day for day, _ in days], check_date, levels, settings.game_days, settings.minimum_game_days)
+            seen = view(self._baseline_days(table.name, check_date), check_date, levels, settings.game_days,
+                        settings.minimum_game_days)
             recorded = self.history().get((table.name, check_date))
         except HistoryError as exc:
             return context._replace(baseline_error=f"the history could not be read: {exc}")

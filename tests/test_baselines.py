@@ -402,3 +402,32 @@ def test_daily_runs_with_history_flag_a_one_day_incident_on_its_day_only(season,
                 flagged[(check["table"], check["date"])] = check["severity"]
         day += dt.timedelta(days=1)
     assert flagged == {(CACHE, "2026-02-10"): "ERROR"}
+
+
+def test_recorded_flags_count_on_days_the_one_query_covers_again(season, run_suite, tmp_path):
+    """A hole in the history (a day never recorded) makes the one query start there, so the
+    recorded, flagged days after it come back fresh from the warehouse: their recorded verdicts
+    (same rows, same fingerprint) still leave the flagged metric out (they were ignored, and the
+    shift absorbed into the baseline)."""
+    import duckdb
+
+    history = tmp_path / "history.duckdb"
+    shift_paint(season, SHIFT_START, SHIFT_END)
+    for offset in range(4):
+        run = run_suite(f"--database={season.path}", f"--date={SHIFT_START + dt.timedelta(days=offset)}",
+                        f"--history={history}", "-m", "anomalies")
+        assert run.verdict("anomalies")["severity"] in ("ERROR", "CRITICAL")
+    hole = SHIFT_START - dt.timedelta(days=10)
+    connection = duckdb.connect(str(history))
+    try:
+        connection.execute("DELETE FROM metric_history WHERE check_date = ?", [hole])
+    finally:
+        connection.close()
+    day = SHIFT_START + dt.timedelta(days=4)
+    run = run_suite(f"--database={season.path}", f"--date={day}", f"--history={history}", "-m", "anomalies")
+    (metrics,) = [q for q in run.results["queries"] if q["table"] == CACHE and q["purpose"] == "metrics"]
+    assert metrics["rows"] == (day - hole).days + 1   # widened to the hole
+    check = run.verdict("anomalies")
+    assert check["severity"] in ("ERROR", "CRITICAL"), check["message"]
+    assert sorted(day for day, metrics in check["details"]["metrics_left_out"].items() if PAINT in metrics) == [
+        (SHIFT_START + dt.timedelta(days=n)).isoformat() for n in range(4)]

@@ -34,17 +34,22 @@ def test_a_missing_history_dataset_ends_within_the_query_timeout(healthy_warehou
     assert run.ret == 1  # an output not written fails the run, whatever the data's verdict
 
 
+def run_through(proxy: BigQueryProxy, run_suite, project: str, query_timeout: str = "3"):
+    """The suite against ``proxy`` (closed after): the run and its wall time in seconds."""
+    started = time.monotonic()
+    try:
+        run = run_suite("--backend=bigquery", f"--bigquery-endpoint={proxy.url}", f"--project={project}",
+                        f"--date={DATE}", f"--history={DEFAULT_HISTORY}", f"--query-timeout={query_timeout}")
+    finally:
+        proxy.close()
+    return run, time.monotonic() - started
+
+
 def test_a_5xx_storm_on_every_call_ends_within_the_query_timeout(run_suite):
     """Every BigQuery REST call answers 503 (a loopback server): the metadata lookups and the
     history's write (table creation) each give up after --query-timeout, one line each."""
     storm = BigQueryProxy(None)
-    started = time.monotonic()
-    try:
-        run = run_suite("--backend=bigquery", f"--bigquery-endpoint={storm.url}", "--project=stormy",
-                        f"--date={DATE}", f"--history={DEFAULT_HISTORY}", "--query-timeout=3")
-    finally:
-        storm.close()
-    elapsed = time.monotonic() - started
+    run, elapsed = run_through(storm, run_suite, "stormy")
     assert elapsed < 30, f"the run took {elapsed:.0f} s"
     failing = "still failing after retries for 3 s: BigQuery error 503: backend unavailable"
     assert {c["severity"] for c in run.results["checks"]} == {"NOT_EVALUATED"} and len(run.results["checks"]) == 20
@@ -68,13 +73,7 @@ def test_failing_query_submissions_end_within_the_query_timeout(healthy_warehous
     bigquery_emulator.client("failing-queries").create_dataset("feature_store_health", exists_ok=True)
     jobs = "/bigquery/v2/projects/failing-queries/jobs"
     proxy = BigQueryProxy(bigquery_emulator.url, fails=lambda method, path: method == "POST" and path == jobs)
-    started = time.monotonic()
-    try:
-        run = run_suite("--backend=bigquery", f"--bigquery-endpoint={proxy.url}", "--project=failing-queries",
-                        f"--date={DATE}", f"--history={DEFAULT_HISTORY}", "--query-timeout=3")
-    finally:
-        proxy.close()
-    elapsed = time.monotonic() - started
+    run, elapsed = run_through(proxy, run_suite, "failing-queries")
     assert elapsed < 45, f"the run took {elapsed:.0f} s"
     failing = "still failing after retries for 3 s: BigQuery error 503: backend unavailable"
     by_table = {}

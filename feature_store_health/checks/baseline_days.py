@@ -56,8 +56,7 @@ _DIMENSION_METRICS = {
     "uniqueness": lambda table: ["rows_per_team"],
     "production_readiness": lambda table: ["pct_production_ready"],
     "completeness": lambda table: ["pct_complete"],
-    "quality_tiers": lambda table: ["pct_poor", *(_column_metrics([table.quality_tier_column])[:1]
-                                                 if table.quality_tier_column else [])],
+    "quality_tiers": lambda table: ["pct_poor", *_column_metrics(filter(None, [table.quality_tier_column]), ("null_pct",))],
     "staleness": lambda table: ["landing_time"],
     "source_consistency": lambda table: ["rows_per_team", *_column_metrics(table.source.features if table.source else ())],
 }

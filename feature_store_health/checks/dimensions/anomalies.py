@@ -222,12 +222,13 @@ def _night_landing(values: Values, ctx: JudgeContext, details: dict[str, Any]) -
     date landed again since its first record (a reprocess, a backfill) or landed a day or more
     after its date is not judged on when it landed (details say why)."""
     from feature_store_health.checks.baseline import NIGHT_HOURS, landing_hours
+    from feature_store_health.checks.baseline_days import same_moment
 
     landed = values.get("max_processed_at")
     if not isinstance(landed, dt.datetime):
         return values
     first = ctx.first_landing
-    if first is not None and first != landed.astimezone(dt.timezone.utc):
+    if first is not None and not same_moment(first, landed):
         details["landing_not_judged"] = (f"landed again at {landed.isoformat()} (first landed at {first.isoformat()}): "
                                          "landing time is judged on a date's first landing only")
         return {**values, "landing_judged": False}
