@@ -431,3 +431,14 @@ def test_recorded_flags_count_on_days_the_one_query_covers_again(season, run_sui
     assert check["severity"] in ("ERROR", "CRITICAL"), check["message"]
     assert sorted(day for day, metrics in check["details"]["metrics_left_out"].items() if PAINT in metrics) == [
         (SHIFT_START + dt.timedelta(days=n)).isoformat() for n in range(4)]
+
+
+def test_a_schedule_cut_off_mid_season_says_so_in_anomalies_too(season, run_suite):
+    """Rows on a date after the schedule's last game: anomalies leaves out rows per team and says
+    the schedule cannot tell, never that the schedule has no games (a day off) on it."""
+    season.execute("DELETE FROM nba_reference.nba_schedule WHERE game_date > '2026-02-01'")
+    run = run_suite(f"--database={season.path}", "--date=2026-02-05", "--no-history", "-m", "anomalies")
+    message = run.verdict("anomalies")["message"]
+    assert message.endswith("; rows per team playing not judged: schedule has no games after 2026-02-01: cannot "
+                            "tell whether 2026-02-05 is a game day (nba_reference.nba_schedule stopped loading? "
+                            "season 10-01 to 06-30)"), message

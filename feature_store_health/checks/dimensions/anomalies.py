@@ -159,7 +159,8 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         message = count + named + more
     if not values["games_scheduled"]:  # rows on a date the schedule calls empty: no team to divide by
         day = ctx.check_date.isoformat() if ctx.check_date else "the date"
-        message += f"; rows per team playing not judged: {ctx.schedule_table} has no games on {day}"
+        why = ctx.schedule_gap or f"{ctx.schedule_table} has no games on {day}"  # a day off, or no telling
+        message += f"; rows per team playing not judged: {why}"
     return Judgement(severity, round(abs(worst.score), 2), message + _restarted(details, needed), details)
 
 
