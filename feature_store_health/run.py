@@ -74,6 +74,8 @@ class HealthRun(HistoryAndBaselines):
         self.reread: dict[str, list[dt.date]] = {}          # recorded baseline days read again (changed)
         self._judged_early: dict[CheckSpec, Verdict] = {}   # anomalies of earlier dates, judged ahead of pytest
         self._reread_error: dict[str, str] = {}
+        # JSON objects recorded with the run's history write: (table name, date, name, payload)
+        self.records: list[tuple[str, dt.date, str, dict[str, Any]]] = []
 
     # -- plan --------------------------------------------------------------------------------
     def specs(self, dimension: str) -> list[CheckSpec]:

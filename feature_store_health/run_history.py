@@ -25,7 +25,7 @@ from feature_store_health.checks.plan import CheckSpec, applicable_dimensions, t
 from feature_store_health.checks.verdict import Verdict
 from feature_store_health.clock import today_in
 from feature_store_health.history import HistoryError, HistoryStore, RunInfo, history_rows
-from feature_store_health.history.records import VERDICT_PREFIX, flagged_levels
+from feature_store_health.history.records import VERDICT_PREFIX, flagged_levels, record_row
 
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
@@ -275,6 +275,9 @@ class HistoryAndBaselines:
                                          verdicts.pop((table.name, check_date), ()), self._verdict_metrics))
         for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
             rows.extend(history_rows(info, table_name, check_date, {}, remaining))
+        # what the run decided beside its verdicts (the gate, incidents, reprocess requests)
+        rows.extend(record_row(info, table_name, check_date, name, payload)
+                    for table_name, check_date, name, payload in self.records)
         try:
             store.write(rows)
         except HistoryError as exc:

@@ -7,8 +7,9 @@ import json
 import math
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
-__all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "READ_COLUMNS", "RunInfo", "VERDICT_PREFIX",
-           "day_fingerprint", "decode_rows", "encode", "flagged_levels", "flagged_metrics", "history_rows", "ndjson"]
+__all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "READ_COLUMNS", "RECORD_KIND", "RunInfo", "VERDICT_PREFIX",
+           "day_fingerprint", "decode_rows", "encode", "flagged_levels", "flagged_metrics", "history_rows", "ndjson",
+           "record_row"]
 
 # name -> BigQuery type; the same columns in the DuckDB file
 HISTORY_COLUMNS = {
@@ -26,6 +27,9 @@ HISTORY_COLUMNS = {
 }
 
 VERDICT_PREFIX = "verdict:"
+# a JSON object recorded beside the metrics: the gate's decision, an incident's state, a reprocess
+# request (read back as a dict under its name)
+RECORD_KIND = "record"
 
 
 class HistoryError(Exception):
@@ -119,6 +123,14 @@ def history_rows(run: RunInfo, table: str, check_date: dt.date, values: Mapping[
     return rows
 
 
+def record_row(run: RunInfo, table: str, check_date: dt.date, name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """One recorded JSON object (kind ``record``) of a table's date, e.g. ``gate`` or ``incident:coverage``."""
+    return {"run_id": run.run_id, "run_at": run.run_at.astimezone(dt.timezone.utc).isoformat(),
+            "backend": run.backend, "source": run.source, "config_hash": run.config_hash,
+            "table_name": table, "check_date": check_date.isoformat(), "name": name, "kind": RECORD_KIND,
+            "value": None, "text": json.dumps(dict(payload), default=str, sort_keys=True)}
+
+
 def day_fingerprint(values: Mapping[str, Any]) -> list[Any]:
     """What identifies the rows a date's values were computed from: their count and the latest
     processed_at (ISO, UTC). A rerun or backfill of the date changes it."""
@@ -162,7 +174,9 @@ def decode_rows(rows: Iterable[Sequence[Any]],
             values[name] = value
         elif kind == "int":
             values[name] = None if value is None else int(value)
-        elif kind == "verdict":  # {"severity", "message", "fingerprint", "flagged"?}: what baselines leave out
+        elif kind == "verdict" or kind == RECORD_KIND:
+            # a verdict: {"severity", "message", "fingerprint", "flagged"?}, what baselines leave out;
+            # a record: the JSON object it was written as
             values[name] = _verdict(text)
         else:
             try:
