@@ -9,6 +9,12 @@ import pytest
 from feature_store_health import assert_acceptable
 
 
+@pytest.mark.arrival
+def test_arrival(health, verdict):
+    """Whether the date's rows landed before ready_by; until then the other checks wait for them."""
+    assert_acceptable(verdict, health.settings.fail_on)
+
+
 @pytest.mark.coverage
 def test_coverage(health, verdict):
     """Rows for the date against the teams playing; 0 rows while games are scheduled is CRITICAL."""

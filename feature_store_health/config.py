@@ -136,6 +136,10 @@ class TableConfig(NamedTuple):
     early_season_max_pct: float = 10.0
     source: SourceConfig | None = None               # source_consistency
     downstream_usage: bool = True                    # judge the date's predictions on this table
+    # arrival: when downstream (Phase 5) reads the date's rows (deadline time zone), and the margin
+    # before it when the go/no-go decides
+    ready_by: dt.time = dt.time(6, 0)
+    ready_margin_minutes: float = 30.0
 
 
 class SlackConfig(NamedTuple):
@@ -384,14 +388,14 @@ _TABLE_KEYS = {
     "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
     "team_column", "contract", "unique_key", "value_ranges", "profile_exclude",
     "schedule_driven_columns", "early_season_column", "early_season_max_pct", "completeness_min_pct", "source",
-    "downstream_usage",
+    "downstream_usage", "ready_by", "ready_margin_minutes",
 }
 _OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
                         "production_ready_column", "quality_tier_column", "poor_tier", "quality_tiers",
                         "completeness_column", "completeness_min_pct", "processed_at_column", "critical_features",
                         "partition_expiration_days", "team_column", "contract", "unique_key", "value_ranges",
                         "profile_exclude", "schedule_driven_columns", "early_season_column",
-                        "early_season_max_pct", "source", "downstream_usage"}
+                        "early_season_max_pct", "source", "downstream_usage", "ready_by", "ready_margin_minutes"}
 
 
 def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folders: tuple[Path, ...]) -> TableConfig:
@@ -429,6 +433,10 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
     downstream = entry.get("downstream_usage", True)
     if not isinstance(downstream, bool):
         raise ConfigError(f"{prefix}.downstream_usage must be true or false, got {downstream!r}")
+    ready_by = _time(entry.get("ready_by", "06:00"), f"{prefix}.ready_by")
+    margin = entry.get("ready_margin_minutes", 30)
+    if not _is_number(margin) or not 0 <= margin < 24 * 60:
+        raise ConfigError(f"{prefix}.ready_margin_minutes must be minutes from 0 to 1439, got {margin!r}")
     overrides = _thresholds(entry.get("thresholds", {}), f"{prefix}.thresholds")
     thresholds = {dim: {**defaults.get(dim, {}), **overrides.get(dim, {})} for dim in DIMENSIONS}
     for dimension_id, values in thresholds.items():
@@ -456,6 +464,8 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
         early_season_max_pct=_percent(entry.get("early_season_max_pct", 10.0), f"{prefix}.early_season_max_pct"),
         source=_source(entry["source"], contract, f"{prefix}.source") if "source" in entry else None,
         downstream_usage=downstream,
+        ready_by=ready_by,
+        ready_margin_minutes=float(margin),
         **columns,
     )
 
@@ -613,6 +623,8 @@ def _is_number(value: Any) -> bool:
 
 
 def _time(value: Any, key: str) -> dt.time:
+    if isinstance(value, dt.time) and value.tzinfo is None:  # a TOML local time: ready_by = 06:00:00
+        return value
     try:
         return dt.time.fromisoformat(value)
     except (TypeError, ValueError):

@@ -26,6 +26,7 @@ from feature_store_health.checks.verdict import Severity, Verdict, overall_statu
 from feature_store_health.clock import as_of_for, today_in
 from feature_store_health.config import HealthConfig, TableConfig
 from feature_store_health.history import HistoryError, HistoryStore
+from feature_store_health.run_arrival import Arrivals, skipped_waiting
 from feature_store_health.run_history import HistoryAndBaselines
 from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
 
@@ -34,7 +35,7 @@ __all__ = ["CheckSpec", "HealthRun"]
 MetricsByDate = dict[dt.date, dict[str, Any]]
 
 
-class HealthRun(HistoryAndBaselines):
+class HealthRun(HistoryAndBaselines, Arrivals):
     def __init__(
         self,
         settings: RunSettings,
@@ -74,6 +75,7 @@ class HealthRun(HistoryAndBaselines):
         self.reread: dict[str, list[dt.date]] = {}          # recorded baseline days read again (changed)
         self._judged_early: dict[CheckSpec, Verdict] = {}   # anomalies of earlier dates, judged ahead of pytest
         self._reread_error: dict[str, str] = {}
+        self._arrivals: dict[tuple[str, dt.date], Any] = {}  # (table, date) -> ArrivalContext
         # JSON objects recorded with the run's history write: (table name, date, name, payload)
         self.records: list[tuple[str, dt.date, str, dict[str, Any]]] = []
 
@@ -370,8 +372,13 @@ class HealthRun(HistoryAndBaselines):
                                        timezone=self.config.timezone, baseline_config=self.config.baseline,
                                        schedule_table=self.config.schedule.table,
                                        schedule_gap=self._schedule_gap(table, dimension, spec.check_date, values))
+                waiting = self.waiting_for_landing(spec) if spec.check_date in self.settings.dates else None
+                if waiting is not None:  # until the rows land (or as of before they did), arrival's to judge
+                    return skipped_waiting(spec, limits, waiting)
                 if spec.dimension == "anomalies":
                     context = self._anomalies_context(table, spec.check_date, values, context)
+                elif spec.dimension == "arrival":
+                    context = context._replace(arrival=self._arrival_context(table, spec.check_date))
                 judgement = dimension.judge(values, table, limits, context)
             except Exception as exc:  # a rule that raises is a check that could not run, never a pass
                 verdict = self._unjudged(spec, f"judging raised {type(exc).__name__}: {exc}")

@@ -58,6 +58,7 @@ _DIMENSION_METRICS = {
     "completeness": lambda table: ["pct_complete"],
     "quality_tiers": lambda table: ["pct_poor", *_column_metrics(filter(None, [table.quality_tier_column]), ("null_pct",))],
     "staleness": lambda table: ["landing_time"],
+    "arrival": lambda table: ["landing_time"],   # landed after ready_by: no usual landing of later days
     "source_consistency": lambda table: ["rows_per_team", *_column_metrics(table.source.features if table.source else ())],
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from feature_store_health.checks.dimensions import (
     anomalies,
+    arrival,
     completeness,
     coverage,
     downstream_usage,
@@ -33,6 +34,7 @@ __all__ = [
 DIMENSIONS: dict[str, Dimension] = {
     module.DIMENSION.id: module.DIMENSION
     for module in (
+        arrival,
         coverage,
         production_readiness,
         null_rates,

@@ -57,6 +57,8 @@ class JudgeContext(NamedTuple):
     # (None: it can, see checks/game_days.py); a date with no games is a day off only then
     schedule_table: str = "the schedule"
     schedule_gap: str | None = None
+    # arrival: the last game days' landings and the date's first recorded landing (ArrivalContext)
+    arrival: Any = None
 
 
 class Judgement(NamedTuple):

@@ -20,14 +20,14 @@ from feature_store_health.checks.verdict import Severity
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["DIMENSION"]
+__all__ = ["DIMENSION", "TEAMS_SCHEDULED", "teams_with_rows"]
 
 # The day's teams as one comma-separated text: STRING_AGG skips NULLs in every dialect we run on
 # (an ARRAY_AGG would need IGNORE NULLS, which the BigQuery emulator mistranslates with DISTINCT).
 TEAMS_SCHEDULED = Metric(Source.SCHEDULE, "teams_scheduled", "STRING_AGG(DISTINCT team, ',')", empty_value="")
 
 
-def _teams_with_rows(column: str) -> Metric:
+def teams_with_rows(column: str) -> Metric:
     return Metric(Source.FEATURES, "teams_with_rows", f"STRING_AGG(DISTINCT {column}, ',')", empty_value="",
                   columns=(column,))
 
@@ -37,7 +37,7 @@ def _teams(text: str) -> set[str]:
 
 
 def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
-    per_team = (TEAMS_SCHEDULED, _teams_with_rows(table.team_column)) if table.team_column else ()
+    per_team = (TEAMS_SCHEDULED, teams_with_rows(table.team_column)) if table.team_column else ()
     return (*BASE, TEAMS, *per_team)
 
 

@@ -1,0 +1,142 @@
+"""The run's view of arrival (SPEC §13): the usual landing of each table from its history, whether
+a date's rows have landed as of the run, the checks that wait for them, and the go/no-go.
+
+A part of the run state (``HealthRun`` mixes it in, beside HistoryAndBaselines). The rules are
+pure: checks/dimensions/arrival.py (the landing, its verdict) and checks/gate.py (the decision).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TYPE_CHECKING
+
+from feature_store_health.backends.base import BackendError
+from feature_store_health.checks.baseline_days import first_landing
+from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
+from feature_store_health.checks.dimensions.arrival import (
+    ArrivalContext, Landing, clock_hours, landing_state, wall_hours,
+)
+from feature_store_health.checks.gate import Gate, decide
+from feature_store_health.checks.plan import CheckSpec, applicable_dimensions
+from feature_store_health.checks.verdict import Severity, Verdict
+from feature_store_health.history import HistoryError
+
+if TYPE_CHECKING:
+    from feature_store_health.config import TableConfig
+
+__all__ = ["Arrivals"]
+
+ARRIVAL = "arrival"
+
+
+class Arrivals:
+    """Arrival and the gate of a HealthRun (its settings, tables, metrics, history and verdicts)."""
+
+    def _arrival_context(self, table: TableConfig, check_date: dt.date) -> ArrivalContext:
+        """The last game days' first landings before ``check_date`` and its own first recorded
+        landing; or why there are none (the history could not be read). Once per table and date."""
+        cache: dict[tuple[str, dt.date], ArrivalContext] = self._arrivals
+        key = (table.name, check_date)
+        if key not in cache:
+            try:
+                recorded = self.history().get(key)
+                cache[key] = ArrivalContext(tuple(self._landings(table, check_date)),
+                                            first_landing(recorded) if recorded and recorded.get("row_count") else None)
+            except HistoryError as exc:
+                cache[key] = ArrivalContext(history_error=str(exc))
+        return cache[key]
+
+    def _landings(self, table: TableConfig, check_date: dt.date) -> list[float]:
+        """Wall-clock landing hours of the last ``[baseline] game_days`` game days within the
+        lookback (newest first): each day's first landing, from the history or the one query. A
+        day that landed a day or more after its date (a backfill), or that a verdict held its
+        landing against (arrival: landed after ready_by; anomalies: an unusual landing time), is
+        no usual landing."""
+        settings = self.config.baseline
+        landings: list[float] = []
+        day = check_date - dt.timedelta(days=1)
+        earliest = check_date - dt.timedelta(days=settings.lookback_days)
+        while day >= earliest and len(landings) < settings.game_days:
+            values, _ = self.values_on(table.name, day)
+            if values and values.get("games_scheduled") and values.get("row_count"):
+                recorded = self.history().get((table.name, day))
+                landed = first_landing(recorded) if recorded and recorded.get("row_count") else None
+                landed = landed or values.get("max_processed_at")
+                if isinstance(landed, dt.datetime):
+                    hours = wall_hours(landed, day, self.config.timezone)
+                    if hours < 24 and "landing_time" not in self._day_flags(table.name, day, values).flagged:
+                        landings.append(hours)
+            day -= dt.timedelta(days=1)
+        return landings
+
+    def landing(self, table_name: str, check_date: dt.date) -> Landing | None:
+        """The date's rows as of the run's as-of time (None: the table has no arrival, or its one
+        query failed: its checks say why)."""
+        table = self._tables[table_name]
+        if ARRIVAL not in applicable_dimensions(table):
+            return None
+        try:
+            values = self.metrics(table_name)[check_date]
+        except BackendError:
+            return None
+        context = JudgeContext(as_of=self.as_of(check_date), check_date=check_date, timezone=self.config.timezone,
+                               arrival=self._arrival_context(table, check_date))
+        return landing_state(values, table, context)
+
+    def waiting_for_landing(self, spec: CheckSpec) -> str | None:
+        """Why a check of a date waits for its rows (SKIPPED "not landed yet"), or None. Until
+        ready_by, a table that has not landed is arrival's to judge; rows processed after the
+        as-of time (a replay of an earlier morning) were not there to judge at all. Only where the
+        table's one query runs anyway: a check judged from metadata alone (schema with -m schema)
+        never costs a query for this."""
+        table = self._tables[spec.table]
+        if spec.dimension == ARRIVAL or ARRIVAL not in applicable_dimensions(table) \
+                or not self._fetches_metrics(table) or self.expired(table, spec.check_date):
+            return None
+        landing = self.landing(spec.table, spec.check_date)
+        if landing is None or landing.landed:
+            return None
+        values = self.metrics(spec.table)[spec.check_date]
+        if not values.get("games_scheduled"):
+            return None
+        as_of = self.as_of(spec.check_date)
+        ready = table.ready_by.strftime("%H:%M")
+        as_of_text = clock_hours(wall_hours(as_of, spec.check_date, self.config.timezone))
+        if landing.future:
+            landed = clock_hours(wall_hours(landing.at, spec.check_date, self.config.timezone))
+            return (f"not landed as of {as_of_text}: its rows were processed at {landed}, after the as-of time; "
+                    "see arrival")
+        if as_of < landing.ready:
+            what = landing.short or "no rows yet"
+            return f"not landed yet ({what}): arrival judges it until ready_by {ready}"
+        return None
+
+    def gate(self) -> Gate:
+        """The go/no-go of the checked date for the prediction job (once the checks ran)."""
+        check_date = self.settings.check_date
+        verdicts = [verdict for verdict in self.verdicts if verdict.check_date == check_date]
+        landings = {table.name: self.landing(table.name, check_date) for table in self.config.tables}
+        selected = self._gate_selection_complete()
+        return decide(check_date, self.as_of(check_date), verdicts, landings,
+                      {table.name: table for table in self.config.tables}, self.settings.fail_on, self.config.timezone,
+                      incomplete=None if self.complete else self.incomplete_reason(), partial=selected)
+
+    def _gate_selection_complete(self) -> str | None:
+        """None when the run judged every check of the checked date; else what it left out."""
+        check_date = self.settings.check_date
+        wanted = {CheckSpec(table.name, check_date, dimension) for table in self.config.tables
+                  for dimension in applicable_dimensions(table)}
+        collected = {spec for spec in self.collected if spec.check_date == check_date}
+        missing = wanted - collected
+        if not missing:
+            return None
+        return f"{len(missing)} of {len(wanted)} checks of {check_date} were not selected (-m/-k)"
+
+    def record_gate(self, gate: Gate) -> None:
+        """The decision, in the history (when the run judged every check of the date), for Phase 5."""
+        if gate.partial is None and not self.settings.history_off:
+            self.records.append(("*", gate.check_date, "gate", gate.to_json() | {"run_id": self.run_id}))
+
+
+def skipped_waiting(spec: CheckSpec, limits: dict[str, Any], reason: str) -> Verdict:
+    return Verdict(spec.table, spec.check_date, spec.dimension, Severity.SKIPPED, None, dict(limits), reason)
