@@ -76,6 +76,7 @@ class HealthRun(HistoryAndBaselines, Arrivals):
         self._judged_early: dict[CheckSpec, Verdict] = {}   # anomalies of earlier dates, judged ahead of pytest
         self._reread_error: dict[str, str] = {}
         self._arrivals: dict[tuple[str, dt.date], Any] = {}  # (table, date) -> ArrivalContext
+        self.gate_decision = None   # the checked date's go/no-go (checks/gate.py), once the checks ran
         # JSON objects recorded with the run's history write: (table name, date, name, payload)
         self.records: list[tuple[str, dt.date, str, dict[str, Any]]] = []
 

@@ -132,10 +132,21 @@ class Arrivals:
             return None
         return f"{len(missing)} of {len(wanted)} checks of {check_date} were not selected (-m/-k)"
 
-    def record_gate(self, gate: Gate) -> None:
-        """The decision, in the history (when the run judged every check of the date), for Phase 5."""
+    def decide_gate(self) -> Gate:
+        """Decide the go/no-go once the checks ran, and record it with the run's history write
+        (only when the run judged every check of the date: a selection is no decision), for
+        Phase 5 to read with one query."""
+        gate = self.gate_decision = self.gate()
         if gate.partial is None and not self.settings.history_off:
             self.records.append(("*", gate.check_date, "gate", gate.to_json() | {"run_id": self.run_id}))
+        return gate
+
+    def gate_json(self) -> dict[str, Any] | None:
+        gate = self.gate_decision
+        if gate is None:
+            return None
+        recorded = gate.partial is None and not self.settings.history_off
+        return gate.to_json() | {"recorded": recorded}
 
 
 def skipped_waiting(spec: CheckSpec, limits: dict[str, Any], reason: str) -> Verdict:

@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 HEALTH_TESTS = ROOT / "data_tests" / "test_player_daily_cache.py"
 HEALTHY_WEEK = (dt.date(2026, 2, 1), dt.date(2026, 2, 5))
 CACHE, COMPOSITE = "player_daily_cache", "player_composite_factors"   # the default config's two tables
-# the default config's checks per date: the cache's 12 dimensions, then the composite factors' 8
-CACHE_DIMENSIONS = ["coverage", "production_readiness", "null_rates", "quality_tiers", "completeness",
+# the default config's checks per date: the cache's 13 dimensions, then the composite factors' 9
+CACHE_DIMENSIONS = ["arrival", "coverage", "production_readiness", "null_rates", "quality_tiers", "completeness",
                     "downstream_usage", "staleness", "schema", "uniqueness", "value_ranges", "source_consistency",
                     "anomalies"]
-COMPOSITE_DIMENSIONS = ["coverage", "null_rates", "completeness", "staleness", "schema", "uniqueness",
+COMPOSITE_DIMENSIONS = ["arrival", "coverage", "null_rates", "completeness", "staleness", "schema", "uniqueness",
                         "value_ranges", "anomalies"]
 
 

@@ -80,6 +80,9 @@ class RunOutputs:
         if run.collected and not run.complete and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if run.judged:
+            gate = run.decide_gate()   # the go/no-go: recorded with the history, and the exit code agrees
+            if gate.decision == "hold" and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
             history_error = run.record_history()  # before the results JSON, which says what it cost
             if history_error:
                 self._fail(session, history_error)

@@ -66,6 +66,7 @@ def results_document(run: "HealthRun") -> dict[str, Any]:
         "incomplete_reason": None if run.complete else run.incomplete_reason(),
         "judged_status": run.judged_status,
         "summary": summary_counts(run),
+        "gate": run.gate_json(),
         "tables": _tables(run),
         "checks": [verdict.to_json() for verdict in run.verdicts],
         "queries": [stats.to_json() for stats in run.queries],

@@ -1,0 +1,240 @@
+"""arrival (SPEC §13): a morning of runs on a night that did not land, on one that landed late,
+and on a healthy one, with the clock frozen; the judge's rules on their own; the gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+from freezegun import freeze_time
+
+from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
+from feature_store_health.checks.dimensions.arrival import ArrivalContext, quantile
+from feature_store_health.checks.verdict import Severity
+from feature_store_health.config import load_config
+
+from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE
+
+NOT_LANDED = dt.date(2026, 2, 24)   # in the replayed stretch: its rows are deleted below
+LATE = dt.date(2026, 2, 25)         # its rows moved to land at 07:10 (cache) and 07:30 (composite factors)
+HEALTHY = dt.date(2026, 2, 23)
+NY = "America/New_York"
+
+
+def utc_of(day: dt.date, clock: str) -> str:
+    """A New York wall-clock time on ``day`` as the UTC text freezegun takes (EST: +5 h)."""
+    local = dt.datetime.combine(day, dt.time.fromisoformat(clock))
+    return (local + dt.timedelta(hours=5)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pytest.fixture
+def morning(season):
+    """The replayed stretch with one night that never landed and one that landed late."""
+    season.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [NOT_LANDED])
+    season.execute("DELETE FROM nba_precompute.player_composite_factors WHERE game_date = ?", [NOT_LANDED])
+    season.execute("DELETE FROM nba_predictions.player_prop_predictions WHERE game_date = ?", [NOT_LANDED])
+    # the late night: every row 5 h later, so the cache's last one lands at 07:10 New York
+    last = season.scalar("SELECT MAX(processed_at) FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [LATE])
+    shift = dt.datetime.combine(LATE, dt.time(12, 10)) - last   # 07:10 EST is 12:10 UTC
+    for table, column in (("player_daily_cache", "cache_date"), ("player_composite_factors", "game_date")):
+        season.execute(f"UPDATE nba_precompute.{table} SET processed_at = processed_at + ?::INTERVAL WHERE {column} = ?",
+                       [f"{shift.total_seconds()} seconds", LATE])
+    return season
+
+
+def run_at(run_suite, warehouse, history, day: dt.date, clock: str, *extra: str):
+    with freeze_time(utc_of(day, clock)):
+        return run_suite(f"--database={warehouse.path}", f"--date={day.isoformat()}", f"--history={history}",
+                         "--reports-dir=reports", *extra)
+
+
+def severities(run, table: str = CACHE) -> dict[str, str]:
+    return {check["dimension"]: check["severity"] for check in run.checks(table)}
+
+
+def test_a_night_that_never_landed_through_the_morning(morning, run_suite, tmp_path):
+    history = tmp_path / "history.duckdb"
+    early = run_at(run_suite, morning, history, NOT_LANDED, "01:30")
+    arrival = early.verdict("arrival")
+    assert arrival["severity"] == "OK"
+    assert arrival["message"].startswith("not due yet: lands 01:5")   # the stretch's cache lands 01:5x–02:1x
+    assert "on 28 of 30 game days; as of 01:30, 0 rows" in arrival["message"]
+    others = {dimension: severity for dimension, severity in severities(early).items() if dimension != "arrival"}
+    assert others == dict.fromkeys(CACHE_DIMENSIONS[1:], "SKIPPED")
+    assert early.verdict("coverage")["message"] == "not landed yet (no rows yet): arrival judges it until ready_by 06:00"
+    assert severities(early, COMPOSITE)["arrival"] == "OK"
+    assert early.results["gate"]["decision"] == "go" and early.results["gate"]["final"] is False
+    assert early.ret == 0
+
+    warning = run_at(run_suite, morning, history, NOT_LANDED, "03:30")
+    arrival = warning.verdict("arrival")
+    assert arrival["severity"] == "WARNING"
+    assert arrival["message"].startswith("late: not landed after 02:")
+    assert arrival["message"].endswith("; as of 03:30, 0 rows")
+    assert set(severities(warning).values()) == {"WARNING", "SKIPPED"}
+    assert warning.results["gate"]["decision"] == "go"
+    assert warning.ret == 0
+
+    margin = run_at(run_suite, morning, history, NOT_LANDED, "05:45")
+    arrival = margin.verdict("arrival")
+    assert arrival["severity"] == "ERROR"
+    assert arrival["message"].startswith("not landed 15 min before ready_by 06:00 (margin 30 min): the go/no-go holds;")
+    gate = margin.results["gate"]
+    assert gate["decision"] == "hold" and gate["final"] is True
+    assert [reason.split(":")[0] for reason in gate["reasons"]] == [f"{CACHE} arrival ERROR", f"{COMPOSITE} arrival ERROR"]
+    assert margin.ret == 1
+
+    late = run_at(run_suite, morning, history, NOT_LANDED, "06:30")
+    arrival = late.verdict("arrival")
+    assert arrival["severity"] == "CRITICAL"
+    assert arrival["message"].startswith("not landed by ready_by 06:00: the prediction job read at 06:00 without "
+                                         "today's features;")
+    # from ready_by on, coverage judges the 0 rows as it always has
+    assert late.verdict("coverage")["severity"] == "CRITICAL"
+    assert late.verdict("coverage")["message"].startswith("0 records found while 5 games are scheduled")
+    assert late.results["gate"]["decision"] == "hold"
+    assert late.ret == 1
+
+    # the gate is in the history, one row per run that judged every check; Phase 5's query reads the newest final one
+    connection = duckdb.connect(str(history), read_only=True)
+    try:
+        decisions = connection.execute(
+            "SELECT json_extract_string(text, '$.decision'), json_extract_string(text, '$.final') FROM metric_history "
+            "WHERE name = 'gate' AND check_date = ? ORDER BY run_at", [NOT_LANDED]).fetchall()
+        newest_final = connection.execute(
+            "SELECT json_extract_string(text, '$.decision') FROM metric_history WHERE name = 'gate' AND check_date = ? "
+            "AND json_extract_string(text, '$.final') = 'true' ORDER BY run_at DESC LIMIT 1", [NOT_LANDED]).fetchone()
+    finally:
+        connection.close()
+    assert decisions == [("go", "false"), ("go", "false"), ("hold", "true"), ("hold", "true")]
+    assert newest_final == ("hold",)
+
+
+def test_a_night_that_landed_late(morning, run_suite, tmp_path):
+    history = tmp_path / "history.duckdb"
+    # as of 05:45 its rows, processed at 07:10, were not there: nothing of them is judged
+    before = run_at(run_suite, morning, history, LATE, "05:45")
+    assert before.verdict("arrival")["severity"] == "ERROR"
+    assert before.verdict("coverage")["severity"] == "SKIPPED"
+    assert before.verdict("coverage")["message"] == ("not landed as of 05:45: its rows were processed at 07:10, after "
+                                                     "the as-of time; see arrival")
+    assert before.ret == 1
+    after = run_at(run_suite, morning, history, LATE, "09:00")
+    arrival = after.verdict("arrival")
+    assert arrival["severity"] == "ERROR"
+    assert arrival["value"] == pytest.approx(7 + 10 / 60, abs=0.01)
+    assert arrival["message"].startswith("landed 07:10, 1 h 10 m after ready_by 06:00: the prediction job read at "
+                                         "06:00 without today's features;")
+    others = {dimension: severity for dimension, severity in severities(after).items()
+              if dimension not in ("arrival", "anomalies")}
+    assert set(others.values()) == {"OK"}   # the rows are fine, only late: anomalies sees the landing time too
+    assert after.verdict("anomalies")["message"].startswith("1 of 183 metrics off their baseline (30 game days): "
+                                                            "landing time 07:10, expected")
+    assert after.results["gate"]["decision"] == "hold"
+    assert after.ret == 1
+
+
+def test_a_healthy_night_is_go(morning, run_suite, tmp_path):
+    run = run_at(run_suite, morning, tmp_path / "history.duckdb", HEALTHY, "05:30")
+    assert run.verdict("arrival")["severity"] == "OK"
+    assert run.verdict("arrival")["message"].startswith("landed 02:04, 3 h 56 m before ready_by 06:00 (lands 01:5")
+    assert {check["severity"] for check in run.checks(None)} == {"OK"}
+    assert run.results["gate"] == {
+        "date": HEALTHY.isoformat(), "decision": "go", "reasons": [], "as_of": "2026-02-23T10:30:00+00:00",
+        "final": True, "tables": run.results["gate"]["tables"], "recorded": True}
+    assert run.results["gate"]["tables"][CACHE]["landed"] is True
+    assert run.ret == 0
+
+
+# -- the judge on its own ------------------------------------------------------------------------
+
+CONFIG = load_config()
+TABLE = next(table for table in CONFIG.tables if table.name == CACHE)
+LIMITS = TABLE.thresholds["arrival"]
+DAY = dt.date(2026, 3, 2)
+# 30 landings 02:00..02:29 (one a minute): p95 02:28, p99 02:29, p5 02:01
+LANDINGS = tuple(2 + minute / 60 for minute in range(30))
+
+
+def judged(clock: str, rows: int = 0, landed: str | None = None, landings=LANDINGS):
+    as_of = dt.datetime.combine(DAY, dt.time.fromisoformat(clock), tzinfo=dt.timezone.utc) + dt.timedelta(hours=5)
+    processed = (dt.datetime.combine(DAY, dt.time.fromisoformat(landed), tzinfo=dt.timezone.utc) + dt.timedelta(hours=5)
+                 if landed else None)
+    values = {"row_count": rows, "games_scheduled": 5, "teams_playing": 10, "max_processed_at": processed}
+    context = JudgeContext(as_of=as_of, check_date=DAY, timezone=NY, arrival=ArrivalContext(tuple(landings)))
+    return DIMENSIONS["arrival"].judge(values, TABLE, LIMITS, context)
+
+
+def test_quantiles_are_nearest_rank():
+    assert quantile(LANDINGS, 95) == LANDINGS[28]
+    assert quantile(LANDINGS, 99) == LANDINGS[29]
+    assert quantile(LANDINGS, 5) == LANDINGS[1]
+
+
+@pytest.mark.parametrize(("clock", "severity", "start"), [
+    ("01:30", Severity.OK, "not due yet: lands 02:01–02:28 on 28 of 30 game days; as of 01:30, 0 rows"),
+    ("02:28", Severity.OK, "not due yet"),
+    ("02:28:30", Severity.OK, "due now: lands 02:01–02:28"),
+    ("02:30", Severity.WARNING, "late: not landed after 02:29 (p99 of recent landings); lands 02:01–02:28"),
+    ("05:29", Severity.WARNING, "late:"),
+    ("05:30", Severity.ERROR, "not landed 30 min before ready_by 06:00 (margin 30 min): the go/no-go holds"),
+    ("06:00", Severity.CRITICAL, "not landed by ready_by 06:00: the prediction job read at 06:00 without today's features"),
+])
+def test_not_landed_through_the_morning(clock, severity, start):
+    judgement = judged(clock)
+    assert (judgement.severity, judgement.message[:len(start)]) == (severity, start)
+
+
+def test_landed_is_judged_against_ready_by():
+    on_time = judged("09:00", rows=250, landed="02:10")
+    assert (on_time.severity, on_time.value) == (Severity.OK, 2.17)
+    assert on_time.message == "landed 02:10, 3 h 50 m before ready_by 06:00 (lands 02:01–02:28 on 28 of 30 game days)"
+    unusual = judged("09:00", rows=250, landed="04:10")
+    assert unusual.severity is Severity.OK and unusual.message.endswith("; later than usual")
+    in_margin = judged("09:00", rows=250, landed="05:40")
+    assert (in_margin.severity, in_margin.message[:40]) == (Severity.WARNING, "landed 05:40, within 30 min of ready_by ")
+    late = judged("09:00", rows=250, landed="07:10")
+    assert (late.severity, late.message[:48]) == (Severity.ERROR, "landed 07:10, 1 h 10 m after ready_by 06:00: the")
+    # as of before the rows were processed (a replay), they had not landed
+    replay = judged("03:00", rows=250, landed="07:10")
+    assert replay.severity is Severity.WARNING
+    assert replay.message.endswith("as of 03:00, 0 rows then (its 250 rows were processed at 07:10, after the as-of time)")
+
+
+def test_few_landings_judge_against_ready_by_alone():
+    early = judged("03:30", landings=LANDINGS[:6])
+    assert early.severity is Severity.OK
+    assert early.message == ("not due yet: judged against ready_by alone: 6 recorded landings, fewer than 7; "
+                             "as of 03:30, 0 rows")
+    assert judged("05:31", landings=LANDINGS[:6]).severity is Severity.ERROR
+    assert judged("06:01", landings=()).severity is Severity.CRITICAL
+
+
+def test_a_day_off_and_short_rows():
+    values = {"row_count": 0, "games_scheduled": 0, "teams_playing": 0, "max_processed_at": None}
+    context = JudgeContext(as_of=dt.datetime(2026, 3, 2, 12, tzinfo=dt.timezone.utc), check_date=DAY, timezone=NY,
+                           arrival=ArrivalContext(LANDINGS))
+    day_off = DIMENSIONS["arrival"].judge(values, TABLE, LIMITS, context)
+    assert (day_off.severity, day_off.message) == (Severity.OK, "no games scheduled: nothing due")
+    # rows for 2 of 10 playing teams: still landing
+    processed = dt.datetime(2026, 3, 2, 7, 5, tzinfo=dt.timezone.utc)
+    short = {"row_count": 30, "games_scheduled": 5, "teams_playing": 10, "max_processed_at": processed,
+             "teams_scheduled": "A,B,C,D,E,F,G,H,I,J", "teams_with_rows": "A,B"}
+    judgement = DIMENSIONS["arrival"].judge(short, TABLE, LIMITS, context._replace(
+        as_of=dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.timezone.utc)))
+    assert judgement.severity is Severity.WARNING
+    assert judgement.message.endswith("as of 03:00, 30 rows, on 2 of 10 playing teams")
+
+
+def test_the_dst_change_moves_nothing():
+    """Phase 4 runs by New York's wall clock: on the Sunday clocks go forward, 02:10 EDT (06:10 UTC) is on time."""
+    sunday = dt.date(2026, 3, 8)
+    values = {"row_count": 250, "games_scheduled": 5, "teams_playing": 10,
+              "max_processed_at": dt.datetime(2026, 3, 8, 7, 10, tzinfo=dt.timezone.utc)}   # 03:10 EDT
+    context = JudgeContext(as_of=dt.datetime(2026, 3, 8, 13, tzinfo=dt.timezone.utc), check_date=sunday, timezone=NY,
+                           arrival=ArrivalContext(LANDINGS))
+    judgement = DIMENSIONS["arrival"].judge(values, TABLE, LIMITS, context)
+    assert judgement.message.startswith("landed 03:10, 2 h 50 m before ready_by 06:00")
+    assert json.loads(json.dumps(judgement.details))["ready_by"] == "2026-03-08T10:00:00+00:00"   # 06:00 EDT
