@@ -441,6 +441,7 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
     thresholds = {dim: {**defaults.get(dim, {}), **overrides.get(dim, {})} for dim in DIMENSIONS}
     for dimension_id, values in thresholds.items():
         DIMENSIONS[dimension_id].validate_thresholds(values, f"{prefix}.thresholds.{dimension_id}")
+    _arrival_thresholds(thresholds["arrival"], f"{prefix}.thresholds.arrival")
     contract_path, contract = _contract(entry.get("contract"), folders, f"{prefix}.contract")
     unique_key = (_string_list(entry["unique_key"], f"{prefix}.unique_key", _COLUMN) if "unique_key" in entry
                   else (columns["player_column"],))
@@ -468,6 +469,19 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
         ready_margin_minutes=float(margin),
         **columns,
     )
+
+
+def _arrival_thresholds(values: Mapping[str, float], key: str) -> None:
+    """Percentiles of the recorded landings, the due one no later than the late one; a whole
+    number of landings, at least 1."""
+    due, late, minimum = values.get("due_pct"), values.get("warning_after_pct"), values.get("minimum_landings")
+    for name, value in (("due_pct", due), ("warning_after_pct", late)):
+        if value is None or not 0 < value <= 100:
+            raise ConfigError(f"{key}.{name} must be a percentile above 0 and at most 100, got {value!r}")
+    if due > late:
+        raise ConfigError(f"{key}: due_pct ({due:g}) is later than warning_after_pct ({late:g}); due <= warning expected")
+    if minimum is None or minimum < 1 or minimum != int(minimum):
+        raise ConfigError(f"{key}.minimum_landings must be a whole number of at least 1, got {minimum!r}")
 
 
 def _source(raw: Any, contract: Mapping[str, str] | None, key: str) -> SourceConfig:

@@ -70,17 +70,25 @@ class Arrivals:
         return landings
 
     def landing(self, table_name: str, check_date: dt.date) -> Landing | None:
-        """The date's rows as of the run's as-of time (None: the table has no arrival, or its one
-        query failed: its checks say why)."""
+        """The date's rows as of the run's as-of time; None when nothing is due (no arrival for
+        the table, no games, an expired date), when this run does not read the table's one query
+        (a selection of checks judged without it: never a query for this), or when that query
+        failed (its checks say why)."""
         table = self._tables[table_name]
-        if ARRIVAL not in applicable_dimensions(table):
+        if ARRIVAL not in applicable_dimensions(table) or not self._fetches_metrics(table) \
+                or self.expired(table, check_date):
             return None
         try:
             values = self.metrics(table_name)[check_date]
         except BackendError:
             return None
+        if not values.get("games_scheduled"):
+            return None
+        # the date's first recorded landing (a rerun keeps it) when arrival reads the history anyway
+        judged = not self.collected or CheckSpec(table_name, check_date, ARRIVAL) in self.collected
+        arrival = self._arrival_context(table, check_date) if judged else ArrivalContext()
         context = JudgeContext(as_of=self.as_of(check_date), check_date=check_date, timezone=self.config.timezone,
-                               arrival=self._arrival_context(table, check_date))
+                               arrival=arrival)
         return landing_state(values, table, context)
 
     def waiting_for_landing(self, spec: CheckSpec) -> str | None:
@@ -90,14 +98,8 @@ class Arrivals:
         table's one query runs anyway: a check judged from metadata alone (schema with -m schema)
         never costs a query for this."""
         table = self._tables[spec.table]
-        if spec.dimension == ARRIVAL or ARRIVAL not in applicable_dimensions(table) \
-                or not self._fetches_metrics(table) or self.expired(table, spec.check_date):
-            return None
-        landing = self.landing(spec.table, spec.check_date)
+        landing = None if spec.dimension == ARRIVAL else self.landing(spec.table, spec.check_date)
         if landing is None or landing.landed:
-            return None
-        values = self.metrics(spec.table)[spec.check_date]
-        if not values.get("games_scheduled"):
             return None
         as_of = self.as_of(spec.check_date)
         ready = table.ready_by.strftime("%H:%M")

@@ -151,8 +151,8 @@ class HistoryAndBaselines:
         """The run's first date, or the earliest baseline day the history lacks while the warehouse
         still holds it: the one query then covers it too, so a first run already has a baseline."""
         first = self.settings.dates[0]
-        if not self._judges_anomalies(table):
-            return first
+        if not (self._judges_anomalies(table) or self._judges(table, "arrival")):
+            return first  # no baseline to draw on: anomalies' metrics, arrival's landings
         try:
             recorded = self.history()
         except HistoryError:
@@ -166,11 +166,15 @@ class HistoryAndBaselines:
         return first
 
     def _judges_anomalies(self, table: TableConfig) -> bool:
-        """Whether this run judges the table's anomalies (applicable, and selected once pytest has
-        collected): otherwise there is no baseline to fetch."""
-        if "anomalies" not in applicable_dimensions(table):
+        """Whether this run judges the table's anomalies: otherwise there is no baseline to fetch."""
+        return self._judges(table, "anomalies")
+
+    def _judges(self, table: TableConfig, dimension: str) -> bool:
+        """Whether this run judges the table's ``dimension`` (applicable, and selected once pytest
+        has collected)."""
+        if dimension not in applicable_dimensions(table):
             return False
-        return not self.collected or any(spec.table == table.name and spec.dimension == "anomalies"
+        return not self.collected or any(spec.table == table.name and spec.dimension == dimension
                                          for spec in self.collected)
 
     def values_on(self, table_name: str, check_date: dt.date) -> tuple[dict[str, Any] | None, bool]:

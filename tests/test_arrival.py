@@ -238,3 +238,29 @@ def test_the_dst_change_moves_nothing():
     judgement = DIMENSIONS["arrival"].judge(values, TABLE, LIMITS, context)
     assert judgement.message.startswith("landed 03:10, 2 h 50 m before ready_by 06:00")
     assert json.loads(json.dumps(judgement.details))["ready_by"] == "2026-03-08T10:00:00+00:00"   # 06:00 EDT
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('ready_by = "6am"', "tables[0].ready_by = '6am' is not a time like '09:00'"),
+    ("ready_margin_minutes = -5", "tables[0].ready_margin_minutes must be minutes from 0 to 1439, got -5"),
+    ("[tables.thresholds.arrival]\ndue_pct = 99.5\nwarning_after_pct = 99",
+     "tables[0].thresholds.arrival: due_pct (99.5) is later than warning_after_pct (99); due <= warning expected"),
+    ("[tables.thresholds.arrival]\nminimum_landings = 2.5",
+     "tables[0].thresholds.arrival.minimum_landings must be a whole number of at least 1, got 2.5"),
+])
+def test_bad_arrival_settings_are_one_line_usage_errors(run_suite, tmp_path, entry, message):
+    config = tmp_path / "bad.toml"
+    config.write_text('[[tables]]\nname = "player_daily_cache"\ntable = "nba_precompute.player_daily_cache"\n'
+                      'date_column = "cache_date"\nplayer_column = "player_lookup"\nprocessed_at_column = "processed_at"\n'
+                      + entry + "\n")
+    run = run_suite(f"--health-config={config}", "--date=2026-02-05", results=False)
+    assert run.ret == 4
+    assert run.stderr.strip() == f"ERROR: config {config}: {message}"
+
+
+def test_a_toml_local_time_is_a_ready_by(tmp_path):
+    config = tmp_path / "ok.toml"
+    config.write_text('[[tables]]\nname = "cache"\ntable = "nba_precompute.player_daily_cache"\ndate_column = "cache_date"\n'
+                      'player_column = "player_lookup"\nprocessed_at_column = "processed_at"\nready_by = 05:15:00\n')
+    table = load_config(config).tables[0]
+    assert (table.ready_by, table.ready_margin_minutes) == (dt.time(5, 15), 30.0)

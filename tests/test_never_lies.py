@@ -219,8 +219,8 @@ def test_two_tables_with_different_critical_features_are_archived(warehouse, run
                     f"--reports-dir={reports}")
     assert run.ret == 0, run.stdout
     assert "KeyError" not in run.stdout and "INTERNALERROR" not in run.stdout
-    # no contract and no value ranges in these entries: 9 dimensions apply, per table and date
-    assert len(run.results["checks"]) == 2 * 2 * 9
+    # no contract and no value ranges in these entries: 10 dimensions apply (arrival too), per table and date
+    assert len(run.results["checks"]) == 2 * 2 * 10
     folder = next(p for p in reports.glob("*/*") if p.is_dir())
     page = (folder / "report.html").read_text()
     for table, feature in (("player_daily_cache", "usage_rate_last_10"), ("cache_scoring_view", "points_std_last_10")):

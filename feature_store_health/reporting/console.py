@@ -56,11 +56,32 @@ def summary_lines(run: "HealthRun") -> list[str]:
     if history:
         lines.append(history)
     lines.append(f"Overall Status: {STATUS_ICONS[run.status]} {run.status}")
+    gate = gate_line(run)
+    if gate:
+        lines.append(gate)
     if not run.complete:
         lines.append(f"Incomplete: {run.incomplete_reason()}; the checks that ran say {run.judged_status}")
     if run.status != "HEALTHY":
         lines.append(f"Rerun: {run.rerun_command()}")
     return lines
+
+
+def gate_line(run: "HealthRun") -> str | None:
+    """The go/no-go, on a morning's run (the checked date is today) or when it holds: a backfill
+    check of a healthy past date has nothing to tell Phase 5."""
+    from feature_store_health.clock import today_in
+
+    gate = run.gate_decision
+    if gate is None:
+        return None
+    today = gate.check_date == today_in(run.config.timezone, run.started_at)
+    if gate.decision == "go" and not today:
+        return None
+    when = "final: the go/no-go" if gate.final else "not final: before ready_by minus the margin"
+    reasons = f"; {len(gate.reasons)} reason{'s' * (len(gate.reasons) != 1)}: {gate.reasons[0]}" if gate.reasons else ""
+    more = f" (and {len(gate.reasons) - 1} more)" if len(gate.reasons) > 1 else ""
+    recorded = "" if run.gate_json()["recorded"] else " (not recorded: " + (gate.partial or "history off") + ")"
+    return f"Gate: {gate.decision} for {gate.check_date} ({when}){recorded}{reasons}{more}"
 
 
 def runbook_lines(run: "HealthRun") -> list[str]:

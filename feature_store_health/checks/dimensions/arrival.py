@@ -140,6 +140,13 @@ def landing_state(values: Values, table: "TableConfig", ctx: JudgeContext) -> La
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    rows = values.get("row_count") or 0
+    if not values.get("games_scheduled") and not rows:
+        if ctx.schedule_gap is not None:
+            return Judgement(Severity.NOT_EVALUATED, None, f"not evaluated: {ctx.schedule_gap}; 0 records found", {})
+        return Judgement(Severity.OK, None, "no games scheduled: nothing due", {})
+    if not rows and ctx.expired:
+        return Judgement(Severity.SKIPPED, None, "0 records found: the date is past the partition expiration", {})
     arrival: ArrivalContext = ctx.arrival or ArrivalContext()
     state = landing_state(values, table, ctx)
     as_of_hours = wall_hours(ctx.as_of, ctx.check_date, ctx.timezone)
@@ -149,13 +156,6 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         "landed_at": state.at.isoformat() if state.at else None, "as_of": ctx.as_of.astimezone(dt.timezone.utc).isoformat(),
         "landings": len(arrival.landings),
     }
-    rows = values.get("row_count") or 0
-    if not values.get("games_scheduled") and not rows:
-        if ctx.schedule_gap is not None:
-            return Judgement(Severity.NOT_EVALUATED, None, f"not evaluated: {ctx.schedule_gap}; 0 records found", details)
-        return Judgement(Severity.OK, None, "no games scheduled: nothing due", details)
-    if not rows and ctx.expired:
-        return Judgement(Severity.SKIPPED, None, "0 records found: the date is past the partition expiration", details)
     usual, due, late = _usual(arrival, limits, details)
     if state.landed:
         return _landed(state, ready_text, usual, late, table, details, ctx)
