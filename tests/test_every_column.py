@@ -282,6 +282,7 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
         ("2026-03-03", "value_ranges"): "ERROR",      # ts_pct_last_10 x100 on 4 % of rows
         ("2026-03-17", "uniqueness"): "ERROR",        # 6 rows written twice
         ("2026-03-24", "coverage"): "ERROR",          # two playing teams without rows
+        ("2026-03-27", "coverage"): "CRITICAL",       # the night that never landed: 0 rows, 5 games
     }
     tiers = {c["date"]: c["severity"] for c in cache
              if c["dimension"] == "quality_tiers" and c["date"] >= "2025-11-15" and c["severity"] not in ("OK", "SKIPPED")}
@@ -317,6 +318,7 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
         "2026-03-10": "WARNING",    # usage_rate_last_10 NULL % (an 8 % outage)
         "2026-03-12": "WARNING",    # rows per team down a quarter
         "2026-03-24": "WARNING",    # two teams without rows: rows per team playing
+        "2026-03-25": "ERROR",      # the late night: landing time 06:40
         "2026-03-31": "CRITICAL",   # quality_tier NULL on a third
         "2026-04-02": "CRITICAL",   # quality_tier not populated
     }
@@ -324,7 +326,7 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
     # sits above the whole healthy distribution, every incident above it
     scores = {(c["table"], c["date"]): c["value"] for c in run.checks(None)
               if c["dimension"] == "anomalies" and c["value"] is not None}
-    incidents = {(CACHE, day) for day in anomalies} | {(COMPOSITE, "2026-03-26")}
+    incidents = {(CACHE, day) for day in anomalies} | {(COMPOSITE, "2026-03-25"), (COMPOSITE, "2026-03-26")}
     healthy = sorted(score for key, score in scores.items() if key not in incidents)
     print(f"anomalies scores, {len(healthy)} healthy table-dates: median {healthy[len(healthy) // 2]:.1f}, "
           f"95th {healthy[int(0.95 * len(healthy))]:.1f}, max {healthy[-1]:.1f}; incidents: "
@@ -333,15 +335,19 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
     assert min(scores[key] for key in incidents) > 4.5
     assert "minutes_avg_last_10 mean 25.9, expected 17.6–23.1" in anomalies["2026-03-05"][1]
     assert "rows per team playing 10.2, expected 11.4–15.9" in anomalies["2026-03-12"][1]
+    assert "landing time 06:40, expected 23:51 the day before to 04:21" in anomalies["2026-03-25"][1]
     # the shifts the seven fixed checks (and schema, uniqueness, value ranges) cannot see
     for day, seen_by in (("2026-03-05", {"source_consistency", "anomalies"}),
                          ("2026-03-12", {"source_consistency", "anomalies"}),
                          ("2026-03-19", {"source_consistency"})):
         others = {c["dimension"]: c["severity"] for c in cache if c["date"] == day and c["dimension"] not in seen_by}
         assert set(others.values()) == {"OK"}, others
-    # the composite factors: their own incident, and nothing of the cache's
+    # the composite factors: their own incident and the two nights Phase 4 did not run on time (they
+    # are the composite's too), and nothing else of the cache's
     composite = {(c["date"], c["dimension"]): c["severity"] for c in run.checks("player_composite_factors")
                  if c["severity"] not in ("OK", "SKIPPED")}
-    assert composite == {("2026-03-26", "null_rates"): "CRITICAL", ("2026-03-26", "anomalies"): "ERROR"}
+    assert composite == {("2026-03-26", "null_rates"): "CRITICAL", ("2026-03-26", "anomalies"): "ERROR",
+                         ("2026-03-25", "anomalies"): "ERROR",     # landing time 07:09
+                         ("2026-03-27", "coverage"): "CRITICAL"}   # 0 rows, 5 games
     early = [c["message"] for c in cache if c["dimension"] == "anomalies" and c["date"] == "2025-10-30"]
     assert early[0].startswith("early season: 100% of rows early_season_flag")
