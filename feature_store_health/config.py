@@ -142,10 +142,15 @@ class TableConfig(NamedTuple):
     ready_margin_minutes: float = 30.0
 
 
+MAX_REPEAT_AFTER_HOURS = 8760
+
+
 class SlackConfig(NamedTuple):
     timeout_seconds: float = 10.0
     total_seconds: float = 30.0
     max_attempts: int = 4
+    # an incident alerted and unchanged since is not alerted again before this many hours
+    repeat_after_hours: float = 24.0
 
 
 class HistoryConfig(NamedTuple):
@@ -341,12 +346,15 @@ def _runbook(raw: Any) -> str | None:
 def _slack(raw: Any) -> SlackConfig:
     if not isinstance(raw, dict):
         raise ConfigError("[slack] must be a table")
-    _no_unknown_keys(raw, {"timeout_seconds", "total_seconds", "max_attempts"}, "slack.")
+    _no_unknown_keys(raw, {"timeout_seconds", "total_seconds", "max_attempts", "repeat_after_hours"}, "slack.")
     for key, value in raw.items():
         if not _is_number(value) or value <= 0:
             raise ConfigError(f"slack.{key} must be a positive finite number, got {value!r}")
     if "max_attempts" in raw and not isinstance(raw["max_attempts"], int):
         raise ConfigError(f"slack.max_attempts must be a whole number, got {raw['max_attempts']!r}")
+    if raw.get("repeat_after_hours", 0) > MAX_REPEAT_AFTER_HOURS:  # a timedelta must hold it
+        raise ConfigError(f"slack.repeat_after_hours must be at most {MAX_REPEAT_AFTER_HOURS} (a year), "
+                          f"got {raw['repeat_after_hours']!r}")
     return SlackConfig(**raw)
 
 

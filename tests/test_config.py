@@ -61,6 +61,11 @@ def test_per_table_thresholds_override_the_defaults(tmp_path):
         ('[deadline]\ntimezone = "Mars/Olympus"\n', "deadline.timezone = 'Mars/Olympus' is not an IANA time zone"),
         ('[deadline]\ntime = "9am"\n', "deadline.time = '9am' is not a time like '09:00'"),
         ("not toml = = 1", "not valid TOML"),
+        ("[slack]\nrepeat_after_hours = 0\n", "slack.repeat_after_hours must be a positive finite number, got 0"),
+        ("[slack]\nrepeat_after_hours = 'daily'\n",
+         "slack.repeat_after_hours must be a positive finite number, got 'daily'"),
+        ("[slack]\nrepeat_after_hours = 9000\n", "slack.repeat_after_hours must be at most 8760 (a year), got 9000"),
+        ("[slack]\nrepeat_every = 24\n", "unknown key slack.repeat_every"),
     ],
 )
 def test_invalid_config_names_the_key(tmp_path, text, message):
@@ -70,6 +75,14 @@ def test_invalid_config_names_the_key(tmp_path, text, message):
         load_config(path)
     assert message in str(error.value)
     assert str(path) in str(error.value)
+
+
+def test_slack_repeat_after_hours_defaults_to_a_day(tmp_path):
+    assert load_config().slack.repeat_after_hours == 24
+    path = tmp_path / "health.toml"
+    path.write_text("[slack]\nrepeat_after_hours = 6.5\n")
+    slack = load_config(path).slack
+    assert (slack.repeat_after_hours, slack.max_attempts) == (6.5, 4)
 
 
 def test_missing_config_file(tmp_path):

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from typing import Any, Callable, Iterator, NamedTuple, TYPE_CHECKING
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence, TYPE_CHECKING
 
 from feature_store_health.alerting.secret import Secret, redact
 from feature_store_health.checks.dimensions import DIMENSIONS
@@ -57,8 +57,15 @@ def _link(url: str) -> str:
     return url.replace("|", "%7C").replace(">", "%3E")
 
 
-def build_message(run: "HealthRun", report_location: str | None) -> dict[str, Any]:
-    """The Block Kit message: dates, status, each non-OK check with value and thresholds, rerun, report."""
+def build_message(run: "HealthRun", report_location: str | None, *,
+                  marks: Mapping[tuple[str, str, Any], str] | None = None, resolved: Sequence[str] = (),
+                  summary: str | None = None) -> dict[str, Any]:
+    """The Block Kit message: dates, status, each non-OK check with value and thresholds, rerun, report.
+
+    With the incidents (a readable history): ``marks`` adds to a check's line what its incident is
+    (``still open since 04:00 (not re-sent)``), ``resolved`` lists the incidents OK again, and
+    ``summary`` ends the notification text (``1 new, 1 still open (not re-sent)``)."""
+    marks = marks or {}
     status = run.status
     dates = run.settings.dates
     shown_dates = str(dates[0]) if len(dates) == 1 else f"{dates[0]} … {dates[-1]}"
@@ -97,6 +104,7 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
             f"{v.severity.icon} *{DIMENSIONS[v.dimension].label}* · {v.check_date}: "
             f"{_escape(v.message)} (value {v.value if v.value is not None else 'n/a'}; {_escape(v.threshold_text())}) "
             f"<{_link(run.runbook_link(v.dimension))}|runbook>"
+            + (f" — {_escape(mark)}" if (mark := marks.get((v.table, v.dimension, v.check_date))) else "")
             for v in failing
         ]
     tables = ", ".join(dict.fromkeys(v.table for v in problems)) or ", ".join(by_table)
@@ -116,6 +124,8 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
         sections.append(f"… and {hidden} more checks not OK: see the report")
     if problems:
         blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in sections]
+    if resolved:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape("\n".join(resolved))}})
     if not run.complete:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
                        f"*Incomplete run*: {_escape(run.incomplete_reason())}; the checks that ran say {run.judged_status}"}})
@@ -124,7 +134,7 @@ def build_message(run: "HealthRun", report_location: str | None) -> dict[str, An
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Report: {_escape(report_location)}"}]})
     failing = counts["checks"] - counts["passed"]
     text = f"{STATUS_ICONS[status]} Feature store {status}: {tables} {shown_dates} ({failing} failing, {len(problems)} not OK)"
-    return {"text": text, "blocks": blocks}
+    return {"text": text + (f" · {summary}" if summary else ""), "blocks": blocks}
 
 
 @contextlib.contextmanager

@@ -1,7 +1,9 @@
 """What a run leaves behind: results JSON, the archived HTML/JSON/JUnit, and the Slack alert.
 
 Set up in ``pytest_configure`` (the default HTML and JUnit paths point into the archive's
-staging folder) and finished after pytest-html and junitxml have written their files.
+staging folder) and finished after pytest-html and junitxml have written their files. The Slack
+alert goes out before the history is written: the incident states recorded with the run say
+whether their message was delivered.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class RunOutputs:
         self.junit_enabled = hasattr(config.option, "xmlpath")
         self.user_junit = getattr(config.option, "xmlpath", None)
         self.archive_error: str | None = None   # the archive could not be set up: said at the end
+        # the Slack outcome and the incidents, for the results JSON (never the webhook)
+        self.slack_json: dict = {"sent": False, "detail": "no webhook configured", "events": {}}
+        self.incidents_json: list[dict] = []
         # pytest-html makes its folder now and writes at the very end, junitxml both at the end: a
         # path they can never write is a usage error now, not a traceback that loses every output
         for flag, value, example in (("--html", self.user_html, "report.html"),
@@ -62,7 +67,7 @@ class RunOutputs:
             config.pluginmanager.register(HtmlReportHooks(run), "feature_store_health_html")
 
     def finish(self, session: pytest.Session) -> None:
-        """After every report is written: results JSON, archive, index, then the Slack alert.
+        """After every report is written: the Slack alert, the history, results JSON, archive, index.
 
         A run that judged nothing (no check selected, --setup-only, interrupted before the first
         verdict) leaves no archive folder and sends nothing. An incomplete run is published as
@@ -83,13 +88,17 @@ class RunOutputs:
             gate = run.decide_gate()   # the go/no-go: recorded with the history, and the exit code agrees
             if gate.decision == "hold" and session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            # before the history write, which records what was delivered; the report's final path is
+            # known in advance
+            self._alert(self._report_location())
             history_error = run.record_history()  # before the results JSON, which says what it cost
             if history_error:
                 self._fail(session, history_error)
         from feature_store_health.reporting.results_json import results_json
 
         # built only for a file that holds it: a weekly run's document is ~600 kB
-        document = results_json(run) if run.settings.results_json is not None or self.archive is not None else ""
+        document = results_json(run, slack=self.slack_json, incidents=self.incidents_json) \
+            if run.settings.results_json is not None or self.archive is not None else ""
         if run.settings.results_json is not None:
             try:
                 write_atomic(run.settings.results_json, document)
@@ -112,7 +121,6 @@ class RunOutputs:
                 self._fail(session, f"ERROR: archive not written: {self.archive.folder}: {type(exc).__name__}: {exc}")
         elif self.user_html:
             self.report_path = Path(self.user_html).resolve()
-        self._alert()
 
     def _fail(self, session: pytest.Session, note: str) -> None:
         """An output that could not be written: said, and the run exits 1 whatever the data verdict."""
@@ -164,37 +172,40 @@ class RunOutputs:
         archive.finish(self.run.config.timezone)
         self.notes.append(f"Archived: {_shown(archive.folder)} (index: {_shown(archive.root / 'index.html')})")
 
-    def _alert(self) -> None:
+    def _report_location(self) -> str | None:
+        """Where the HTML report will be once the run is archived (or the user's --html)."""
+        from feature_store_health.reporting.archive import REPORT
+
+        if self.archive is not None:
+            if _html_plugin(self.config) is not None and (self.user_html or self.archive.staged(REPORT).exists()):
+                return str(self.archive.folder / REPORT)
+            return None
+        return str(Path(self.user_html).resolve()) if self.user_html else None
+
+    def _alert(self, report: str | None) -> None:
         settings = self.run.settings
         if settings.slack_webhook_problem is not None:
             self.notes.append(f"WARNING: Slack alert not sent: {settings.slack_webhook_problem}; "
                               "the data verdict and exit code stand")
+            self.slack_json = {"sent": False, "detail": f"not sent: {settings.slack_webhook_problem}", "events": {}}
             return
         if settings.slack_webhook is None:
             return
         from feature_store_health.alerting.secret import redact
-        from feature_store_health.alerting.slack import build_message, send, should_alert
+        from feature_store_health.alerting.slack_alert import alert
 
-        status = self.run.status
-        if not should_alert(status, settings.slack_on):
-            self.notes.append(f"Slack: no message (status {status}, --slack-on={settings.slack_on})")
-            return
+        def reshape(message: dict) -> dict | None:
+            return self.config.hook.pytest_feature_store_health_slack_message(run=self.run, message=message)
+
         try:
-            report = str(self.report_path) if self.report_path else None
-            message = build_message(self.run, report)
-            reshaped = self.config.hook.pytest_feature_store_health_slack_message(run=self.run, message=message)
-            outcome = send(settings.slack_webhook, reshaped or message, self.run.config.slack)
+            result = alert(self.run, report, reshape)
         except Exception as exc:  # an alert must never change the verdict
             detail = redact(f"{type(exc).__name__}: {exc}", settings.slack_webhook)
             self.notes.append(f"WARNING: Slack alert failed: {detail}; the data verdict and exit code stand")
+            self.slack_json = {"sent": False, "detail": f"failed: {detail}", "events": {}}
             return
-        if outcome.sent:
-            self.notes.append(f"Slack: alert sent ({outcome.detail}, {_attempts(outcome.attempts)})")
-        else:
-            self.notes.append(
-                f"WARNING: Slack alert not delivered after {_attempts(outcome.attempts)}: {outcome.detail}; "
-                "the data verdict and exit code stand"
-            )
+        self.notes.append(result.note)
+        self.slack_json, self.incidents_json = result.slack_json(), result.incidents_json()
 
 
 def self_contained_copy(report: Path) -> str:
@@ -225,10 +236,6 @@ def _check_output_path(flag: str, path: Path, example: str) -> None:
     if path.is_dir():
         raise pytest.UsageError(f"{flag}: {problem}; give a file path, e.g. {flag}={path / example}")
     raise pytest.UsageError(f"{flag}: cannot write {path}: {problem}; give a file path in a writable folder")
-
-
-def _attempts(count: int) -> str:
-    return f"{count} attempt{'s' if count != 1 else ''}"
 
 
 def _shown(path: Path) -> str:

@@ -50,7 +50,10 @@ def _tables(run: "HealthRun") -> dict[str, Any]:
     return tables
 
 
-def results_document(run: "HealthRun") -> dict[str, Any]:
+def results_document(run: "HealthRun", slack: dict[str, Any] | None = None,
+                     incidents: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``slack``: the alert's outcome ({"sent", "detail", "events"}; never the webhook);
+    ``incidents``: each (table, dimension, date) incident the run judged, with its event."""
     settings = run.settings
     return {
         "status": run.status,
@@ -73,6 +76,8 @@ def results_document(run: "HealthRun") -> dict[str, Any]:
         "metadata_lookups": run.metadata_lookups,
         "profile": _profiles(run),
         "history": _history(run),
+        "incidents": incidents or [],
+        "slack": slack or {"sent": False, "detail": "no webhook configured", "events": {}},
     }
 
 
@@ -122,11 +127,12 @@ def _profiles(run: "HealthRun") -> dict[str, Any]:
     return profiles
 
 
-def results_json(run: "HealthRun") -> str:
+def results_json(run: "HealthRun", slack: dict[str, Any] | None = None,
+                 incidents: list[dict[str, Any]] | None = None) -> str:
     """Strict JSON: a non-finite number (which no config admits) is written as null, never NaN.
     Compact: an indented document goes through json's pure-Python encoder, 10 times slower on a
     weekly run's 600 kB (`python -m json.tool` or `jq` indents it for reading)."""
-    return json.dumps(_finite(results_document(run)), separators=(",", ":"), default=str, allow_nan=False) + "\n"
+    return json.dumps(_finite(results_document(run, slack, incidents)), separators=(",", ":"), default=str, allow_nan=False) + "\n"
 
 
 def _finite(value: Any) -> Any:

@@ -1,0 +1,115 @@
+"""The run's Slack alert: which message (from the incidents, or from the status without a
+history), its delivery, and what the run records and reports of it.
+
+With a readable history, a message goes out only when an incident opened, got worse, is due
+again, or resolved (``--slack-on=always``: every run); the incident states the run records say
+what was delivered, so a message that did not arrive is sent again by the next run. Without one
+(``--no-history``, unreadable), the status decides, as ``should_alert`` says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, NamedTuple, TYPE_CHECKING
+
+from feature_store_health.alerting.incident_messages import (
+    DIGEST, marks, message_kind, quiet_note, resolved_line, resolved_message, summary,
+)
+from feature_store_health.alerting.incidents import RESOLVED, Assessment, assess, recorded_states
+from feature_store_health.alerting.secret import redact
+from feature_store_health.alerting.slack import build_message, send, should_alert
+
+if TYPE_CHECKING:
+    from feature_store_health.run import HealthRun
+
+__all__ = ["AlertResult", "alert", "incidents_of"]
+
+
+class AlertResult(NamedTuple):
+    note: str                        # the console line
+    sent: bool
+    detail: str
+    assessment: Assessment | None    # None: no readable history (alerted on the status)
+
+    def slack_json(self) -> dict[str, Any]:
+        """The results JSON's ``slack``: never the webhook."""
+        return {"sent": self.sent, "detail": self.detail,
+                "events": self.assessment.counts() if self.assessment is not None else {}}
+
+    def incidents_json(self) -> list[dict[str, Any]]:
+        """The results JSON's ``incidents``: each incident the run judged, as it stands after it."""
+        if self.assessment is None:
+            return []
+        rows = []
+        for event in self.assessment.events:
+            state = event.after(self.sent and event.sends)
+            rows.append({"table": event.incident.table, "dimension": event.incident.dimension,
+                         "date": event.incident.check_date.isoformat(), "severity": event.severity,
+                         "event": event.kind, "opened_at": state.opened_at.isoformat(),
+                         "alerted_at": state.alerted_at.isoformat() if state.alerted_at else None})
+        return rows
+
+
+def incidents_of(run: "HealthRun") -> Assessment | None:
+    """This run's incident events from the recorded states; None without a readable history."""
+    from feature_store_health.history import HistoryError
+
+    if run.settings.history_off:
+        return None
+    try:
+        history = run.history()
+    except HistoryError:
+        return None
+    repeat_after = dt.timedelta(hours=run.config.slack.repeat_after_hours)
+    return assess(recorded_states(history), run.verdicts, run.started_at.astimezone(dt.timezone.utc),
+                  repeat_after, run.settings.slack_on)
+
+
+def alert(run: "HealthRun", report_location: str | None,
+          reshape: Callable[[dict[str, Any]], dict[str, Any] | None]) -> AlertResult:
+    """Decide, build, reshape (the conftest hook), send; then add the incident states to the run's
+    history records (delivered or not). Never raises for a message that could not be built or sent."""
+    settings, config = run.settings, run.config
+    webhook = settings.slack_webhook
+    assert webhook is not None
+    status = run.status
+    wanted = should_alert(status, settings.slack_on)
+    assessment = incidents_of(run)
+    repeat_after = dt.timedelta(hours=config.slack.repeat_after_hours)
+    if assessment is None:
+        kind = DIGEST if wanted else None
+    else:
+        kind = message_kind(assessment, settings.slack_on, run.complete, wanted)
+    if kind is None:
+        note = None
+        if assessment is not None:
+            note = quiet_note(assessment, repeat_after, config.timezone, run.started_at, settings.slack_on)
+            run.records.extend(assessment.records(delivered=False))
+        note = note or f"Slack: no message (status {status}, --slack-on={settings.slack_on})"
+        return AlertResult(note, False, note.removeprefix("Slack: "), assessment)
+    try:
+        if kind == DIGEST:
+            incident_parts: dict[str, Any] = {}
+            if assessment is not None:
+                every_run = settings.slack_on == "always"
+                incident_parts = {"marks": marks(assessment, repeat_after, config.timezone, every_run),
+                                  "resolved": [resolved_line(event) for event in assessment.of_kind(RESOLVED)],
+                                  "summary": summary(assessment, every_run)}
+            message = build_message(run, report_location, **incident_parts)
+        else:
+            message = resolved_message(assessment, config.timezone, report_location)
+        outcome = send(webhook, reshape(message) or message, config.slack)
+    except Exception as exc:  # an alert must never change the verdict
+        detail = redact(f"{type(exc).__name__}: {exc}", webhook)
+        if assessment is not None:
+            run.records.extend(assessment.records(delivered=False))
+        return AlertResult(f"WARNING: Slack alert failed: {detail}; the data verdict and exit code stand",
+                           False, f"failed: {detail}", assessment)
+    if assessment is not None:
+        run.records.extend(assessment.records(delivered=outcome.sent))
+    attempts = f"{outcome.attempts} attempt{'s' if outcome.attempts != 1 else ''}"
+    if outcome.sent:
+        what = "resolved message" if kind != DIGEST else "alert"
+        return AlertResult(f"Slack: {what} sent ({outcome.detail}, {attempts})", True, outcome.detail, assessment)
+    return AlertResult(f"WARNING: Slack alert not delivered after {attempts}: {outcome.detail}; "
+                       "the data verdict and exit code stand", False, f"not delivered: {outcome.detail}", assessment)
