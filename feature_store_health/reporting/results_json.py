@@ -72,7 +72,15 @@ def results_document(run: "HealthRun") -> dict[str, Any]:
         "metadata_lookups": run.metadata_lookups,
         "profile": _profiles(run),
         "history": _history(run),
+        "reprocess": _reprocess(run),
     }
+
+
+def _reprocess(run: "HealthRun") -> list[dict[str, Any]]:
+    """The reprocess decisions ([remediation]): per table, sent (and the answer) or held (and why)."""
+    from feature_store_health.alerting.remediation_run import reprocess_json
+
+    return reprocess_json(run)
 
 
 def _history(run: "HealthRun") -> dict[str, Any]:
