@@ -12,10 +12,13 @@ import math
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.checks.dimensions import DIMENSIONS, tier_slug
 from feature_store_health.checks.levels import parse_new_levels, untracked
+
+if TYPE_CHECKING:
+    from feature_store_health.alerting.remediation import RemediationConfig
 
 __all__ = [
     "ConfigError",
@@ -185,6 +188,7 @@ class HealthConfig(NamedTuple):
     runbook_url: str | None = None   # base of the runbook links; None: docs/runbook.md in the rootdir
     history: HistoryConfig = HistoryConfig()
     baseline: BaselineConfig = BaselineConfig()
+    remediation: "RemediationConfig | None" = None   # [remediation]: the reprocess request; None: off
 
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1]  # the checkout, for an editable install
@@ -237,7 +241,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> HealthConfig:
     _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack", "runbook",
-                           "history", "baseline"}, "")
+                           "history", "baseline", "remediation"}, "")
     deadline = _section(raw, "deadline", {"time", "timezone"})
     default_thresholds = _thresholds(raw.get("thresholds", {}), "thresholds")
     tables = raw.get("tables")
@@ -272,7 +276,15 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         runbook_url=_runbook(raw.get("runbook", {})),
         history=_history(raw.get("history", {})),
         baseline=baseline,
+        remediation=_remediation(raw.get("remediation")),
     )
+
+
+def _remediation(raw: Any) -> "RemediationConfig | None":
+    """``[remediation]``, validated beside the request it configures (alerting/remediation.py)."""
+    from feature_store_health.alerting.remediation import parse_remediation
+
+    return parse_remediation(raw)
 
 
 def _schedule(raw: dict[str, Any]) -> ScheduleConfig:

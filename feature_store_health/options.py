@@ -180,6 +180,11 @@ def add_options(parser: pytest.Parser) -> None:
         "or worse (error). Default: warning.",
     )
     group.addoption(
+        "--reprocess", dest="health_reprocess", choices=("send", "dry-run", "off"), default=None,
+        help="With [remediation] configured: send the guarded reprocess request, print it without sending "
+        "(dry-run), or neither (off). Default: send when [remediation] is configured, else off.",
+    )
+    group.addoption(
         "--health-config", dest="health_config", type=Path, metavar="PATH", default=None,
         help="Configuration file (tables, critical features, thresholds) merged over the defaults. "
         "Default: the health_config ini value, else the built-in defaults.",
@@ -235,6 +240,7 @@ class RunSettings(NamedTuple):
     history_dir: Path | None = None        # the archive folder, where history.duckdb lives by default
     reports_dir_option: Path | None = None  # --reports-dir as given (resolved): part of the rerun command
     rootdir: Path | None = None            # relative paths of the config file are from here
+    reprocess: str | None = None           # --reprocess as given; None: send when [remediation] is configured
 
     @property
     def dates(self) -> tuple[dt.date, ...]:
@@ -324,6 +330,7 @@ class RunSettings(NamedTuple):
             reports_dir_option=reports_dir,
             rootdir=config.rootpath,
             history_dir=reports_dir or config.rootpath / config.getini("health_reports_dir"),
+            reprocess=option.health_reprocess,
         )
 
 

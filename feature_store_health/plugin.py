@@ -13,7 +13,7 @@ import pytest
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.verdict import Severity, Verdict
 from feature_store_health.clock import first_date_with_baseline, now_utc, today_in
-from feature_store_health.config import ConfigError, load_config
+from feature_store_health.config import ConfigError, HealthConfig, load_config
 from feature_store_health.options import RunSettings, add_options, resolve_config_path
 from feature_store_health.reporting.outputs import RunOutputs
 from feature_store_health.run import CheckSpec, HealthRun
@@ -55,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return make_backend(settings, config.rootpath, getattr(config, "cache", None))
 
     _check_lookback(settings, health_config.baseline.lookback_days)
+    _check_reprocess(settings, health_config)
     run = HealthRun(settings, health_config, backend_factory, now)
     for check_date in (settings.dates[0], settings.dates[-1]):
         try:
@@ -86,6 +87,16 @@ def _check_lookback(settings: RunSettings, lookback_days: int) -> None:
         f"{lookback_days} days ([baseline] lookback_days), too close to {dt.date.min.isoformat()}; "
         f"give --date={earliest.isoformat()} or later" + (", or fewer --days" if days else "")
     )
+
+
+def _check_reprocess(settings: RunSettings, health_config: HealthConfig) -> None:
+    """--reprocess=send|dry-run without a [remediation] section to send to is bad input (exit 4)."""
+    from feature_store_health.alerting.remediation_run import reprocess_mode
+
+    try:
+        reprocess_mode(settings.reprocess, health_config.remediation)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -214,11 +225,12 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     _refuse_unusable_date_columns(run, session.items)
     if not run.settings.dry_run:
         return None
+    from feature_store_health.alerting.remediation_run import reprocess_plan_lines
     from feature_store_health.reporting.console import dry_run_lines
 
     planned = run.dry_run()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    for line in dry_run_lines(run, planned):
+    for line in [*dry_run_lines(run, planned), *reprocess_plan_lines(run)]:
         reporter.write_line(line)
     if any(error for *_, error in planned):
         session.testsfailed += 1
@@ -227,7 +239,9 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
-    """After pytest-html and junitxml have written their files: archive, results JSON, Slack."""
+    """Before pytest-html writes its report: the reprocess request (the report shows its outcome).
+    After pytest-html and junitxml have written their files: archive, results JSON, Slack."""
+    _request_reprocess(session, exitstatus)
     result = yield
     run = session.config.stash.get(RUN_KEY, None)
     if run is not None:
@@ -236,6 +250,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     if outputs is not None:
         outputs.finish(session)
     return result
+
+
+def _request_reprocess(session: pytest.Session, exitstatus: int) -> None:
+    """[remediation]: the guarded reprocess request of a run that judged (never one refused,
+    interrupted or collecting only). Its outcome is a console note; it never raises."""
+    run = session.config.stash.get(RUN_KEY, None)
+    outputs = session.config.stash.get(OUTPUTS_KEY, None)
+    if run is None or outputs is None or run.config.remediation is None or session.config.option.collectonly \
+            or exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
+        return
+    from feature_store_health.alerting.remediation_run import request_reprocess
+
+    outputs.notes.extend(request_reprocess(run, session.config.hook))
 
 
 def _refuse_unusable_date_columns(run: HealthRun, items: list[pytest.Item]) -> None:

@@ -79,6 +79,7 @@ class HealthRun(HistoryAndBaselines, Arrivals):
         self.gate_decision = None   # the checked date's go/no-go (checks/gate.py), once the checks ran
         # JSON objects recorded with the run's history write: (table name, date, name, payload)
         self.records: list[tuple[str, dt.date, str, dict[str, Any]]] = []
+        self.reprocess_outcomes: list[Any] = []   # alerting/remediation_run.py: this run's reprocess decisions
 
     # -- plan --------------------------------------------------------------------------------
     def specs(self, dimension: str) -> list[CheckSpec]:
@@ -120,6 +121,11 @@ class HealthRun(HistoryAndBaselines, Arrivals):
         if isinstance(fetched, BackendError):
             raise fetched
         return fetched
+
+    def fetched_metrics(self, table_name: str) -> MetricsByDate | BackendError | None:
+        """The table's metric values (or why its query failed) if this run fetched them; None: it
+        did not, and asking here never runs the query (the reprocess guard reads what is there)."""
+        return self._fetched.get(table_name)
 
     def _window(self, start: dt.date | None = None) -> dict[str, dt.date]:
         """The query parameters of a query of the run: its first and last date. The metrics query

@@ -1,5 +1,6 @@
-"""Real HTTP servers on loopback: one standing in for Slack's Incoming Webhook endpoint, one for
-the BigQuery REST API (a proxy in front of the emulator, failing the calls a test chooses)."""
+"""Real HTTP servers on loopback: one standing in for Slack's Incoming Webhook endpoint (and for the
+Phase 4 reprocess endpoint), one for the BigQuery REST API (a proxy in front of the emulator,
+failing the calls a test chooses)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ class Reply:
 
 
 class WebhookServer(http.server.ThreadingHTTPServer):
-    """Answers each POST with the next scripted Reply (the last one repeats) and records it."""
+    """Answers each POST with the next scripted Reply (the last one repeats) and records it: its
+    path, JSON, content type, every header and the raw body."""
 
     daemon_threads = True
 
@@ -37,6 +39,11 @@ class WebhookServer(http.server.ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/services/T0001/B0002/s3cretT0ken"
+
+    @property
+    def origin(self) -> str:
+        """scheme://host:port, e.g. for another endpoint's URL on the same server."""
+        return f"http://127.0.0.1:{self.server_address[1]}"
 
     def script(self, *replies: Reply) -> None:
         self.replies = list(replies)
@@ -57,7 +64,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         server: WebhookServer = self.server
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         server.received.append({"path": self.path, "json": json.loads(body or b"null"),
-                                "content_type": self.headers.get("Content-Type")})
+                                "content_type": self.headers.get("Content-Type"),
+                                "headers": dict(self.headers.items()), "body": body.decode("utf-8", "replace")})
         server.times.append(time.monotonic())
         reply = server.next_reply()
         if reply.delay:

@@ -6,13 +6,12 @@ webhook URL is a Secret: it appears in no message, log line, report or exception
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import time
 from collections import Counter
-from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence, TYPE_CHECKING
+from typing import Any, Callable, Mapping, NamedTuple, Sequence, TYPE_CHECKING
 
-from feature_store_health.alerting.secret import Secret, redact
+from feature_store_health.alerting.http import RetryPolicy, post, retry_transient
+from feature_store_health.alerting.secret import Redactor, Secret
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.verdict import STATUS_ICONS, Severity
 from feature_store_health.reporting.results_json import summary_counts
@@ -137,18 +136,6 @@ def build_message(run: "HealthRun", report_location: str | None, *,
     return {"text": text + (f" · {summary}" if summary else ""), "blocks": blocks}
 
 
-@contextlib.contextmanager
-def _quiet_http_logs() -> Iterator[None]:
-    """urllib3 logs request URLs at DEBUG; the webhook path is the secret."""
-    logger = logging.getLogger("urllib3")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def send(
     webhook: Secret,
     message: dict[str, Any],
@@ -157,47 +144,13 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> SlackOutcome:
-    """POST the message; retry 429 (honouring Retry-After) and 5xx with backoff, within total_seconds."""
-    import requests
-
-    deadline = clock() + config.total_seconds
-    detail = "not attempted"
-    attempts = 0
-    backoff = 1.0
-    with _quiet_http_logs():
-        while attempts < config.max_attempts:
-            remaining = deadline - clock()
-            if remaining <= 0:
-                break
-            attempts += 1
-            wait = backoff
-            try:
-                response = requests.post(webhook.reveal(), json=message, timeout=min(config.timeout_seconds, remaining))
-            except requests.Timeout:
-                detail = f"no answer within {min(config.timeout_seconds, remaining):g} s"
-            except requests.RequestException as exc:
-                detail = redact(f"{type(exc).__name__}: {exc}", webhook)
-            else:
-                if 200 <= response.status_code < 300:
-                    return SlackOutcome(True, attempts, f"HTTP {response.status_code}")
-                body = redact(response.text.strip()[:200], webhook)
-                detail = f"HTTP {response.status_code}" + (f" {body}" if body else "")
-                if response.status_code == 429:
-                    wait = _retry_after(response.headers.get("Retry-After"), backoff)
-                elif response.status_code < 500:
-                    return SlackOutcome(False, attempts, f"{detail} (not retried: fix the webhook or the message)")
-            backoff *= 2
-            if attempts >= config.max_attempts:
-                break
-            if wait >= deadline - clock():
-                detail += f"; next retry would pass the {config.total_seconds:g} s limit"
-                break
-            sleep(wait)
-    return SlackOutcome(False, attempts, detail)
-
-
-def _retry_after(header: str | None, default: float) -> float:
-    try:
-        return max(0.0, float(header)) if header is not None else default
-    except ValueError:
-        return default
+    """POST the message; retry 429 (honouring Retry-After) and 5xx with backoff, within total_seconds
+    (alerting/http.py: the retry policy every channel shares)."""
+    policy = RetryPolicy(config.timeout_seconds, config.total_seconds, config.max_attempts, retry_transient)
+    result = post(webhook.reveal(), message, policy, redactor=Redactor(webhook), sleep=sleep, clock=clock)
+    status = result.answer.status
+    if result.answer.ok:
+        return SlackOutcome(True, result.attempts, result.detail)
+    if status is not None and status < 500 and status != 429:
+        return SlackOutcome(False, result.attempts, f"{result.detail} (not retried: fix the webhook or the message)")
+    return SlackOutcome(False, result.attempts, result.detail)

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, NamedTuple
 
 from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.guard import guard_metrics
 from feature_store_health.checks.metrics import Metric, Source
 from feature_store_health.checks.profile import profile_metrics
 from feature_store_health.checks.query import AggregateQuery, build_aggregate_query
@@ -116,6 +117,8 @@ def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaRep
     metrics += profile_metrics(table, schema)
     if fingerprints:
         metrics += fingerprint_metrics(table)
+    # the reprocess guard's counts ([remediation] configured): in this query, never one of their own
+    metrics += guard_metrics(table, getattr(config, "remediation", None))
     if schema is not None:
         metrics = [metric for metric in metrics if all(schema.usable(column) for column in metric.columns)]
     return build_aggregate_query(table, config, metrics)

@@ -134,6 +134,7 @@ def summary_html(run: "HealthRun") -> str:
         "" if run.complete else f"<p><b>Incomplete run</b>: {_e(run.incomplete_reason())}; "
         f"the checks that ran say {_e(run.judged_status)}.</p>",
         f"<p>Rerun: <code>{_e(run.rerun_command())}</code></p>",
+        reprocess_html(run),
         "<h3>Checks</h3>",
         _table(
             ("date", "table", "check", "severity", "value", "thresholds", "message", "runbook"),
@@ -166,6 +167,17 @@ def summary_html(run: "HealthRun") -> str:
         parts.append(weekly_html(run))
     parts.append("</div>")
     return "".join(parts)
+
+
+def reprocess_html(run: "HealthRun") -> str:
+    """The reprocess requests ([remediation]): what was sent and answered, or held and why."""
+    outcomes = getattr(run, "reprocess_outcomes", ())
+    if not outcomes:
+        return ""
+    return "<h3>Reprocess requests</h3>" + _table(
+        ("date", "table", "trigger", "decision", "outcome"),
+        ((o.check_date, o.table, f"{o.body['dimension']} {o.body['severity']}: {o.body['reason']}", o.decision,
+          o.outcome) for o in outcomes))
 
 
 def matrix_html(run: "HealthRun") -> str:

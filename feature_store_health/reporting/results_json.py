@@ -78,7 +78,15 @@ def results_document(run: "HealthRun", slack: dict[str, Any] | None = None,
         "history": _history(run),
         "incidents": incidents or [],
         "slack": slack or {"sent": False, "detail": "no webhook configured", "events": {}},
+        "reprocess": _reprocess(run),
     }
+
+
+def _reprocess(run: "HealthRun") -> list[dict[str, Any]]:
+    """The reprocess decisions ([remediation]): per table, sent (and the answer) or held (and why)."""
+    from feature_store_health.alerting.remediation_run import reprocess_json
+
+    return reprocess_json(run)
 
 
 def _history(run: "HealthRun") -> dict[str, Any]:
