@@ -12,7 +12,7 @@ from typing import Any, TYPE_CHECKING
 
 from feature_store_health.backends.base import BackendError
 from feature_store_health.checks.baseline_days import first_landing
-from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
+from feature_store_health.checks.dimensions import JudgeContext
 from feature_store_health.checks.dimensions.arrival import (
     ArrivalContext, Landing, clock_hours, landing_state, wall_hours,
 )
@@ -39,6 +39,8 @@ class Arrivals:
         key = (table.name, check_date)
         if key not in cache:
             try:
+                if self._judges_anomalies(table):  # the earlier days' flags, whichever check reads them first
+                    self._judge_earlier_anomalies(table.name, check_date)
                 recorded = self.history().get(key)
                 cache[key] = ArrivalContext(tuple(self._landings(table, check_date)),
                                             first_landing(recorded) if recorded and recorded.get("row_count") else None)
@@ -49,10 +51,11 @@ class Arrivals:
     def _landings(self, table: TableConfig, check_date: dt.date) -> list[float]:
         """Wall-clock landing hours of the last ``[baseline] game_days`` game days within the
         lookback (newest first): each day's first landing, from the history or the one query. A
-        day that landed a day or more after its date (a backfill), or that a verdict held its
-        landing against (arrival: landed after ready_by; anomalies: an unusual landing time), is
-        no usual landing."""
+        day that landed a day or more after its date (a backfill), after ready_by (arrival's
+        ERROR), or whose landing a recorded verdict held against it (anomalies: an unusual landing
+        time), is no usual landing."""
         settings = self.config.baseline
+        ready_hours = table.ready_by.hour + table.ready_by.minute / 60 + table.ready_by.second / 3600
         landings: list[float] = []
         day = check_date - dt.timedelta(days=1)
         earliest = check_date - dt.timedelta(days=settings.lookback_days)
@@ -64,7 +67,9 @@ class Arrivals:
                 landed = landed or values.get("max_processed_at")
                 if isinstance(landed, dt.datetime):
                     hours = wall_hours(landed, day, self.config.timezone)
-                    if hours < 24 and "landing_time" not in self._day_flags(table.name, day, values).flagged:
+                    # after ready_by is an arrival ERROR by its own rule, whether or not a run judged it yet
+                    if hours < min(24.0, ready_hours) \
+                            and "landing_time" not in self._day_flags(table.name, day, values).flagged:
                         landings.append(hours)
             day -= dt.timedelta(days=1)
         return landings

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import shutil
+from zoneinfo import ZoneInfo
+
 import duckdb
 import pytest
 from freezegun import freeze_time
@@ -15,33 +18,33 @@ from feature_store_health.checks.dimensions.arrival import ArrivalContext, quant
 from feature_store_health.checks.verdict import Severity
 from feature_store_health.config import load_config
 
-from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE
+from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE, Warehouse
 
-NOT_LANDED = dt.date(2026, 2, 24)   # in the replayed stretch: its rows are deleted below
-LATE = dt.date(2026, 2, 25)         # its rows moved to land at 07:10 (cache) and 07:30 (composite factors)
-HEALTHY = dt.date(2026, 2, 23)
+NOT_LANDED = dt.date(2026, 3, 27)   # the demo's night that never landed (5 games scheduled)
+LATE = dt.date(2026, 3, 25)         # the demo's late night: the cache lands 06:40, the composite factors 07:09
+HEALTHY = dt.date(2026, 3, 23)
 NY = "America/New_York"
 
 
 def utc_of(day: dt.date, clock: str) -> str:
-    """A New York wall-clock time on ``day`` as the UTC text freezegun takes (EST: +5 h)."""
-    local = dt.datetime.combine(day, dt.time.fromisoformat(clock))
-    return (local + dt.timedelta(hours=5)).strftime("%Y-%m-%d %H:%M:%S")
+    """A New York wall-clock time on ``day`` as the UTC text freezegun takes (EDT in late March: +4 h)."""
+    local = dt.datetime.combine(day, dt.time.fromisoformat(clock)).replace(tzinfo=ZoneInfo(NY))
+    return local.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pytest.fixture(scope="module")
+def march_file(tmp_path_factory, demo_generator):
+    """The demo from 45 days before its late night to the day after the night that never landed."""
+    path = tmp_path_factory.mktemp("march") / "march.duckdb"
+    demo_generator.build_warehouse(path, dt.date(2026, 2, 5), dt.date(2026, 3, 28))
+    return path
 
 
 @pytest.fixture
-def morning(season):
-    """The replayed stretch with one night that never landed and one that landed late."""
-    season.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [NOT_LANDED])
-    season.execute("DELETE FROM nba_precompute.player_composite_factors WHERE game_date = ?", [NOT_LANDED])
-    season.execute("DELETE FROM nba_predictions.player_prop_predictions WHERE game_date = ?", [NOT_LANDED])
-    # the late night: every row 5 h later, so the cache's last one lands at 07:10 New York
-    last = season.scalar("SELECT MAX(processed_at) FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [LATE])
-    shift = dt.datetime.combine(LATE, dt.time(12, 10)) - last   # 07:10 EST is 12:10 UTC
-    for table, column in (("player_daily_cache", "cache_date"), ("player_composite_factors", "game_date")):
-        season.execute(f"UPDATE nba_precompute.{table} SET processed_at = processed_at + ?::INTERVAL WHERE {column} = ?",
-                       [f"{shift.total_seconds()} seconds", LATE])
-    return season
+def morning(tmp_path, march_file):
+    path = tmp_path / "march.duckdb"
+    shutil.copyfile(march_file, path)
+    return Warehouse(path)
 
 
 def run_at(run_suite, warehouse, history, day: dt.date, clock: str, *extra: str):
@@ -54,97 +57,99 @@ def severities(run, table: str = CACHE) -> dict[str, str]:
     return {check["dimension"]: check["severity"] for check in run.checks(table)}
 
 
-def test_a_night_that_never_landed_through_the_morning(morning, run_suite, tmp_path):
+# as of each run of the morning: (arrival's severity for both tables, the other checks SKIPPED, gate, exit code)
+MORNING = {
+    "01:30": ("OK", True, "go", 0),
+    "03:30": ("WARNING", True, "go", 0),
+    "05:45": ("ERROR", True, "hold", 1),
+    "06:30": ("CRITICAL", None, "hold", 1),   # None: skipped only while its rows are in the future (the late night)
+}
+
+
+@pytest.mark.parametrize("night", [NOT_LANDED, LATE], ids=["never-landed", "late"])
+def test_a_morning_of_runs_on_a_night_not_landed(morning, run_suite, tmp_path, night):
     history = tmp_path / "history.duckdb"
-    early = run_at(run_suite, morning, history, NOT_LANDED, "01:30")
+    for clock, (severity, others_skipped, decision, exit_code) in MORNING.items():
+        run = run_at(run_suite, morning, history, night, clock)
+        for table in (CACHE, COMPOSITE):
+            arrival = run.verdict("arrival", table=table)
+            # the composite factors landed at 03:3x on the DST Sunday (Phase 4 started at 03:00 EDT):
+            # the latest of their last 30 landings, so at 03:30 they are due, not late yet
+            expected = "OK" if (clock, table) == ("03:30", COMPOSITE) else severity
+            assert arrival["severity"] == expected, (clock, table, arrival["message"])
+            assert arrival["message"].endswith(
+                f"as of {clock}, 0 rows" if night == NOT_LANDED else
+                f"as of {clock}, 0 rows then (its 219 rows were processed at {'06:40' if table == CACHE else '07:09'}, "
+                "after the as-of time)"), arrival["message"]
+        others = {dimension: severity for dimension, severity in severities(run).items() if dimension != "arrival"}
+        if others_skipped or (others_skipped is None and night == LATE):
+            assert set(others.values()) == {"SKIPPED"}, clock
+        else:   # from ready_by on, coverage judges the 0 rows as it always has
+            assert run.verdict("coverage")["severity"] == "CRITICAL"
+            assert run.verdict("coverage")["message"].startswith("0 records found while 5 games are scheduled")
+        assert run.results["gate"]["decision"] == decision, clock
+        assert run.ret == exit_code, (clock, run.stdout[-2000:])
+    early = run_at(run_suite, morning, history, night, "01:30")
     arrival = early.verdict("arrival")
-    assert arrival["severity"] == "OK"
-    assert arrival["message"].startswith("not due yet: lands 01:5")   # the stretch's cache lands 01:5x–02:1x
-    assert "on 28 of 30 game days; as of 01:30, 0 rows" in arrival["message"]
-    others = {dimension: severity for dimension, severity in severities(early).items() if dimension != "arrival"}
-    assert others == dict.fromkeys(CACHE_DIMENSIONS[1:], "SKIPPED")
-    assert early.verdict("coverage")["message"] == "not landed yet (no rows yet): arrival judges it until ready_by 06:00"
-    assert severities(early, COMPOSITE)["arrival"] == "OK"
-    assert early.results["gate"]["decision"] == "go" and early.results["gate"]["final"] is False
-    assert early.ret == 0
-
-    warning = run_at(run_suite, morning, history, NOT_LANDED, "03:30")
-    arrival = warning.verdict("arrival")
-    assert arrival["severity"] == "WARNING"
-    assert arrival["message"].startswith("late: not landed after 02:")
-    assert arrival["message"].endswith("; as of 03:30, 0 rows")
-    assert set(severities(warning).values()) == {"WARNING", "SKIPPED"}
-    assert warning.results["gate"]["decision"] == "go"
-    assert warning.ret == 0
-
-    margin = run_at(run_suite, morning, history, NOT_LANDED, "05:45")
-    arrival = margin.verdict("arrival")
-    assert arrival["severity"] == "ERROR"
-    assert arrival["message"].startswith("not landed 15 min before ready_by 06:00 (margin 30 min): the go/no-go holds;")
+    assert arrival["message"].startswith("not due yet: lands 01:5") and " on 28 of 30 game days; " in arrival["message"]
+    assert early.verdict("coverage")["message"] == (
+        "not landed yet (no rows yet): arrival judges it until ready_by 06:00" if night == NOT_LANDED else
+        "not landed as of 01:30: its rows were processed at 06:40, after the as-of time; see arrival")
+    warning = run_at(run_suite, morning, history, night, "03:30")
+    assert warning.verdict("arrival")["message"].startswith("late: not landed after 03:1"), warning.verdict("arrival")
+    assert warning.verdict("arrival", table=COMPOSITE)["message"].startswith("due now: lands 02:2")
+    assert run_at(run_suite, morning, history, night, "04:00").verdict("arrival", table=COMPOSITE)["message"].startswith(
+        "late: not landed after 03:40")
+    margin = run_at(run_suite, morning, history, night, "05:45")
+    assert margin.verdict("arrival")["message"].startswith(
+        "not landed 15 min before ready_by 06:00 (margin 30 min): the go/no-go holds;")
     gate = margin.results["gate"]
-    assert gate["decision"] == "hold" and gate["final"] is True
+    assert gate["final"] is True
     assert [reason.split(":")[0] for reason in gate["reasons"]] == [f"{CACHE} arrival ERROR", f"{COMPOSITE} arrival ERROR"]
-    assert margin.ret == 1
+    assert run_at(run_suite, morning, history, night, "06:30").verdict("arrival")["message"].startswith(
+        "not landed by ready_by 06:00: the prediction job read at 06:00 without today's features;")
 
-    late = run_at(run_suite, morning, history, NOT_LANDED, "06:30")
-    arrival = late.verdict("arrival")
-    assert arrival["severity"] == "CRITICAL"
-    assert arrival["message"].startswith("not landed by ready_by 06:00: the prediction job read at 06:00 without "
-                                         "today's features;")
-    # from ready_by on, coverage judges the 0 rows as it always has
-    assert late.verdict("coverage")["severity"] == "CRITICAL"
-    assert late.verdict("coverage")["message"].startswith("0 records found while 5 games are scheduled")
-    assert late.results["gate"]["decision"] == "hold"
-    assert late.ret == 1
+    after = run_at(run_suite, morning, history, night, "09:00")
+    assert after.results["gate"]["decision"] == "hold" and after.ret == 1
+    if night == NOT_LANDED:
+        assert after.verdict("arrival")["severity"] == "CRITICAL"
+    else:   # landed, after ready_by: an ERROR even though it is there now; the rows themselves are fine
+        cache, composite = after.verdict("arrival"), after.verdict("arrival", table=COMPOSITE)
+        assert (cache["severity"], composite["severity"]) == ("ERROR", "ERROR")
+        assert cache["message"].startswith("landed 06:40, 40 min after ready_by 06:00: the prediction job read at "
+                                           "06:00 without today's features;")
+        assert composite["message"].startswith("landed 07:09, 1 h 09 m after ready_by 06:00:")
+        others = {dimension: severity for dimension, severity in severities(after).items()
+                  if dimension not in ("arrival", "anomalies")}
+        assert set(others.values()) == {"OK"}
+        assert "landing time 06:40, expected" in after.verdict("anomalies")["message"]
 
     # the gate is in the history, one row per run that judged every check; Phase 5's query reads the newest final one
     connection = duckdb.connect(str(history), read_only=True)
     try:
         decisions = connection.execute(
             "SELECT json_extract_string(text, '$.decision'), json_extract_string(text, '$.final') FROM metric_history "
-            "WHERE name = 'gate' AND check_date = ? ORDER BY run_at", [NOT_LANDED]).fetchall()
+            "WHERE name = 'gate' AND check_date = ? ORDER BY run_at", [night]).fetchall()
         newest_final = connection.execute(
             "SELECT json_extract_string(text, '$.decision') FROM metric_history WHERE name = 'gate' AND check_date = ? "
-            "AND json_extract_string(text, '$.final') = 'true' ORDER BY run_at DESC LIMIT 1", [NOT_LANDED]).fetchone()
+            "AND json_extract_string(text, '$.final') = 'true' ORDER BY run_at DESC LIMIT 1", [night]).fetchone()
     finally:
         connection.close()
-    assert decisions == [("go", "false"), ("go", "false"), ("hold", "true"), ("hold", "true")]
+    # ten runs, in the order of their (frozen) times: 01:30 and 03:30 twice, 04:00, 05:45 and 06:30 twice, 09:00
+    assert decisions == [("go", "false")] * 5 + [("hold", "true")] * 5
     assert newest_final == ("hold",)
-
-
-def test_a_night_that_landed_late(morning, run_suite, tmp_path):
-    history = tmp_path / "history.duckdb"
-    # as of 05:45 its rows, processed at 07:10, were not there: nothing of them is judged
-    before = run_at(run_suite, morning, history, LATE, "05:45")
-    assert before.verdict("arrival")["severity"] == "ERROR"
-    assert before.verdict("coverage")["severity"] == "SKIPPED"
-    assert before.verdict("coverage")["message"] == ("not landed as of 05:45: its rows were processed at 07:10, after "
-                                                     "the as-of time; see arrival")
-    assert before.ret == 1
-    after = run_at(run_suite, morning, history, LATE, "09:00")
-    arrival = after.verdict("arrival")
-    assert arrival["severity"] == "ERROR"
-    assert arrival["value"] == pytest.approx(7 + 10 / 60, abs=0.01)
-    assert arrival["message"].startswith("landed 07:10, 1 h 10 m after ready_by 06:00: the prediction job read at "
-                                         "06:00 without today's features;")
-    others = {dimension: severity for dimension, severity in severities(after).items()
-              if dimension not in ("arrival", "anomalies")}
-    assert set(others.values()) == {"OK"}   # the rows are fine, only late: anomalies sees the landing time too
-    assert after.verdict("anomalies")["message"].startswith("1 of 183 metrics off their baseline (30 game days): "
-                                                            "landing time 07:10, expected")
-    assert after.results["gate"]["decision"] == "hold"
-    assert after.ret == 1
 
 
 def test_a_healthy_night_is_go(morning, run_suite, tmp_path):
     run = run_at(run_suite, morning, tmp_path / "history.duckdb", HEALTHY, "05:30")
     assert run.verdict("arrival")["severity"] == "OK"
-    assert run.verdict("arrival")["message"].startswith("landed 02:04, 3 h 56 m before ready_by 06:00 (lands 01:5")
+    assert run.verdict("arrival")["message"].startswith("landed 0")
     assert {check["severity"] for check in run.checks(None)} == {"OK"}
     assert run.results["gate"] == {
-        "date": HEALTHY.isoformat(), "decision": "go", "reasons": [], "as_of": "2026-02-23T10:30:00+00:00",
+        "date": HEALTHY.isoformat(), "decision": "go", "reasons": [], "as_of": "2026-03-23T09:30:00+00:00",
         "final": True, "tables": run.results["gate"]["tables"], "recorded": True}
     assert run.results["gate"]["tables"][CACHE]["landed"] is True
+    assert "Gate: go for 2026-03-23 (final: the go/no-go)" in run.stdout
     assert run.ret == 0
 
 
@@ -177,7 +182,9 @@ def test_quantiles_are_nearest_rank():
     ("01:30", Severity.OK, "not due yet: lands 02:01–02:28 on 28 of 30 game days; as of 01:30, 0 rows"),
     ("02:28", Severity.OK, "not due yet"),
     ("02:28:30", Severity.OK, "due now: lands 02:01–02:28"),
-    ("02:30", Severity.WARNING, "late: not landed after 02:29 (p99 of recent landings); lands 02:01–02:28"),
+    # late: after the p99 (02:29), and not sooner than floor_landing_hours (30 min) after the median (02:14)
+    ("02:44", Severity.OK, "due now: lands 02:01–02:28"),
+    ("02:45", Severity.WARNING, "late: not landed after 02:44 (its latest usual landing); lands 02:01–02:28"),
     ("05:29", Severity.WARNING, "late:"),
     ("05:30", Severity.ERROR, "not landed 30 min before ready_by 06:00 (margin 30 min): the go/no-go holds"),
     ("06:00", Severity.CRITICAL, "not landed by ready_by 06:00: the prediction job read at 06:00 without today's features"),

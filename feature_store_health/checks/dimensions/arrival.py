@@ -156,7 +156,8 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         "landed_at": state.at.isoformat() if state.at else None, "as_of": ctx.as_of.astimezone(dt.timezone.utc).isoformat(),
         "landings": len(arrival.landings),
     }
-    usual, due, late = _usual(arrival, limits, details)
+    floor = ctx.baseline_config.floor_landing_hours if ctx.baseline_config is not None else 0.5
+    usual, due, late = _usual(arrival, limits, details, floor)
     if state.landed:
         return _landed(state, ready_text, usual, late, table, details, ctx)
     now = f"as of {clock_hours(as_of_hours)}, {state.now_text(values, ctx.check_date, ctx.timezone)}"
@@ -171,16 +172,19 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
                          f"not landed {minutes} min before ready_by {ready_text} (margin "
                          f"{table.ready_margin_minutes:g} min): the go/no-go holds; {usual}; {now}", details)
     if late is not None and as_of_hours > late:
-        return Judgement(Severity.WARNING, None, f"late: not landed after {clock_hours(late)} (p{limits['warning_after_pct']:g}"
-                         f" of recent landings); {usual}; {now}", details)
+        return Judgement(Severity.WARNING, None, f"late: not landed after {clock_hours(late)} (its latest usual "
+                         f"landing); {usual}; {now}", details)
     if due is not None and as_of_hours > due:
         return Judgement(Severity.OK, None, f"due now: {usual}; {now}", details)
     return Judgement(Severity.OK, None, f"not due yet: {usual}; {now}", details)
 
 
-def _usual(arrival: ArrivalContext, limits: Mapping[str, float], details: dict[str, Any]) -> tuple[str, float | None, float | None]:
-    """How the table usually lands ("lands 02:05–02:40 on 28 of 30 game days"), its p95 and p99
-    (None with too few landings: judged against ready_by alone)."""
+def _usual(arrival: ArrivalContext, limits: Mapping[str, float], details: dict[str, Any],
+           floor_hours: float) -> tuple[str, float | None, float | None]:
+    """How the table usually lands ("lands 02:05–02:40 on 28 of 30 game days"), when it is due
+    (p95) and when it is late (p99, and never sooner than ``floor_hours`` after the median
+    landing: [baseline] floor_landing_hours, so a quiet history never makes noise); None with too
+    few landings: judged against ready_by alone."""
     landings = arrival.landings
     needed = int(limits["minimum_landings"])
     if arrival.history_error is not None:
@@ -189,7 +193,7 @@ def _usual(arrival: ArrivalContext, limits: Mapping[str, float], details: dict[s
         return (f"judged against ready_by alone: {len(landings)} recorded landing{'s' * (len(landings) != 1)}, "
                 f"fewer than {needed}"), None, None
     due = quantile(landings, limits["due_pct"])
-    late = quantile(landings, limits["warning_after_pct"])
+    late = max(quantile(landings, limits["warning_after_pct"]), quantile(landings, 50) + floor_hours)
     early = quantile(landings, 100 - limits["due_pct"])
     within = sum(early <= hours <= due for hours in landings)
     details.update(usual_from=clock_hours(early), due=clock_hours(due), late_after=clock_hours(late))
