@@ -43,10 +43,18 @@ class Arrivals:
                     self._judge_earlier_anomalies(table.name, check_date)
                 recorded = self.history().get(key)
                 cache[key] = ArrivalContext(tuple(self._landings(table, check_date)),
-                                            first_landing(recorded) if recorded and recorded.get("row_count") else None)
+                                            first_landing(recorded) if recorded and recorded.get("row_count") else None,
+                                            deadline=self._at_deadline(check_date))
             except HistoryError as exc:
-                cache[key] = ArrivalContext(history_error=str(exc))
+                cache[key] = ArrivalContext(history_error=str(exc), deadline=self._at_deadline(check_date))
         return cache[key]
+
+    def _at_deadline(self, check_date: dt.date) -> bool:
+        """Whether the date is judged at its check deadline (a past date, no --as-of): a backfill
+        check, not a replay of a moment of that morning."""
+        from feature_store_health.clock import today_in
+
+        return self.settings.as_of is None and check_date < today_in(self.config.timezone, self.started_at)
 
     def _landings(self, table: TableConfig, check_date: dt.date) -> list[float]:
         """Wall-clock landing hours of the last ``[baseline] game_days`` game days within the
@@ -91,7 +99,8 @@ class Arrivals:
             return None
         # the date's first recorded landing (a rerun keeps it) when arrival reads the history anyway
         judged = not self.collected or CheckSpec(table_name, check_date, ARRIVAL) in self.collected
-        arrival = self._arrival_context(table, check_date) if judged else ArrivalContext()
+        arrival = self._arrival_context(table, check_date) if judged else \
+            ArrivalContext(deadline=self._at_deadline(check_date))
         context = JudgeContext(as_of=self.as_of(check_date), check_date=check_date, timezone=self.config.timezone,
                                arrival=arrival)
         return landing_state(values, table, context)

@@ -103,7 +103,7 @@ def test_a_table_entry_names_only_the_columns_it_has(warehouse, run_suite, tmp_p
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--health-config={config}",
                     f"--reports-dir={reports}")
     assert [c["dimension"] for c in run.results["checks"]] == [
-        "coverage", "completeness", "downstream_usage", "staleness", "uniqueness", "anomalies"]
+        "arrival", "coverage", "completeness", "downstream_usage", "staleness", "uniqueness", "anomalies"]
     completeness = run.verdict("completeness")
     assert (completeness["severity"], completeness["value"]) == ("WARNING", 97.62)
     assert completeness["message"] == "97.6% rows with completeness_percentage >= 95 (246/252)"
@@ -151,7 +151,7 @@ def test_the_default_config_monitors_two_tables_each_with_its_own_dimensions():
     assert (cache.source.tolerance, cache.source.roster_days, cache.source.roster_min_games) == (0.01, 14, 3)
     assert cache.thresholds["source_consistency"] == {"warning_above": 0.5, "error_above": 2, "critical_above": 10,
                                                       "roster_warning_above": 2, "roster_error_above": 5}
-    assert applicable_dimensions(composite) == ["coverage", "null_rates", "completeness", "staleness", "schema",
+    assert applicable_dimensions(composite) == ["arrival", "coverage", "null_rates", "completeness", "staleness", "schema",
                                                 "uniqueness", "value_ranges", "anomalies"]
     assert (composite.table, composite.date_column) == ("nba_precompute.player_composite_factors", "game_date")
     assert (composite.completeness_column, composite.completeness_min_pct) == ("data_completeness_pct", 90)

@@ -267,6 +267,40 @@ def test_profile_leaves_out_excluded_columns(warehouse, run_suite, tmp_path):
 
 # -- a replayed season ----------------------------------------------------------------------------
 
+ARRIVAL_NIGHTS = {"2026-03-25": "ERROR", "2026-03-27": "CRITICAL"}   # the late night, the night that never landed
+MORNING_RUNS = (2.75, 4.0, 5.5)   # 02:45, 04:00, 05:30 New York: the Scheduler recipe's runs before ready_by
+
+
+def assert_arrival_quiet_on_healthy_mornings(run) -> None:
+    """arrival on the replayed season: at each date's 09:00, OK on every healthy date and its two
+    nights caught (both tables); and at 02:45, 04:00 and 05:30 of every healthy date, judged by
+    that date's own thresholds (its details: the landing, and when it would have been late), no
+    WARNING or worse either. Prints the healthy landings next to the incidents'."""
+    from feature_store_health.checks.dimensions.arrival import wall_hours
+
+    arrivals = [c for c in run.checks(None) if c["dimension"] == "arrival"]
+    found = {(c["table"], c["date"]): c["severity"] for c in arrivals if c["severity"] != "OK"}
+    assert found == {(table, day): severity for table in (CACHE, COMPOSITE) for day, severity in ARRIVAL_NIGHTS.items()}
+    alarms, landed = [], {}
+    for check in arrivals:
+        details, day = check["details"], dt.date.fromisoformat(check["date"])
+        if check["date"] in ARRIVAL_NIGHTS or not details.get("landed_at"):
+            continue   # an incident, or a day off
+        hours = wall_hours(dt.datetime.fromisoformat(details["landed_at"]), day, "America/New_York")
+        landed.setdefault(check["table"], []).append(hours)
+        if "late_after" not in details:
+            continue   # fewer than 7 landings yet: judged against ready_by alone (never a WARNING)
+        late = sum(float(part) / 60 ** index for index, part in enumerate(details["late_after"][:5].split(":")))
+        alarms += [(check["table"], check["date"], at) for at in MORNING_RUNS if hours > at > late]
+    for table, hours in landed.items():
+        hours.sort()
+        print(f"arrival {table}: {len(hours)} healthy landings, median {hours[len(hours) // 2]:.2f} h, "
+              f"max {hours[-1]:.2f} h after midnight; incidents: "
+              + ", ".join(f"{day} {'not landed' if severity == 'CRITICAL' else 'landed after 06:00'}"
+                          for day, severity in ARRIVAL_NIGHTS.items()))
+        assert len(hours) > 140 and hours[-1] < 5.5   # every healthy night lands before the go/no-go
+    assert alarms == []
+
 def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_generator, run_suite, tmp_path):
     """Every game day of the demo season, both tables: schema, uniqueness, value_ranges, coverage,
     source_consistency and anomalies are OK but on the dated incidents; the composite factors fail
@@ -348,6 +382,9 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
                  if c["severity"] not in ("OK", "SKIPPED")}
     assert composite == {("2026-03-26", "null_rates"): "CRITICAL", ("2026-03-26", "anomalies"): "ERROR",
                          ("2026-03-25", "anomalies"): "ERROR",     # landing time 07:09
-                         ("2026-03-27", "coverage"): "CRITICAL"}   # 0 rows, 5 games
+                         ("2026-03-25", "arrival"): "ERROR",       # landed 07:09, after ready_by 06:00
+                         ("2026-03-27", "coverage"): "CRITICAL",   # 0 rows, 5 games
+                         ("2026-03-27", "arrival"): "CRITICAL"}    # not landed by ready_by
+    assert_arrival_quiet_on_healthy_mornings(run)
     early = [c["message"] for c in cache if c["dimension"] == "anomalies" and c["date"] == "2025-10-30"]
     assert early[0].startswith("early season: 100% of rows early_season_flag")

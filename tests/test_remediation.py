@@ -62,8 +62,8 @@ def test_defaults_and_the_audience_from_the_url():
      "remediation.triggers: 'coverage': give the least severity that asks for a reprocess after the dimension: "
      "coverage:WARNING, coverage:ERROR or coverage:CRITICAL"),
     ('url = "https://h/x"\ntriggers = ["freshness:ERROR"]', "remediation.triggers: 'freshness:ERROR': 'freshness' "
-     "is not a dimension (coverage, production_readiness, null_rates, quality_tiers, completeness, downstream_usage, "
-     "staleness, schema, uniqueness, value_ranges, source_consistency, anomalies, arrival)"),
+     "is not a dimension (arrival, coverage, production_readiness, null_rates, quality_tiers, completeness, "
+     "downstream_usage, staleness, schema, uniqueness, value_ranges, source_consistency, anomalies)"),
     ('url = "https://h/x"\ntriggers = ["coverage:ERROR", "coverage:CRITICAL"]',
      "remediation.triggers: coverage is listed twice; list each dimension once"),
     ('url = "https://h/x"\ntriggers = []',

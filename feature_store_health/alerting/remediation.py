@@ -27,7 +27,7 @@ from feature_store_health.config import ConfigError
 __all__ = ["ARRIVAL", "Decision", "GuardCounts", "Recorded", "RemediationConfig", "SendOutcome", "Trigger",
            "google_id_token", "parse_remediation", "plan_requests", "send_request", "trigger_text"]
 
-ARRIVAL = "arrival"   # the arrival dimension (SPEC §13), accepted as a trigger before it is registered
+ARRIVAL = "arrival"   # the arrival dimension (SPEC §13)
 _RANK = {Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
 
@@ -123,7 +123,7 @@ def _url(value: Any, key: str) -> str:
 
 def _triggers(value: Any) -> tuple[Trigger, ...]:
     key = "remediation.triggers"
-    known = [*DIMENSIONS, *((ARRIVAL,) if ARRIVAL not in DIMENSIONS else ())]
+    known = list(DIMENSIONS)
     if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
         raise ConfigError(f'{key} must be a non-empty list like ["coverage:CRITICAL", "arrival:ERROR"]')
     triggers: list[Trigger] = []
@@ -199,7 +199,10 @@ def plan_requests(
     for verdict in verdicts:
         if verdict.check_date == check_date and _triggers_on(verdict, config.triggers):
             current = worst.get(verdict.table)
-            if current is None or _RANK[verdict.severity] > _RANK[current.severity]:
+            # the worst; among equals, the one whose trigger comes first in the configuration (a
+            # night that never landed is coverage's "0 records", not arrival's "not landed" too)
+            if current is None or (_RANK[verdict.severity], -_trigger_index(verdict, config.triggers)) \
+                    > (_RANK[current.severity], -_trigger_index(current, config.triggers)):
                 worst[verdict.table] = verdict
     decisions: list[Decision] = []
     for table, verdict in worst.items():
@@ -210,6 +213,10 @@ def plan_requests(
                               recorded, history_error, dry_run, sending)
         decisions.append(Decision(table, check_date, "held" if reason else "send", body, reason or ""))
     return decisions
+
+
+def _trigger_index(verdict: Verdict, triggers) -> int:
+    return next((index for index, trigger in enumerate(triggers) if trigger.dimension == verdict.dimension), len(triggers))
 
 
 def _triggers_on(verdict: Verdict, triggers: Iterable[Trigger]) -> bool:

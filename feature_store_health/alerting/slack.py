@@ -128,6 +128,17 @@ def build_message(run: "HealthRun", report_location: str | None, *,
     if not run.complete:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
                        f"*Incomplete run*: {_escape(run.incomplete_reason())}; the checks that ran say {run.judged_status}"}})
+    gate = getattr(run, "gate_decision", None)
+    if gate is not None and (gate.decision == "hold" or gate.final):   # what Phase 5 is told
+        reasons = "".join(f"\n• {_escape(reason)}" for reason in gate.reasons[:5])
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
+                       f"*Gate for {gate.check_date}*: {gate.decision}{reasons}"}})
+    from feature_store_health.alerting.remediation_run import reprocess_lines
+
+    reprocess = reprocess_lines(run)
+    if reprocess:   # the outcome of the reprocess requests: never a verdict
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
+                       "*Reprocess*\n" + "\n".join(_escape(line.removeprefix("Reprocess: ")) for line in reprocess)}})
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Rerun*\n```{run.rerun_command()}```"}})
     if report_location:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Report: {_escape(report_location)}"}]})

@@ -44,6 +44,9 @@ class ArrivalContext(NamedTuple):
     landings: tuple[float, ...] = ()     # the last game days' first landings: wall-clock hours after midnight
     first_landing: dt.datetime | None = None   # the date's own first recorded landing (a rerun keeps it)
     history_error: str | None = None     # why there are no landings: the history could not be read
+    # the as-of time is a past date's check deadline (a backfill check), not a moment the run
+    # replays: rows processed after it are a reprocess, not rows that were not there yet
+    deadline: bool = False
 
 
 class Landing(NamedTuple):
@@ -127,7 +130,7 @@ def landing_state(values: Values, table: "TableConfig", ctx: JudgeContext) -> La
         latest = latest.replace(tzinfo=dt.timezone.utc)
     at = arrival.first_landing or latest if rows else None
     as_of = ctx.as_of.astimezone(dt.timezone.utc)
-    future = bool(rows) and isinstance(latest, dt.datetime) and at is not None and at > as_of
+    future = bool(rows) and at is not None and at > as_of and not arrival.deadline
     short = None
     if rows and "teams_scheduled" in values and values.get("teams_playing"):
         playing = _teams(values["teams_scheduled"])
@@ -158,6 +161,11 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     }
     floor = ctx.baseline_config.floor_landing_hours if ctx.baseline_config is not None else 0.5
     usual, due, late = _usual(arrival, limits, details, floor)
+    if state.landed and wall_hours(state.at, ctx.check_date, ctx.timezone) >= 24:
+        return Judgement(Severity.SKIPPED, None,
+                         f"landed {clock_hours(wall_hours(state.at, ctx.check_date, ctx.timezone))} (a backfill or "
+                         "reprocess a day or more later, and no earlier landing recorded): the night's landing is "
+                         "not known", details)
     if state.landed:
         return _landed(state, ready_text, usual, late, table, details, ctx)
     now = f"as of {clock_hours(as_of_hours)}, {state.now_text(values, ctx.check_date, ctx.timezone)}"
