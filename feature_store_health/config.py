@@ -453,7 +453,7 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
     downstream = entry.get("downstream_usage", True)
     if not isinstance(downstream, bool):
         raise ConfigError(f"{prefix}.downstream_usage must be true or false, got {downstream!r}")
-    ready_by = _time(entry.get("ready_by", "06:00"), f"{prefix}.ready_by")
+    ready_by = _clock(entry.get("ready_by", "06:00"), f"{prefix}.ready_by")
     margin = entry.get("ready_margin_minutes", 30)
     if not _is_number(margin) or not 0 <= margin < 24 * 60:
         raise ConfigError(f"{prefix}.ready_margin_minutes must be minutes from 0 to 1439, got {margin!r}")
@@ -663,6 +663,13 @@ def _time(value: Any, key: str) -> dt.time:
         return dt.time.fromisoformat(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{key} = {value!r} is not a time like '09:00'") from None
+
+
+def _clock(value: Any, key: str) -> dt.time:
+    """A wall-clock time "HH:MM" in the deadline time zone: no offset (it would be ignored)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d\d:\d\d(:\d\d)?", value):
+        raise ConfigError(f"{key} = {value!r} is not a time like '06:00' (wall clock in deadline.timezone, no offset)")
+    return _time(value, key)
 
 
 def _timezone(value: Any, key: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any, TYPE_CHECKING
 
 from feature_store_health.backends.base import BackendError
 from feature_store_health.checks.baseline_days import (
-    FIRST_LANDED, BaselineDay, changed_days, day_flags, first_landing, recorded_verdicts, verdict_metrics, view,
+    FIRST_LANDED, LANDING_PENDING, BaselineDay, changed_days, day_flags, first_landing, recorded_verdicts, verdict_metrics, view,
 )
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.checks.dimensions.anomalies import settling
@@ -297,8 +297,14 @@ class HistoryAndBaselines:
         landed = values.get("max_processed_at")
         if not isinstance(landed, dt.datetime) or not isinstance(self._history, dict):
             return values  # the history was not read (nothing judged against it): its record stands
-        first = first_landing(self._history.get((table_name, check_date)))
-        return {**values, FIRST_LANDED: first or values.get(FIRST_LANDED) or landed}
+        recorded = self._history.get((table_name, check_date)) or {}
+        first = first_landing(recorded)
+        if first is None and check_date in self.settings.dates:
+            landing = self.landing(table_name, check_date)
+            if landing is not None and not landing.landed:   # short of rows, or rows after the as-of
+                return {**values, LANDING_PENDING: True}
+        settled = {LANDING_PENDING: False} if recorded.get(LANDING_PENDING) else {}   # landed since
+        return {**values, **settled, FIRST_LANDED: first or values.get(FIRST_LANDED) or landed}
 
     def _verdict_metrics(self, verdict: Verdict) -> list[str]:
         return verdict_metrics(verdict.dimension, verdict.severity.value, verdict.details, verdict.threshold,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import shutil
 from zoneinfo import ZoneInfo
@@ -248,7 +249,7 @@ def test_the_dst_change_moves_nothing():
 
 
 @pytest.mark.parametrize(("entry", "message"), [
-    ('ready_by = "6am"', "tables[0].ready_by = '6am' is not a time like '09:00'"),
+    ('ready_by = "6am"', "tables[0].ready_by = '6am' is not a time like '06:00' (wall clock in deadline.timezone, no offset)"),
     ("ready_margin_minutes = -5", "tables[0].ready_margin_minutes must be minutes from 0 to 1439, got -5"),
     ("[tables.thresholds.arrival]\ndue_pct = 99.5\nwarning_after_pct = 99",
      "tables[0].thresholds.arrival: due_pct (99.5) is later than warning_after_pct (99); due <= warning expected"),
@@ -271,3 +272,45 @@ def test_a_toml_local_time_is_a_ready_by(tmp_path):
                       'player_column = "player_lookup"\nprocessed_at_column = "processed_at"\nready_by = 05:15:00\n')
     table = load_config(config).tables[0]
     assert (table.ready_by, table.ready_margin_minutes) == (dt.time(5, 15), 30.0)
+
+
+def test_a_short_early_landing_is_not_the_nights_landing(morning, run_suite, tmp_path):
+    """One team's rows at 02:40, the rest at 07:10: at 09:00 the table landed at 07:10 (an ERROR),
+    never "landed 02:40" from the short landing a 02:45 run recorded."""
+    history = tmp_path / "history.duckdb"
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(morning.path, full)
+    first_team = morning.scalar("SELECT MIN(team_abbr) FROM nba_precompute.player_daily_cache WHERE cache_date = ?",
+                                [HEALTHY])
+    morning.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND team_abbr <> ?",
+                    [HEALTHY, first_team])
+    short = run_at(run_suite, morning, history, HEALTHY, "02:45")
+    assert re.search(r"as of 02:45, \d+ rows, on 1 of \d+ playing teams$", short.verdict("arrival")["message"]), \
+        short.verdict("arrival")["message"]
+    assert short.verdict("coverage")["severity"] == "SKIPPED"
+    # the whole table lands at 07:10 New York (11:10 UTC in EDT): every row moved there
+    late = Warehouse(full)
+    last = late.scalar("SELECT MAX(processed_at) FROM nba_precompute.player_daily_cache WHERE cache_date = ?", [HEALTHY])
+    shift = dt.datetime.combine(HEALTHY, dt.time(11, 10)) - last
+    late.execute("UPDATE nba_precompute.player_daily_cache SET processed_at = processed_at + ?::INTERVAL "
+                 "WHERE cache_date = ?", [f"{shift.total_seconds()} seconds", HEALTHY])
+    after = run_at(run_suite, late, history, HEALTHY, "09:00")
+    arrival = after.verdict("arrival")
+    assert arrival["severity"] == "ERROR" and arrival["message"].startswith("landed 07:10, 1 h 10 m after ready_by"), \
+        arrival["message"]
+    assert after.results["gate"]["decision"] == "hold"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ('"10:00Z"', "tables[0].ready_by = '10:00Z' is not a time like '06:00' (wall clock in deadline.timezone, no offset)"),
+    ('"0600"', "tables[0].ready_by = '0600' is not a time like '06:00' (wall clock in deadline.timezone, no offset)"),
+])
+def test_ready_by_is_a_wall_clock_time(tmp_path, value, message):
+    from feature_store_health.config import ConfigError
+
+    config = tmp_path / "offset.toml"
+    config.write_text('[[tables]]\nname = "cache"\ntable = "nba_precompute.player_daily_cache"\ndate_column = "cache_date"\n'
+                      f'player_column = "player_lookup"\nprocessed_at_column = "processed_at"\nready_by = {value}\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+    assert str(raised.value) == f"config {config}: {message}"

@@ -188,7 +188,7 @@ def test_parity_with_duckdb_check_for_check(warehouse, run_suite, bigquery_emula
     bigquery_run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
                              f"--project={project}", *WINDOW)
 
-    assert len(duckdb_run.results["checks"]) == 8 * (12 + 8)  # both tables
+    assert len(duckdb_run.results["checks"]) == 8 * (13 + 9)  # both tables
     strip = lambda document: {key: value for key, value in document.items()
                               if key not in VOLATILE | {"rerun", "profile", "checks", "history"}}
     assert strip(bigquery_run.results) == strip(duckdb_run.results)
@@ -262,8 +262,8 @@ def test_missing_table_fails_only_that_tables_checks(warehouse, run_suite, bigqu
     assert message == (
         "not evaluated: nba_precompute.player_daily_cache_v2: Not found: table:one-table.nba_precompute.player_daily_cache_v2; "
         "check the dataset and table names in the configuration and --project")
-    # no contract and no value ranges in this config: 9 dimensions apply, none collected for nothing
-    assert "9 passed, 3 deselected, 9 errors" in run.stdout and "skipped" not in run.stdout
+    # no contract and no value ranges in this config: 10 dimensions apply (arrival too), none collected for nothing
+    assert "10 passed, 3 deselected, 10 errors" in run.stdout and "skipped" not in run.stdout
     assert "Traceback" not in run.stdout
 
 
@@ -450,7 +450,7 @@ def test_one_query_job_per_run_for_any_window(healthy_warehouse_file, run_suite,
         ("player_composite_factors", "metrics"), ("player_daily_cache", "metrics"),
         ("player_daily_cache", "source_consistency")]
     assert len(run.results["metadata_lookups"]) == 2
-    assert len(run.results["checks"]) == 20 * days and run.ret == 0
+    assert len(run.results["checks"]) == 22 * days and run.ret == 0
 
 
 def test_history_table_created_loaded_once_and_read_once_per_run(healthy_warehouse_file, run_suite, bigquery_emulator):

@@ -59,7 +59,7 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
 
     # the banner, and its status icon drawn without any font
     banner = page.evaluate("document.querySelector('.status-banner').innerText")
-    assert " ".join(banner.split()) == "Overall Status: UNHEALTHY · 126/128 checks passed · 12 skipped"
+    assert " ".join(banner.split()) == "Overall Status: UNHEALTHY · 140/142 checks passed · 12 skipped"
     icon = page.evaluate("(() => { const r = document.querySelector('svg.status-icon').getBoundingClientRect();"
                          " return [Math.round(r.width), Math.round(r.height)]; })()")
     assert icon == [20, 20]
@@ -68,7 +68,7 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
     rows = page.evaluate("Array.from(document.querySelectorAll('tbody.results-table-row')).map(row => "
                          "[row.querySelector('.col-result').textContent, row.querySelector('.col-testId').textContent])")
     expected = sorted(f"test_{check['dimension']}[{check['table']}-{check['date']}]" for check in run.results["checks"])
-    assert len(rows) == len(expected) == 140  # 7 dates x (12 + 8) checks, both tables
+    assert len(rows) == len(expected) == 154  # 7 dates x (13 + 9) checks, both tables
     assert sorted(test_id.split("::", 1)[1] for _, test_id in rows) == expected
     # the matrices, one per table, in the configuration's order (pytest-html sorts its own rows)
     headings = page.evaluate("Array.from(document.querySelectorAll('h2, h3')).map(h => h.textContent)"
@@ -118,7 +118,7 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
     # the date x dimension matrix: one coloured cell per check, the failing one red, its message on hover
     cells = page.evaluate("Array.from(document.querySelectorAll('td.cell')).map(c => "
                           "[getComputedStyle(c).backgroundColor, c.title, c.textContent])")
-    assert len(cells) == 140
+    assert len(cells) == 154
     red = [cell for cell in cells if "worst usage_rate_last_10 5.2% NULL" in cell[1]]
     assert len(red) == 1 and red[0][2] == "5.16" and red[0][0] != cells[0][0]
 
@@ -157,7 +157,7 @@ def test_daily_healthy_report_and_the_index_of_runs(browser, warehouse, run_suit
     healthy = reports / DATE / "20261125T170000Z" / "report.html"
     page = browser.open(healthy)
     text = " ".join(page.evaluate("document.body.innerText").split())
-    assert "Overall Status: HEALTHY · 20/20 checks passed" in text
+    assert "Overall Status: HEALTHY · 22/22 checks passed" in text
     results = page.evaluate("Array.from(document.querySelectorAll('tbody.results-table-row .col-result'))"
                             ".map(e => e.textContent)")
     assert results == ["Passed"] * 20

@@ -578,13 +578,13 @@ def test_an_interrupted_run_is_incomplete_never_healthy(warehouse, suite_folder,
     document = json.loads(results.read_text())
     assert document["status"] == "INCOMPLETE"
     assert document["complete"] is False and document["judged_status"] == "HEALTHY"
-    # the checks run table by table: the cache's coverage and readiness ran for the three dates; the
-    # interrupt came at its first null_rates check
-    assert document["incomplete_reason"] == f"{3 * PER_DATE - 6} of {3 * PER_DATE} selected checks never ran (interrupted)"
-    assert [c["dimension"] for c in document["checks"]] == ["coverage"] * 3 + ["production_readiness"] * 3
-    assert document["summary"]["checks"] == 6 and document["summary"]["not_run"] == 3 * PER_DATE - 6
+    # the checks run table by table: the cache's arrival, coverage and readiness ran for the three
+    # dates; the interrupt came at its first null_rates check
+    assert document["incomplete_reason"] == f"{3 * PER_DATE - 9} of {3 * PER_DATE} selected checks never ran (interrupted)"
+    assert [c["dimension"] for c in document["checks"]] == ["arrival"] * 3 + ["coverage"] * 3 + ["production_readiness"] * 3
+    assert document["summary"]["checks"] == 9 and document["summary"]["not_run"] == 3 * PER_DATE - 9
     assert "Overall Status: ⏸️ INCOMPLETE" in completed.stdout
-    assert f"Summary: 6/6 checks passed, {3 * PER_DATE - 6} never ran" in completed.stdout
+    assert f"Summary: 9/9 checks passed, {3 * PER_DATE - 9} never ran" in completed.stdout
     index = (reports / "index.html").read_text()
     assert "INCOMPLETE" in index and ">HEALTHY<" not in index
     assert len(webhook.received) == 1
@@ -595,7 +595,7 @@ def test_stopping_at_the_first_failure_is_incomplete(warehouse, run_suite):
     warehouse.affect_rows(DATE, 13, "is_production_ready = FALSE")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-x")
     assert run.results["status"] == "INCOMPLETE" and run.results["judged_status"] == "UNHEALTHY"
-    assert run.results["incomplete_reason"] == f"{PER_DATE - 2} of {PER_DATE} selected checks never ran (stopping after 1 failures)"
+    assert run.results["incomplete_reason"] == f"{PER_DATE - 3} of {PER_DATE} selected checks never ran (stopping after 1 failures)"
     assert run.ret == 1
 
 

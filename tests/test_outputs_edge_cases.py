@@ -49,15 +49,15 @@ def test_tables_whose_checks_never_ran_are_incomplete(warehouse, run_suite, webh
     warehouse.affect_rows(DATE, 13, "is_production_ready = FALSE")
     monkeypatch.setenv("SLACK_WEBHOOK_URL", webhook.url)
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-x")
-    # -x stops at the cache's production_readiness ERROR: 2 of its 12 checks ran, none of the composite's 8
+    # -x stops at the cache's production_readiness ERROR: 3 of its 13 checks ran, none of the composite's 9
     tables = run.results["tables"]
     assert (tables[CACHE]["status"], tables[CACHE]["summary"]["checks"], tables[CACHE]["summary"]["not_run"]) == (
-        "INCOMPLETE", 2, len(CACHE_DIMENSIONS) - 2)
+        "INCOMPLETE", 3, len(CACHE_DIMENSIONS) - 3)
     assert (tables[COMPOSITE]["status"], tables[COMPOSITE]["summary"]["checks"],
             tables[COMPOSITE]["summary"]["not_run"]) == ("INCOMPLETE", 0, len(COMPOSITE_DIMENSIONS))
     assert run.results["status"] == "INCOMPLETE" and run.ret == 1
     assert slack_fields(webhook)["Tables"] == (
-        f"⏸️ {CACHE} 1/2 (INCOMPLETE: {len(CACHE_DIMENSIONS) - 2} never ran)\n"
+        f"⏸️ {CACHE} 2/3 (INCOMPLETE: {len(CACHE_DIMENSIONS) - 3} never ran)\n"
         f"⏸️ {COMPOSITE} 0/0 (INCOMPLETE: {len(COMPOSITE_DIMENSIONS)} never ran)")
 
 
@@ -69,7 +69,7 @@ def test_a_table_left_out_by_the_selection_is_not_selected_never_healthy(warehou
     assert tables[COMPOSITE]["status"] == "NOT_SELECTED"
     assert tables[COMPOSITE]["summary"]["checks"] == tables[COMPOSITE]["summary"]["not_run"] == 0
     assert run.results["status"] == "HEALTHY" and run.ret == 0  # the run did all it was asked
-    assert slack_fields(webhook)["Tables"] == f"✅ {CACHE} 12/12"  # what was not checked is not listed
+    assert slack_fields(webhook)["Tables"] == f"✅ {CACHE} 13/13"  # what was not checked is not listed
 
 
 # -- 9. report paths that can never be written ---------------------------------------------------

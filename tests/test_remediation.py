@@ -163,8 +163,9 @@ def test_the_worst_triggering_verdict_is_the_one_request_per_table_and_date():
                       verdict("coverage", Severity.CRITICAL, message="0 rows"),
                       verdict("null_rates", Severity.CRITICAL), verdict("coverage", Severity.CRITICAL, COMPOSITE)])
     assert [(d.table, d.decision, d.reason) for d in decisions] == [(CACHE, "send", ""), (COMPOSITE, "send", "")]
-    assert decisions[0].body == {"table": CACHE, "date": "2026-03-10", "dimension": "source_consistency",
-                                 "severity": "CRITICAL", "reason": "off", "run_id": "run-2"}
+    # among equal severities, the trigger configured first (coverage, then arrival, then source_consistency)
+    assert decisions[0].body == {"table": CACHE, "date": "2026-03-10", "dimension": "coverage",
+                                 "severity": "CRITICAL", "reason": "0 rows", "run_id": "run-2"}
 
 
 def test_below_the_triggers_severity_or_another_date_or_not_judged_asks_for_nothing():

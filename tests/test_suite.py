@@ -211,7 +211,7 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     severities = {check["dimension"]: check["severity"] for check in run.checks()}
     assert severities == {
-        "coverage": "OK", "production_readiness": "ERROR", "null_rates": "CRITICAL", "quality_tiers": "OK",
+        "arrival": "OK", "coverage": "OK", "production_readiness": "ERROR", "null_rates": "CRITICAL", "quality_tiers": "OK",
         "completeness": "OK", "downstream_usage": "WARNING", "staleness": "OK", "schema": "OK", "uniqueness": "OK",
         "value_ranges": "OK", "source_consistency": "CRITICAL", "anomalies": "ERROR",
     }
@@ -239,7 +239,7 @@ def test_no_game_day_is_not_an_outage(warehouse, run_suite):
     assert run.ret == 0
     # coverage: no games is not an outage; schema: the table's structure is judged on any day. Rows
     # on a day off would contradict the schedule (test_game_days); here neither table has any
-    assert "4 passed, 16 skipped" in run.stdout
+    assert "6 passed, 16 skipped" in run.stdout   # arrival too: no games, nothing due (OK)
     coverage = run.verdict("coverage")
     assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
     assert run.verdict("schema")["severity"] == "OK"
@@ -337,7 +337,7 @@ def test_results_json_groups_the_checks_by_table(warehouse, run_suite):
     assert tables["player_daily_cache"]["summary"] == {"checks": 2 * CHECKS - 1, "passed": 2 * CHECKS - 1,
                                                        "warnings": 0, "errors": 0, "critical": 0, "not_evaluated": 0,
                                                        "skipped": 1, "not_run": 0}
-    assert tables[COMPOSITE]["summary"] == {"checks": 2 * len(COMPOSITE_DIMENSIONS) - 1, "passed": 13, "warnings": 0,
+    assert tables[COMPOSITE]["summary"] == {"checks": 2 * len(COMPOSITE_DIMENSIONS) - 1, "passed": 15, "warnings": 0,
                                             "errors": 0, "critical": 2, "not_evaluated": 0, "skipped": 1,
                                             "not_run": 0}  # fatigue_score NULL: null_rates and anomalies
     assert tables[COMPOSITE]["not_configured"] == ["production_readiness", "quality_tiers", "downstream_usage",

@@ -113,7 +113,12 @@ def _is_number(value: Any) -> bool:
 
 
 def _url(value: Any, key: str) -> str:
-    parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
+    try:   # an unclosed IPv6 bracket, a port out of range: a config error, never a traceback
+        parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
+        if parts is not None:
+            parts.port  # noqa: B018  raises on a port that is no number or out of range
+    except ValueError:
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
             or any(char.isspace() for char in value):
         raise ConfigError(f"{key} must be an http(s) URL, e.g. \"https://phase4-reprocess-abc123-uc.a.run.app/reprocess\", "
@@ -305,6 +310,11 @@ def send_request(
         token = id_token(config.audience)
         if not token:
             raise RuntimeError("no token was returned")
+        # `gcloud auth print-identity-token` ends in a newline: never a header value to send, nor
+        # to print in an exception (whose repr would escape it past the redactor)
+        token = token.strip()
+        if not token or any(char.isspace() or ord(char) < 32 for char in token):
+            raise RuntimeError("the token returned holds whitespace or control characters")
     except Exception as exc:  # a missing token is an outcome, never a traceback
         return SendOutcome(f"not sent: no ID token for {config.audience}: {redactor(_exception_text(exc))}", False)
     redactor = redactor.adding(Secret(token, "ID token"))

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 from feature_store_health.checks.levels import NewLevel
 from feature_store_health.history.records import VERDICT_PREFIX, day_fingerprint
 
-__all__ = ["BaselineDay", "BaselineView", "FIRST_LANDED", "DayFlags", "verdict_metrics", "changed_days", "day_flags", "first_landing",
+__all__ = ["BaselineDay", "BaselineView", "FIRST_LANDED", "LANDING_PENDING", "DayFlags", "verdict_metrics", "changed_days", "day_flags", "first_landing",
            "recorded_verdicts", "same_moment", "view"]
 
 FIRST_LANDED = "first_landed_at"   # a recorded metric: the date's first landing, kept across reprocesses
@@ -199,8 +199,14 @@ def changed_days(fingerprints: Mapping[dt.date, tuple[int, Any]],
     return changed
 
 
+LANDING_PENDING = "landing_pending"   # recorded while the date had not landed (short, or rows after the as-of)
+
+
 def first_landing(recorded: Mapping[str, Any] | None) -> dt.datetime | None:
-    """A recorded date's first landing: kept from its first record, else its recorded landing."""
+    """A recorded date's first landing: kept from its first record, else its recorded landing;
+    None when it was recorded before it had landed (a short landing is no night's landing)."""
+    if recorded and recorded.get(LANDING_PENDING):
+        return None
     if not recorded or not recorded.get("row_count"):
         return None
     return utc(recorded.get(FIRST_LANDED)) or utc(recorded.get("max_processed_at"))
