@@ -254,6 +254,12 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
     if len(set(names)) != len(names):
         raise ConfigError(f"tables: names must be unique, got {names}")
     baseline = _baseline(raw.get("baseline", {}))
+    for index, table in enumerate(table_configs):
+        minimum = table.thresholds["arrival"]["minimum_landings"]
+        if minimum > baseline.game_days:
+            raise ConfigError(f"tables[{index}].thresholds.arrival.minimum_landings ({minimum:g}) is more than "
+                              f"baseline.game_days ({baseline.game_days}), the landings ever read: arrival would be "
+                              "judged against ready_by alone forever")
     by_name = {table.name: table for table in table_configs}
     for index, level in enumerate(baseline.new_levels):
         if level.table not in names:
@@ -276,15 +282,26 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         runbook_url=_runbook(raw.get("runbook", {})),
         history=_history(raw.get("history", {})),
         baseline=baseline,
-        remediation=_remediation(raw.get("remediation")),
+        remediation=_remediation(raw.get("remediation"), table_configs),
     )
 
 
-def _remediation(raw: Any) -> "RemediationConfig | None":
-    """``[remediation]``, validated beside the request it configures (alerting/remediation.py)."""
+def _remediation(raw: Any, tables: tuple[TableConfig, ...]) -> "RemediationConfig | None":
+    """``[remediation]``, validated beside the request it configures (alerting/remediation.py). A
+    guard column named in it that no monitored table's contract has as BOOL would switch its
+    guard off unseen: a config error (the defaults may be absent: a table without them has no
+    such guard, and --dry-run says so)."""
     from feature_store_health.alerting.remediation import parse_remediation
 
-    return parse_remediation(raw)
+    config = parse_remediation(raw)
+    if config is None:
+        return None
+    for key in ("circuit_breaker_column", "manual_override_column"):
+        column = getattr(config, key)
+        if key in raw and not any((table.contract or {}).get(column) in ("BOOL", "BOOLEAN") for table in tables):
+            raise ConfigError(f"remediation.{key} = {column!r} is no BOOL column in any monitored table's contract; "
+                              "name the table's guard column (e.g. circuit_breaker_active) or leave the key out")
+    return config
 
 
 def _schedule(raw: dict[str, Any]) -> ScheduleConfig:

@@ -142,7 +142,9 @@ def test_a_morning_of_runs_on_a_night_not_landed(morning, run_suite, tmp_path, n
 
 
 def test_a_healthy_night_is_go(morning, run_suite, tmp_path):
-    run = run_at(run_suite, morning, tmp_path / "history.duckdb", HEALTHY, "05:30")
+    run = run_at(run_suite, morning, tmp_path / "history.duckdb", HEALTHY, "05:30", f"--reports-dir={tmp_path / 'r'}")
+    page = next((tmp_path / "r").glob("*/*/report.html")).read_text()
+    assert ('<p class="gate">Gate for 2026-03-23: <b>go</b> (final: the go/no-go)</p>') in page
     assert run.verdict("arrival")["severity"] == "OK"
     assert run.verdict("arrival")["message"].startswith("landed 0")
     assert {check["severity"] for check in run.checks(None)} == {"OK"}
@@ -255,6 +257,9 @@ def test_the_dst_change_moves_nothing():
      "tables[0].thresholds.arrival: due_pct (99.5) is later than warning_after_pct (99); due <= warning expected"),
     ("[tables.thresholds.arrival]\nminimum_landings = 2.5",
      "tables[0].thresholds.arrival.minimum_landings must be a whole number of at least 1, got 2.5"),
+    ("[tables.thresholds.arrival]\nminimum_landings = 31",
+     "tables[0].thresholds.arrival.minimum_landings (31) is more than baseline.game_days (30), the landings ever "
+     "read: arrival would be judged against ready_by alone forever"),
 ])
 def test_bad_arrival_settings_are_one_line_usage_errors(run_suite, tmp_path, entry, message):
     config = tmp_path / "bad.toml"

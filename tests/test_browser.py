@@ -85,7 +85,7 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
                        for table in ("player_daily_cache", "player_composite_factors")}
     assert {result for test_id, result in outcomes.items() if test_id not in skipped} == {"Passed"}
     counts = page.evaluate("Array.from(document.querySelectorAll('.filters span')).map(e => e.textContent.trim())")
-    assert counts[:3] == ["2 Failed,", "126 Passed,", "12 Skipped,"]
+    assert counts[:3] == ["2 Failed,", "140 Passed,", "12 Skipped,"]
 
     # the failing check's card, visible: value against thresholds, the runbook link, the 13 offending rows
     card = page.evaluate(f"""(() => {{
@@ -160,7 +160,7 @@ def test_daily_healthy_report_and_the_index_of_runs(browser, warehouse, run_suit
     assert "Overall Status: HEALTHY · 22/22 checks passed" in text
     results = page.evaluate("Array.from(document.querySelectorAll('tbody.results-table-row .col-result'))"
                             ".map(e => e.textContent)")
-    assert results == ["Passed"] * 20
+    assert results == ["Passed"] * 22
     assert page.evaluate("document.querySelectorAll('a[href*=\"runbook\"]').length") == 0  # nothing to fix
     assert_offline_and_clean(page, healthy)
 

@@ -89,7 +89,11 @@ def test_a_schedule_that_stopped_loading_is_not_evaluated_never_no_games(stretch
     for table in ROWS:
         coverage = run.verdict("coverage", table=table)
         assert (coverage["severity"], coverage["message"]) == ("NOT_EVALUATED", f"{GAP}; {rows} records found")
-    others = {c["message"] for c in run.checks(None) if c["dimension"] not in ("coverage", "schema", "anomalies")}
+    others = {c["message"] for c in run.checks(None)
+              if c["dimension"] not in ("coverage", "schema", "anomalies", "arrival")}
+    # arrival cannot tell either whether rows were due: NOT_EVALUATED, naming the schedule (with rows: landed, OK)
+    assert {c["severity"] for c in run.checks(None) if c["dimension"] == "arrival"} == (
+        {"OK"} if rows else {"NOT_EVALUATED"})
     if rows:  # the rows are judged; what needs the teams says why it cannot be
         assert run.verdict("null_rates")["severity"] == "OK"
         assert run.verdict("source_consistency")["severity"] == "NOT_EVALUATED"
@@ -117,8 +121,9 @@ def test_the_all_star_break_is_a_day_off(stretch, run_suite, date):
     for table in ROWS:
         coverage = run.verdict("coverage", table=table)
         assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
-    assert {c["message"] for c in run.checks(None) if c["dimension"] not in ("coverage", "schema")} == {
+    assert {c["message"] for c in run.checks(None) if c["dimension"] not in ("coverage", "schema", "arrival")} == {
         "no games scheduled: nothing to judge"}
+    assert {c["message"] for c in run.checks(None) if c["dimension"] == "arrival"} == {"no games scheduled: nothing due"}
     assert run.results["status"] == "HEALTHY" and run.ret == 0
 
 

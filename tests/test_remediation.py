@@ -310,6 +310,39 @@ def test_an_endpoint_never_reached_or_no_token_sends_nothing():
         f"(for {TOKEN})", False)   # the hook's own text; no token was had, so none to hide
 
 
+def test_a_token_with_a_newline_is_stripped_and_one_with_whitespace_inside_is_never_sent(endpoint):
+    """`gcloud auth print-identity-token` ends in a newline: stripped. A token holding whitespace
+    inside is no header value: not sent, not counted, and never printed (an exception's repr of it
+    would escape the newline past the redactor)."""
+    endpoint.script(Reply(200, "ok"))
+    sent = send_request(fast(f"{endpoint.origin}/reprocess"), {}, lambda audience: TOKEN + "\n")
+    assert (sent.text, sent.counted) == ("sent: HTTP 200", True)
+    assert endpoint.received[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    broken = send_request(fast(f"{endpoint.origin}/reprocess"), {}, lambda audience: "abc\ndef")
+    assert (broken.text, broken.counted) == (
+        f"not sent: no ID token for {endpoint.origin}: RuntimeError: the token returned holds whitespace or "
+        "control characters", False)
+    assert len(endpoint.received) == 1
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('url = "http://[::1/x"', 'remediation.url must be an http(s) URL, e.g. '
+                              '"https://phase4-reprocess-abc123-uc.a.run.app/reprocess", got \'http://[::1/x\''),
+    ('url = "http://127.0.0.1:99999/x"', 'remediation.url must be an http(s) URL, e.g. '
+                                         '"https://phase4-reprocess-abc123-uc.a.run.app/reprocess", '
+                                         'got \'http://127.0.0.1:99999/x\''),
+    ('url = "https://h/x"\ncircuit_breaker_column = "circuit_breaker_actve"',
+     "remediation.circuit_breaker_column = 'circuit_breaker_actve' is no BOOL column in any monitored table's "
+     "contract; name the table's guard column (e.g. circuit_breaker_active) or leave the key out"),
+])
+def test_a_url_or_guard_column_that_cannot_work_is_a_config_error(tmp_path, text, message):
+    path = tmp_path / "health.toml"
+    path.write_text(f"[remediation]\n{text}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == f"config {path}: {message}"
+
+
 def test_a_token_echoed_by_the_endpoint_is_redacted(endpoint):
     endpoint.script(Reply(500, f"bad header: Bearer {TOKEN}"))
     result = send_request(fast(f"{endpoint.origin}/reprocess"), {}, lambda audience: TOKEN)

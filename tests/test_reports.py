@@ -90,7 +90,7 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 154  # 7 dates x (13 + 9) checks
     assert archived["checks"] == run.results["checks"]
     # grouped by table: the cache's 84 checks, then the composite factors' 56
-    assert [c["table"] for c in archived["checks"]] == ["player_daily_cache"] * 84 + ["player_composite_factors"] * 56
+    assert [c["table"] for c in archived["checks"]] == ["player_daily_cache"] * 91 + ["player_composite_factors"] * 63
     assert 'tests="154"' in (folder / "junit.xml").read_text()
     # the weekly sections, in the console
     assert "Trends · player_daily_cache · 2026-01-30 … 2026-02-05" in run.stdout
@@ -281,7 +281,7 @@ def test_failing_run_sends_exactly_one_block_kit_message(warehouse, run_suite, w
                           "*Tables*\n❌ player_daily_cache 12/13\n✅ player_composite_factors 9/9"]
     checks = blocks[2]["text"]["text"]
     # grouped by table: the table's line, then its checks not OK
-    assert checks == ("*Checks not OK*\n*player_daily_cache*: 2 of 12 checks not OK\n"
+    assert checks == ("*Checks not OK*\n*player_daily_cache*: 2 of 13 checks not OK\n"
                       "❌ *Production Readiness* · 2026-02-05: "
                       "94.4% production ready (238/252) (value 94.44; warning &lt; 98 · error &lt; 95 · critical &lt; 90) "
                       f"<{(ROOT / 'docs' / 'runbook.md').as_uri()}#production_readiness|runbook>\n"

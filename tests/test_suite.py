@@ -244,7 +244,7 @@ def test_no_game_day_is_not_an_outage(warehouse, run_suite):
     assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
     assert run.verdict("schema")["severity"] == "OK"
     assert run.verdict("coverage", table=COMPOSITE)["message"] == "no games scheduled (0 records found)"
-    assert "Summary: 4/4 checks passed, 16 skipped (nothing to judge)" in run.stdout
+    assert "Summary: 6/6 checks passed, 16 skipped (nothing to judge)" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
 
 

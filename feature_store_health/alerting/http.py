@@ -129,9 +129,9 @@ def _attempt(url: str, body: Any, headers: Mapping[str, str] | None, timeout: fl
     except requests.ConnectTimeout:  # before the Timeout clause: no connection, so nothing was sent
         return Answer(error=f"ConnectTimeout: no connection within {timeout:g} s", unsent=True,
                       error_summary=redactor(f"no connection to {_netloc(url)} within {timeout:g} s"),
-                      detail=f"no answer within {timeout:g} s")
+                      detail=f"no answer within {_seconds(timeout)} s")
     except requests.Timeout:
-        return Answer(timed_out=True, detail=f"no answer within {timeout:g} s")
+        return Answer(timed_out=True, detail=f"no answer within {_seconds(timeout)} s")
     except requests.RequestException as exc:
         error = redactor(f"{type(exc).__name__}: {exc}")
         summary, unsent = _connection_error(exc, url)
@@ -175,3 +175,9 @@ def _retry_after(header: str | None) -> float | None:
         return max(0.0, float(header)) if header is not None else None
     except ValueError:
         return None
+
+
+def _seconds(value: float) -> str:
+    """A timeout for a message: "10", "2", "0.5" (an attempt cut short by the total limit is
+    2 s, never 1.99997 s)."""
+    return f"{round(value, 1):g}"

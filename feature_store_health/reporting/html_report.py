@@ -134,6 +134,7 @@ def summary_html(run: "HealthRun") -> str:
         "" if run.complete else f"<p><b>Incomplete run</b>: {_e(run.incomplete_reason())}; "
         f"the checks that ran say {_e(run.judged_status)}.</p>",
         f"<p>Rerun: <code>{_e(run.rerun_command())}</code></p>",
+        gate_html(run),
         reprocess_html(run),
         "<h3>Checks</h3>",
         _table(
@@ -167,6 +168,16 @@ def summary_html(run: "HealthRun") -> str:
         parts.append(weekly_html(run))
     parts.append("</div>")
     return "".join(parts)
+
+
+def gate_html(run: "HealthRun") -> str:
+    """The go/no-go of the checked date for the prediction job (decided from the same verdicts the
+    results JSON records it from)."""
+    gate = run.gate_decision or run.gate()
+    when = "final: the go/no-go" if gate.final else "not final: before ready_by minus the margin"
+    reasons = "".join(f"<li>{_e(reason)}</li>" for reason in gate.reasons)
+    return (f'<p class="gate">Gate for {_e(gate.check_date)}: <b>{_e(gate.decision)}</b> ({_e(when)})</p>'
+            + (f"<ul>{reasons}</ul>" if reasons else ""))
 
 
 def reprocess_html(run: "HealthRun") -> str:
