@@ -14,7 +14,7 @@ from feature_store_health.backends.base import BackendError
 from feature_store_health.checks.baseline_days import first_landing
 from feature_store_health.checks.dimensions import JudgeContext
 from feature_store_health.checks.dimensions.arrival import (
-    ArrivalContext, Landing, clock_hours, landing_state, wall_hours,
+    ArrivalContext, Landing, clock_hours, landing_state, usual_hours, wall_hours,
 )
 from feature_store_health.checks.gate import Gate, decide
 from feature_store_health.checks.plan import CheckSpec, applicable_dimensions
@@ -74,7 +74,7 @@ class Arrivals:
                 landed = first_landing(recorded) if recorded and recorded.get("row_count") else None
                 landed = landed or values.get("max_processed_at")
                 if isinstance(landed, dt.datetime):
-                    hours = wall_hours(landed, day, self.config.timezone)
+                    hours = usual_hours(landed, day, self.config.timezone)
                     # after ready_by is an arrival ERROR by its own rule, whether or not a run judged it yet
                     if hours < min(24.0, ready_hours) \
                             and "landing_time" not in self._day_flags(table.name, day, values).flagged:

@@ -276,7 +276,7 @@ def assert_arrival_quiet_on_healthy_mornings(run) -> None:
     nights caught (both tables); and at 02:45, 04:00 and 05:30 of every healthy date, judged by
     that date's own thresholds (its details: the landing, and when it would have been late), no
     WARNING or worse either. Prints the healthy landings next to the incidents'."""
-    from feature_store_health.checks.dimensions.arrival import wall_hours
+    from feature_store_health.checks.dimensions.arrival import at_wall_hours, wall_hours
 
     arrivals = [c for c in run.checks(None) if c["dimension"] == "arrival"]
     found = {(c["table"], c["date"]): c["severity"] for c in arrivals if c["severity"] != "OK"}
@@ -291,7 +291,12 @@ def assert_arrival_quiet_on_healthy_mornings(run) -> None:
         if "late_after" not in details:
             continue   # fewer than 7 landings yet: judged against ready_by alone (never a WARNING)
         late = sum(float(part) / 60 ** index for index, part in enumerate(details["late_after"][:5].split(":")))
-        alarms += [(check["table"], check["date"], at) for at in MORNING_RUNS if hours > at > late]
+        # the moments: a Scheduler run at 02:45 on the spring-forward Sunday runs at 03:45 EDT
+        landed_at = dt.datetime.fromisoformat(details["landed_at"])
+        for at in MORNING_RUNS:
+            moment = at_wall_hours(day, at, "America/New_York")
+            if landed_at > moment and wall_hours(moment, day, "America/New_York") > late:
+                alarms.append((check["table"], check["date"], at))
     for table, hours in landed.items():
         hours.sort()
         print(f"arrival {table}: {len(hours)} healthy landings, median {hours[len(hours) // 2]:.2f} h, "

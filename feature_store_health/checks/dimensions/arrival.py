@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
 
 __all__ = ["ArrivalContext", "DIMENSION", "Landing", "at_wall_hours", "clock_hours", "landing_state", "quantile",
-           "wall_hours"]
+           "usual_hours", "wall_hours"]
 
 
 class ArrivalContext(NamedTuple):
@@ -81,6 +81,18 @@ def wall_hours(moment: dt.datetime, check_date: dt.date, timezone: str) -> float
     before -> -0.167). Phase 4 is scheduled by the wall clock, so a DST change moves nothing."""
     local = _local(moment, timezone).replace(tzinfo=None)
     return (local - dt.datetime.combine(check_date, dt.time(0))).total_seconds() / 3600
+
+
+def usual_hours(moment: dt.datetime, check_date: dt.date, timezone: str) -> float:
+    """A landing as a usual landing: its wall-clock hours, or on a DST change day the hours elapsed
+    since midnight when fewer. Phase 4 starts by the wall clock, and on the spring-forward Sunday
+    a 02:00 start that does not exist runs at 03:00: a landing an hour later on the wall clock, on
+    time by the clock since midnight. The earlier reading keeps one such night from widening the
+    usual landing for the next 30 game days."""
+    local_midnight = dt.datetime.combine(check_date, dt.time(0), tzinfo=ZoneInfo(timezone))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    elapsed = (moment - local_midnight).total_seconds() / 3600
+    return min(wall_hours(moment, check_date, timezone), elapsed)
 
 
 def at_wall_hours(check_date: dt.date, hours: float, timezone: str) -> dt.datetime:
