@@ -170,8 +170,8 @@ def test_daily_healthy_report_and_the_index_of_runs(browser, warehouse, run_suit
                           "Array.from(tr.children).map(c => c.innerText.trim()))")
     assert table[0][:4] == ["run at", "dates checked", "status", "checks passed"]
     assert [row[:4] for row in table[1:]] == [
-        ["2026-11-25 13:00:00 EST", DATE, "UNHEALTHY", "19/20"],  # newest first, in New York time
-        ["2026-11-25 12:00:00 EST", DATE, "HEALTHY", "20/20"],
+        ["2026-11-25 13:00:00 EST", DATE, "UNHEALTHY", "21/22"],  # newest first, in New York time
+        ["2026-11-25 12:00:00 EST", DATE, "HEALTHY", "22/22"],
     ]
     links = page.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.href)")
     reports_linked = [link for link in links if link.endswith("report.html")]

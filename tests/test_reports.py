@@ -113,7 +113,7 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     # the HTML: self-contained, with the banner, every check, the NULL table and the charts
     page = parse(folder / "report.html")
     text = " ".join(" ".join(page.text).split())
-    assert "Overall Status: HEALTHY · 128/128 checks passed · 12 skipped" in text
+    assert "Overall Status: HEALTHY · 142/142 checks passed · 12 skipped" in text
     source = (folder / "report.html").read_text()
     # the banner's icon is inline SVG (no emoji font needed), and a date x dimension matrix leads
     assert '<svg class="status-icon" role="img" aria-label="HEALTHY"' in source and "✅" not in source.split("Overall Status")[1][:400]
@@ -288,9 +288,12 @@ def test_failing_run_sends_exactly_one_block_kit_message(warehouse, run_suite, w
                       "⚠️ *Anomalies* · 2026-02-05: 1 of 183 metrics off their baseline (7 game days): "
                       "% production ready 94.4, expected 94.8–100.0 (score 4.9) (value 4.9; warning &gt; 4.5 · error &gt; 8 · "
                       f"critical &gt; 15) <{(ROOT / 'docs' / 'runbook.md').as_uri()}#anomalies|runbook>")
-    assert blocks[3]["text"]["text"] == (f"*Rerun*\n```pytest data_tests --date=2026-02-05 --database={warehouse.path} "
+    # what the prediction job is told: the gate of the checked date holds, and why
+    assert blocks[3]["text"]["text"] == ("*Gate for 2026-02-05*: hold\n• player_daily_cache production_readiness "
+                                         "ERROR: 94.4% production ready (238/252)")
+    assert blocks[4]["text"]["text"] == (f"*Rerun*\n```pytest data_tests --date=2026-02-05 --database={warehouse.path} "
                                          f"--health-config={fast_slack_config} --no-history --reports-dir={reports}```")
-    report = blocks[4]["elements"][0]["text"]
+    report = blocks[5]["elements"][0]["text"]
     assert report.startswith(f"Report: {reports}/2026-02-05/") and report.endswith("/report.html")
     assert "Slack: alert sent (HTTP 200, 1 attempt)" in run.stdout
     assert "s3cretT0ken" not in everything_written(run, reports)
