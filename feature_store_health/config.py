@@ -684,9 +684,15 @@ def _time(value: Any, key: str) -> dt.time:
 
 def _clock(value: Any, key: str) -> dt.time:
     """A wall-clock time "HH:MM" in the deadline time zone: no offset (it would be ignored)."""
-    if isinstance(value, str) and not re.fullmatch(r"\d\d:\d\d(:\d\d)?", value):
-        raise ConfigError(f"{key} = {value!r} is not a time like '06:00' (wall clock in deadline.timezone, no offset)")
-    return _time(value, key)
+    if isinstance(value, dt.time) and value.tzinfo is None:
+        return value
+    try:
+        if not isinstance(value, str) or not re.fullmatch(r"\d\d:\d\d(:\d\d)?", value, re.ASCII):
+            raise ValueError
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{key} = {value!r} is not a time like '06:00' (wall clock in deadline.timezone, "
+                          "no offset)") from None
 
 
 def _timezone(value: Any, key: str) -> str:

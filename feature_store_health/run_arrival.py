@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from feature_store_health.backends.base import BackendError
 from feature_store_health.checks.baseline_days import first_landing
@@ -76,11 +77,24 @@ class Arrivals:
                 if isinstance(landed, dt.datetime):
                     hours = usual_hours(landed, day, self.config.timezone)
                     # after ready_by is an arrival ERROR by its own rule, whether or not a run judged it yet
-                    if hours < min(24.0, ready_hours) \
-                            and "landing_time" not in self._day_flags(table.name, day, values).flagged:
+                    if hours < min(24.0, ready_hours) and not self._landing_held_against(table.name, day, values):
                         landings.append(hours)
             day -= dt.timedelta(days=1)
         return landings
+
+    def _landing_held_against(self, table_name: str, day: dt.date, values: dict[str, Any]) -> bool:
+        """Whether a verdict on the day's rows holds its landing time against it: arrival (landed
+        after ready_by) or anomalies (an unusual landing time), recorded or this run's. Not
+        staleness: its age is measured at an as-of time (a backfill with --as-of days later fails
+        it on every date), which says nothing of when the night landed."""
+        verdicts = {dimension: recorded.get("flagged") or ()
+                    for dimension, recorded in self._verdicts_on_record(table_name, day, values).items()}
+        for dimension in ("anomalies", ARRIVAL):
+            spec = CheckSpec(table_name, day, dimension)
+            verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
+            if verdict is not None:
+                verdicts[dimension] = self._verdict_metrics(verdict)
+        return any("landing_time" in verdicts.get(dimension, ()) for dimension in ("anomalies", ARRIVAL))
 
     def landing(self, table_name: str, check_date: dt.date) -> Landing | None:
         """The date's rows as of the run's as-of time; None when nothing is due (no arrival for
@@ -133,9 +147,12 @@ class Arrivals:
         verdicts = [verdict for verdict in self.verdicts if verdict.check_date == check_date]
         landings = {table.name: self.landing(table.name, check_date) for table in self.config.tables}
         selected = self._gate_selection_complete()
+        zone = ZoneInfo(self.config.timezone)
+        cutoffs = [dt.datetime.combine(check_date, table.ready_by, tzinfo=zone) - dt.timedelta(minutes=table.ready_margin_minutes)
+                   for table in self.config.tables if ARRIVAL in applicable_dimensions(table)]
         return decide(check_date, self.as_of(check_date), verdicts, landings,
                       {table.name: table for table in self.config.tables}, self.settings.fail_on, self.config.timezone,
-                      incomplete=None if self.complete else self.incomplete_reason(), partial=selected)
+                      incomplete=None if self.complete else self.incomplete_reason(), partial=selected, cutoffs=cutoffs)
 
     def _gate_selection_complete(self) -> str | None:
         """None when the run judged every check of the checked date; else what it left out."""
@@ -153,16 +170,21 @@ class Arrivals:
         (only when the run judged every check of the date: a selection is no decision), for
         Phase 5 to read with one query."""
         gate = self.gate_decision = self.gate()
-        if gate.partial is None and not self.settings.history_off:
+        if self._gate_recorded(gate):
             self.records.append(("*", gate.check_date, "gate", gate.to_json() | {"run_id": self.run_id}))
         return gate
+
+    def _gate_recorded(self, gate: Gate) -> bool:
+        """A decision Phase 5 may act on: every check of the date judged, the history on, and the
+        as-of the run's own (now, or a past date's deadline): a replay with --as-of of an earlier
+        moment, run later, would otherwise be the newest decision."""
+        return gate.partial is None and not self.settings.history_off and self.settings.as_of is None
 
     def gate_json(self) -> dict[str, Any] | None:
         gate = self.gate_decision
         if gate is None:
             return None
-        recorded = gate.partial is None and not self.settings.history_off
-        return gate.to_json() | {"recorded": recorded}
+        return gate.to_json() | {"recorded": self._gate_recorded(gate)}
 
 
 def skipped_waiting(spec: CheckSpec, limits: dict[str, Any], reason: str) -> Verdict:

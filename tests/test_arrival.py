@@ -316,3 +316,43 @@ def test_ready_by_is_a_wall_clock_time(tmp_path, value, message):
     with pytest.raises(ConfigError) as raised:
         load_config(config)
     assert str(raised.value) == f"config {config}: {message}"
+
+
+def test_the_dst_sunday_morning_is_never_late():
+    """2026-03-08: Phase 4's 02:00 start runs at 03:00 EDT; at 03:05 EDT (2 h 05 m after midnight)
+    a table that usually lands 02:00–02:29 is not late yet by the clock its landings are read in."""
+    sunday = dt.date(2026, 3, 8)
+    values = {"row_count": 0, "games_scheduled": 5, "teams_playing": 10, "max_processed_at": None}
+    context = JudgeContext(as_of=dt.datetime(2026, 3, 8, 7, 5, tzinfo=dt.timezone.utc), check_date=sunday, timezone=NY,
+                           arrival=ArrivalContext(LANDINGS))
+    judgement = DIMENSIONS["arrival"].judge(values, TABLE, LIMITS, context)
+    assert judgement.severity is Severity.OK, judgement.message
+    assert judgement.message.startswith("not due yet: lands 02:01–02:28") and judgement.message.endswith("as of 03:05, 0 rows")
+
+
+def test_rows_a_few_minutes_ahead_of_the_clock_have_landed():
+    """Clock skew: rows stamped 2 min after the as-of time are there; 2 h after, a replay's future."""
+    skewed = judged("05:48", rows=250, landed="05:50")
+    assert skewed.severity is Severity.WARNING and skewed.message.startswith("landed 05:50, within 30 min")
+    assert judged("03:48", rows=250, landed="05:50").message.endswith("after the as-of time)")
+
+
+def test_a_day_off_is_a_final_go_once_the_margin_passed(morning, run_suite, tmp_path):
+    run = run_at(run_suite, morning, tmp_path / "history.duckdb", dt.date(2026, 2, 15), "05:45")
+    assert run.results["gate"]["decision"] == "go" and run.results["gate"]["final"] is True
+    assert run.results["gate"]["tables"] == {} and run.ret == 0
+
+
+def test_a_replay_with_an_earlier_as_of_records_no_gate(morning, run_suite, tmp_path):
+    history = tmp_path / "history.duckdb"
+    with freeze_time(utc_of(HEALTHY, "05:50")):
+        replay = run_suite(f"--database={morning.path}", f"--date={HEALTHY}", f"--history={history}",
+                           f"--as-of={HEALTHY}T01:30")
+    assert replay.results["gate"]["recorded"] is False
+    assert "Gate: go for 2026-03-23 (not final: before ready_by minus the margin) (not recorded: --as-of replays an " \
+           "earlier moment)" in replay.stdout
+    connection = duckdb.connect(str(history), read_only=True)
+    try:
+        assert connection.execute("SELECT count(*) FROM metric_history WHERE name = 'gate'").fetchone() == (0,)
+    finally:
+        connection.close()

@@ -158,6 +158,17 @@ def plan(verdicts, **kwargs):
     return plan_requests(verdicts, kwargs.pop("config", CONFIG), check_date=DATE, run_id="run-2", **kwargs)
 
 
+def test_a_table_that_landed_late_asks_for_no_reprocess():
+    """arrival ERROR "landed 06:40, after ready_by": the rows are there; reprocessing cannot undo the
+    06:00 read it missed. Not landed by then (CRITICAL, landed False): a request."""
+    late = Verdict(CACHE, DATE, "arrival", Severity.ERROR, 6.67, {}, "landed 06:40", {"landed": True})
+    missing = Verdict(CACHE, DATE, "arrival", Severity.CRITICAL, None, {}, "not landed by ready_by", {"landed": False})
+    assert plan([late]) == []
+    [decision] = plan([missing])
+    assert (decision.decision, decision.body["dimension"], decision.body["reason"]) == (
+        "send", "arrival", "not landed by ready_by")
+
+
 def test_the_worst_triggering_verdict_is_the_one_request_per_table_and_date():
     decisions = plan([verdict("coverage", Severity.ERROR), verdict("source_consistency", Severity.CRITICAL, message="off"),
                       verdict("coverage", Severity.CRITICAL, message="0 rows"),
@@ -331,6 +342,8 @@ def test_a_token_with_a_newline_is_stripped_and_one_with_whitespace_inside_is_ne
     ('url = "http://127.0.0.1:99999/x"', 'remediation.url must be an http(s) URL, e.g. '
                                          '"https://phase4-reprocess-abc123-uc.a.run.app/reprocess", '
                                          'got \'http://127.0.0.1:99999/x\''),
+    ('url = "http://svc:H5PASSWORD@127.0.0.1:18504/reprocess"',
+     "remediation.url must not carry credentials (user:password@): the request authenticates with a Google ID token"),
     ('url = "https://h/x"\ncircuit_breaker_column = "circuit_breaker_actve"',
      "remediation.circuit_breaker_column = 'circuit_breaker_actve' is no BOOL column in any monitored table's "
      "contract; name the table's guard column (e.g. circuit_breaker_active) or leave the key out"),

@@ -119,7 +119,10 @@ def _url(value: Any, key: str) -> str:
             parts.port  # noqa: B018  raises on a port that is no number or out of range
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+    if parts is not None and (parts.username or parts.password):
+        raise ConfigError(f"{key} must not carry credentials (user:password@): the request authenticates with a "
+                          "Google ID token")
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0 \
             or any(char.isspace() for char in value):
         raise ConfigError(f"{key} must be an http(s) URL, e.g. \"https://phase4-reprocess-abc123-uc.a.run.app/reprocess\", "
                           f"got {value!r}")
@@ -226,6 +229,8 @@ def _trigger_index(verdict: Verdict, triggers) -> int:
 
 def _triggers_on(verdict: Verdict, triggers: Iterable[Trigger]) -> bool:
     rank = _RANK.get(verdict.severity)  # OK, SKIPPED and NOT_EVALUATED never ask for a reprocess
+    if verdict.dimension == ARRIVAL and (verdict.details or {}).get("landed"):
+        return False   # landed, only late: reprocessing cannot undo the read it missed
     return rank is not None and any(trigger.dimension == verdict.dimension and rank >= _RANK[trigger.severity]
                                     for trigger in triggers)
 

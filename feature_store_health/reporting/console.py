@@ -80,7 +80,8 @@ def gate_line(run: "HealthRun") -> str | None:
     when = "final: the go/no-go" if gate.final else "not final: before ready_by minus the margin"
     reasons = f"; {len(gate.reasons)} reason{'s' * (len(gate.reasons) != 1)}: {gate.reasons[0]}" if gate.reasons else ""
     more = f" (and {len(gate.reasons) - 1} more)" if len(gate.reasons) > 1 else ""
-    recorded = "" if run.gate_json()["recorded"] else " (not recorded: " + (gate.partial or "history off") + ")"
+    why = gate.partial or ("history off" if run.settings.history_off else "--as-of replays an earlier moment")
+    recorded = "" if run.gate_json()["recorded"] else f" (not recorded: {why})"
     return f"Gate: {gate.decision} for {gate.check_date} ({when}){recorded}{reasons}{more}"
 
 

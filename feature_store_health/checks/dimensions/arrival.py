@@ -38,6 +38,11 @@ __all__ = ["ArrivalContext", "DIMENSION", "Landing", "at_wall_hours", "clock_hou
            "usual_hours", "wall_hours"]
 
 
+# rows stamped this little after the as-of time are there (the writer's clock runs ahead, or it
+# stamps at commit): only a replay of an earlier moment has rows from further in its future
+CLOCK_SKEW = dt.timedelta(minutes=10)
+
+
 class ArrivalContext(NamedTuple):
     """What arrival needs besides the date's metric values (built by the run from the history)."""
 
@@ -142,7 +147,7 @@ def landing_state(values: Values, table: "TableConfig", ctx: JudgeContext) -> La
         latest = latest.replace(tzinfo=dt.timezone.utc)
     at = arrival.first_landing or latest if rows else None
     as_of = ctx.as_of.astimezone(dt.timezone.utc)
-    future = bool(rows) and at is not None and at > as_of and not arrival.deadline
+    future = bool(rows) and at is not None and at > as_of + CLOCK_SKEW and not arrival.deadline
     short = None
     if rows and "teams_scheduled" in values and values.get("teams_playing"):
         playing = _teams(values["teams_scheduled"])
@@ -165,6 +170,9 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     arrival: ArrivalContext = ctx.arrival or ArrivalContext()
     state = landing_state(values, table, ctx)
     as_of_hours = wall_hours(ctx.as_of, ctx.check_date, ctx.timezone)
+    # compared with the usual landings in their own frame (on a DST change day, the earlier of
+    # wall clock and clock since midnight): the spring-forward Sunday's 03:05 is no late 03:05
+    as_of_usual = usual_hours(ctx.as_of, ctx.check_date, ctx.timezone)
     ready_text = table.ready_by.strftime("%H:%M")
     details: dict[str, Any] = {
         "ready_by": state.ready.isoformat(), "cutoff": state.cutoff.isoformat(), "landed": state.landed,
@@ -191,10 +199,10 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         return Judgement(Severity.ERROR, None,
                          f"not landed {minutes} min before ready_by {ready_text} (margin "
                          f"{table.ready_margin_minutes:g} min): the go/no-go holds; {usual}; {now}", details)
-    if late is not None and as_of_hours > late:
+    if late is not None and as_of_usual > late:
         return Judgement(Severity.WARNING, None, f"late: not landed after {clock_hours(late)} (its latest usual "
                          f"landing); {usual}; {now}", details)
-    if due is not None and as_of_hours > due:
+    if due is not None and as_of_usual > due:
         return Judgement(Severity.OK, None, f"due now: {usual}; {now}", details)
     return Judgement(Severity.OK, None, f"not due yet: {usual}; {now}", details)
 
@@ -234,7 +242,8 @@ def _landed(state: Landing, ready_text: str, usual: str, late: float | None, tab
         return Judgement(Severity.WARNING, value,
                          f"landed {when}, within {table.ready_margin_minutes:g} min of ready_by {ready_text}; {usual}",
                          details)
-    later = "; later than usual" if late is not None and landed_hours > late else ""
+    later = "; later than usual" if late is not None and usual_hours(state.at, ctx.check_date, ctx.timezone) > late \
+        else ""
     return Judgement(Severity.OK, value,
                      f"landed {when}, {_duration(state.ready - state.at)} before ready_by {ready_text} ({usual}){later}",
                      details)
