@@ -12,7 +12,7 @@ from typing import Any, TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from feature_store_health.backends.base import BackendError
-from feature_store_health.checks.baseline_days import first_landing
+from feature_store_health.checks.baseline_days import first_landing, recorded_verdicts
 from feature_store_health.checks.dimensions import JudgeContext
 from feature_store_health.checks.dimensions.arrival import (
     ArrivalContext, Landing, clock_hours, landing_state, usual_hours, wall_hours,
@@ -21,6 +21,7 @@ from feature_store_health.checks.gate import Gate, decide
 from feature_store_health.checks.plan import CheckSpec, applicable_dimensions
 from feature_store_health.checks.verdict import Severity, Verdict
 from feature_store_health.history import HistoryError
+from feature_store_health.history.records import VERDICT_PREFIX
 
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
@@ -87,8 +88,12 @@ class Arrivals:
         after ready_by) or anomalies (an unusual landing time), recorded or this run's. Not
         staleness: its age is measured at an as-of time (a backfill with --as-of days later fails
         it on every date), which says nothing of when the night landed."""
-        verdicts = {dimension: recorded.get("flagged") or ()
-                    for dimension, recorded in self._verdicts_on_record(table_name, day, values).items()}
+        recorded = self.history().get((table_name, day)) or {}
+        # the two verdicts read, beside the fingerprint of the rows: never a copy of the day's ~500 metrics
+        judged = {name: values.get(name) for name in ("row_count", "max_processed_at")}
+        judged.update({VERDICT_PREFIX + dimension: recorded[VERDICT_PREFIX + dimension]
+                       for dimension in ("anomalies", ARRIVAL) if VERDICT_PREFIX + dimension in recorded})
+        verdicts = {dimension: found.get("flagged") or () for dimension, found in recorded_verdicts(judged).items()}
         for dimension in ("anomalies", ARRIVAL):
             spec = CheckSpec(table_name, day, dimension)
             verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
