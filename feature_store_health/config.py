@@ -291,6 +291,8 @@ def _remediation(raw: Any, tables: tuple[TableConfig, ...]) -> "RemediationConfi
     guard column named in it that no monitored table's contract has as BOOL would switch its
     guard off unseen: a config error (the defaults may be absent: a table without them has no
     such guard, and --dry-run says so)."""
+    if raw is None:   # not configured: the channel's code is never imported
+        return None
     from feature_store_health.alerting.remediation import parse_remediation
 
     config = parse_remediation(raw)
