@@ -172,6 +172,22 @@ def run_suite(pytester):
     return run
 
 
+# -- a loopback Slack webhook ---------------------------------------------------------------------
+
+# Slack delivery bounded for tests: a failing endpoint costs seconds, not the default 30
+FAST_SLACK = "[slack]\ntimeout_seconds = 1\ntotal_seconds = 5\nmax_attempts = 3\n"
+
+
+@pytest.fixture
+def webhook():
+    """A stand-in for Slack's Incoming Webhook on 127.0.0.1, answering 200."""
+    from loopback_http import Reply, WebhookServer
+
+    server = WebhookServer([Reply(200, "ok")])
+    yield server
+    server.close()
+
+
 # -- BigQuery emulator (bqemulator) on loopback -------------------------------------------------
 
 # pytester points HOME at a scratch folder; the emulator finds DuckDB's spatial extension (installed

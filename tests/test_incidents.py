@@ -22,7 +22,8 @@ from feature_store_health.alerting.incidents import (
     Assessment, Incident, IncidentState, assess, duration_text, recorded_states,
 )
 from feature_store_health.checks.verdict import Severity, Verdict
-from loopback_http import Reply, WebhookServer
+from conftest import FAST_SLACK
+from loopback_http import Reply
 
 NY = "America/New_York"
 DATE = dt.date(2026, 2, 5)
@@ -268,14 +269,6 @@ def test_which_message_a_run_sends():
 
 # -- end to end -----------------------------------------------------------------------------
 
-FAST_SLACK = "[slack]\ntimeout_seconds = 1\ntotal_seconds = 5\nmax_attempts = 3\n"
-
-
-@pytest.fixture
-def webhook():
-    server = WebhookServer([Reply(200, "ok")])
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from freezegun import freeze_time
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.config import load_config
 from conftest import CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS, table_entry
-from loopback_http import Reply, WebhookServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing
@@ -42,13 +41,6 @@ def write_config(tmp_path: Path, text: str, name: str = "health.toml") -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
-
-
-@pytest.fixture
-def webhook():
-    server = WebhookServer([Reply(200, "ok")])
-    yield server
-    server.close()
 
 
 # -- 1. a check that raises is NOT_EVALUATED, never dropped -----------------------------------

@@ -15,17 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS
-from loopback_http import Reply, WebhookServer
 
 DATE = dt.date(2026, 2, 5)
 PER_DATE = len(CACHE_DIMENSIONS) + len(COMPOSITE_DIMENSIONS)
-
-
-@pytest.fixture
-def webhook():
-    server = WebhookServer([Reply(200, "ok")])
-    yield server
-    server.close()
 
 
 def usage_error(run, expected: str) -> None:

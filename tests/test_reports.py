@@ -16,18 +16,11 @@ import pytest
 from freezegun import freeze_time
 
 from feature_store_health.reporting.archive import RunArchive, update_index
-from loopback_http import Reply, WebhookServer
+from conftest import FAST_SLACK
+from loopback_http import Reply
 
 ROOT = Path(__file__).resolve().parents[1]
 DATE = dt.date(2026, 2, 5)
-FAST_SLACK = "[slack]\ntimeout_seconds = 1\ntotal_seconds = 5\nmax_attempts = 3\n"
-
-
-@pytest.fixture
-def webhook():
-    server = WebhookServer([Reply(200, "ok")])
-    yield server
-    server.close()
 
 
 @pytest.fixture

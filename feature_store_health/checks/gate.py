@@ -40,20 +40,18 @@ class Gate(NamedTuple):
 
 def decide(check_date: dt.date, as_of: dt.datetime, verdicts: Sequence[Verdict], landings: Mapping[str, Landing | None],
            tables: Mapping[str, "TableConfig"], fail_on: str, timezone: str, *, incomplete: str | None = None,
-           partial: str | None = None, cutoffs: Sequence[dt.datetime] | None = None) -> Gate:
+           partial: str | None = None, cutoffs: Sequence[dt.datetime] = ()) -> Gate:
     """``cutoffs``: every table's ready_by minus its margin on the date, landed or not, due or not
-    (a day off is final too once they passed); by default the landings' own."""
+    (a day off is final too once they passed)."""
     as_of = as_of.astimezone(dt.timezone.utc)
     reasons = [f"{verdict.table} {verdict.dimension} {verdict.severity.value}: {verdict.message}"
                for verdict in verdicts if verdict.check_date == check_date and verdict.severity.fails(fail_on)]
     failing_arrival = {verdict.table for verdict in verdicts if verdict.dimension == "arrival"
                        and verdict.check_date == check_date and verdict.severity.fails(fail_on)}
     shown: dict[str, dict[str, Any]] = {}
-    own_cutoffs = []
     for name, landing in landings.items():
         if landing is None:
             continue
-        own_cutoffs.append(landing.cutoff)
         shown[name] = {"landed": landing.landed, "landed_at": landing.at.isoformat() if landing.landed and landing.at else None,
                        "ready_by": landing.ready.isoformat(), "cutoff": landing.cutoff.isoformat()}
         if not landing.landed and as_of >= landing.cutoff and name not in failing_arrival:
@@ -63,6 +61,5 @@ def decide(check_date: dt.date, as_of: dt.datetime, verdicts: Sequence[Verdict],
                            f"{tables[name].ready_margin_minutes:g} min)")
     if incomplete:
         reasons.append(f"the run is incomplete: {incomplete}")
-    cutoffs = own_cutoffs if cutoffs is None else cutoffs
     final = all(as_of >= cutoff for cutoff in cutoffs)
     return Gate(check_date, as_of, "hold" if reasons else "go", tuple(reasons), final, shown, partial)

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from feature_store_health.checks.dimensions.base import (
     BASE, TEAMS, Dimension, Judgement, JudgeContext, Values, pct,
 )
+from feature_store_health.checks.dimensions.anomalies import clock_time as clock_hours
 from feature_store_health.checks.dimensions.coverage import TEAMS_SCHEDULED, teams_with_rows
 from feature_store_health.checks.dimensions.staleness import max_processed_at
 from feature_store_health.checks.metrics import Metric
@@ -104,18 +105,6 @@ def at_wall_hours(check_date: dt.date, hours: float, timezone: str) -> dt.dateti
     """The instant (UTC) of a wall-clock time given as hours after the date's midnight."""
     local = dt.datetime.combine(check_date, dt.time(0)) + dt.timedelta(hours=hours)
     return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(dt.timezone.utc)
-
-
-def clock_hours(hours: float) -> str:
-    """Wall-clock hours as a time of day: "02:07", "23:50 the day before", "01:10 the day after"."""
-    total = math.floor(hours * 60 + 0.5)
-    days, minutes = divmod(total, 24 * 60)
-    text = f"{minutes // 60:02d}:{minutes % 60:02d}"
-    if days == 0:
-        return text
-    if days == -1:
-        return f"{text} the day before"
-    return f"{text} the day after" if days == 1 else f"{text} {days:+d} days"
 
 
 def quantile(values: Sequence[float], pct_rank: float) -> float:
