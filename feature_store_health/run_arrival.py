@@ -46,7 +46,7 @@ class Arrivals:
                 recorded = self.history().get(key)
                 cache[key] = ArrivalContext(tuple(self._landings(table, check_date)),
                                             first_landing(recorded) if recorded and recorded.get("row_count") else None,
-                                            deadline=self._at_deadline(check_date))
+                                            deadline=self._at_deadline(check_date), recorded=bool(recorded))
             except HistoryError as exc:
                 cache[key] = ArrivalContext(history_error=str(exc), deadline=self._at_deadline(check_date))
         return cache[key]

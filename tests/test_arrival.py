@@ -347,3 +347,30 @@ def test_a_replay_with_an_earlier_as_of_records_no_gate(morning, run_suite, tmp_
         assert connection.execute("SELECT count(*) FROM metric_history WHERE name = 'gate'").fetchone() == (0,)
     finally:
         connection.close()
+
+
+def test_a_backfill_of_a_night_judged_not_landed_is_judged_late(morning, run_suite, tmp_path):
+    """A night a run saw with 0 rows, backfilled two days later: its first landing is the backfill,
+    an ERROR "after ready_by", never SKIPPED "not known" (that is for a date nobody judged)."""
+    history = tmp_path / "history.duckdb"
+    backfilled = tmp_path / "backfilled.duckdb"
+    shutil.copyfile(morning.path, backfilled)
+    for table, column in (("player_daily_cache", "cache_date"), ("player_composite_factors", "game_date")):
+        morning.execute(f"DELETE FROM nba_precompute.{table} WHERE {column} = ?", [HEALTHY])
+        Warehouse(backfilled).execute(f"UPDATE nba_precompute.{table} SET processed_at = processed_at + INTERVAL 2 DAY "
+                                      f"WHERE {column} = ?", [HEALTHY])
+    missing = run_at(run_suite, morning, history, HEALTHY, "09:00")
+    assert missing.verdict("arrival")["severity"] == "CRITICAL"
+    shutil.copyfile(backfilled, morning.path)   # the same warehouse (its history is its own), backfilled
+    with freeze_time(utc_of(HEALTHY + dt.timedelta(days=3), "09:00")):
+        later = run_suite(f"--database={morning.path}", f"--date={HEALTHY}", f"--history={history}")
+    arrival = later.verdict("arrival")
+    assert arrival["severity"] == "ERROR", arrival["message"]
+    assert re.match(r"landed 0[12]:\d\d 2 days later, 4\d h \d\d m after ready_by 06:00", arrival["message"]), \
+        arrival["message"]
+    # a date no run judged before, backfilled the same way, stays unknown
+    fresh = tmp_path / "fresh.duckdb"
+    with freeze_time(utc_of(HEALTHY + dt.timedelta(days=3), "09:00")):
+        unknown = run_suite(f"--database={morning.path}", f"--date={HEALTHY}", f"--history={fresh}")
+    assert unknown.verdict("arrival")["severity"] == "SKIPPED"
+    assert "the night's landing is not known" in unknown.verdict("arrival")["message"]

@@ -50,6 +50,9 @@ class ArrivalContext(NamedTuple):
     landings: tuple[float, ...] = ()     # the last game days' first landings: wall-clock hours after midnight
     first_landing: dt.datetime | None = None   # the date's own first recorded landing (a rerun keeps it)
     history_error: str | None = None     # why there are no landings: the history could not be read
+    # a run recorded the date before (with no landing then: it had not landed): a landing a day or
+    # more later is then its first, judged as late as it is, not "not known"
+    recorded: bool = False
     # the as-of time is a past date's check deadline (a backfill check), not a moment the run
     # replays: rows processed after it are a reprocess, not rows that were not there yet
     deadline: bool = False
@@ -170,7 +173,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     }
     floor = ctx.baseline_config.floor_landing_hours if ctx.baseline_config is not None else 0.5
     usual, due, late = _usual(arrival, limits, details, floor)
-    if state.landed and wall_hours(state.at, ctx.check_date, ctx.timezone) >= 24:
+    if state.landed and wall_hours(state.at, ctx.check_date, ctx.timezone) >= 24 and not arrival.recorded:
         return Judgement(Severity.SKIPPED, None,
                          f"landed {clock_hours(wall_hours(state.at, ctx.check_date, ctx.timezone))} (a backfill or "
                          "reprocess a day or more later, and no earlier landing recorded): the night's landing is "
