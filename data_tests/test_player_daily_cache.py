@@ -85,3 +85,15 @@ def test_source_consistency(health, verdict):
 def test_anomalies(health, verdict):
     """Every tracked metric against its baseline of previous game days (median and spread)."""
     assert_acceptable(verdict, health.settings.fail_on)
+
+
+@pytest.mark.drift
+def test_drift(health, verdict):
+    """Each numeric feature's bins and each category's mix against the baseline days' own spread."""
+    assert_acceptable(verdict, health.settings.fail_on)
+
+
+@pytest.mark.continuity
+def test_continuity(health, verdict):
+    """Each player's slow-moving columns against their previous row; counters and team columns exact."""
+    assert_acceptable(verdict, health.settings.fail_on)

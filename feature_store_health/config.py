@@ -16,6 +16,7 @@ from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.checks.dimensions import DIMENSIONS, tier_slug
 from feature_store_health.checks.levels import parse_new_levels, untracked
+from feature_store_health.config_distributions import DISTRIBUTION_KEYS, parse_distributions
 
 if TYPE_CHECKING:
     from feature_store_health.alerting.remediation import RemediationConfig
@@ -143,6 +144,12 @@ class TableConfig(NamedTuple):
     # before it when the go/no-go decides
     ready_by: dt.time = dt.time(6, 0)
     ready_margin_minutes: float = 30.0
+    # drift and continuity (config_distributions.py): the columns each judges
+    drift_columns: tuple[str, ...] = ()
+    category_columns: tuple[str, ...] = ()
+    continuity_columns: tuple[str, ...] = ()
+    continuity_counters: tuple[str, ...] = ()
+    team_columns: tuple[str, ...] = ()
 
 
 MAX_REPEAT_AFTER_HOURS = 8760
@@ -172,6 +179,8 @@ class BaselineConfig(NamedTuple):
     floor_pct_points: float = 1.0    # % metrics (ready, complete, POOR, NULL %): spread at least this
     floor_rows: float = 2.0          # ... and at least this many rows' worth of the day's rows
     floor_relative: float = 0.03     # means, medians, stddevs, rows per team: at least 3 % of the median
+    # drift's bin edges and continuity's |Δ| limits (checks/learned.py) are learned again after this many days
+    learned_refresh_days: int = 28
     floor_rows_per_team: float = 0.5
     floor_landing_hours: float = 0.5
     new_levels: tuple[Any, ...] = ()  # NewLevel: "this metric's new level starts on this date"
@@ -427,14 +436,15 @@ _TABLE_KEYS = {
     "insufficient_data_reason_column", "data_quality_issues_column", "partition_expiration_days",
     "team_column", "contract", "unique_key", "value_ranges", "profile_exclude",
     "schedule_driven_columns", "early_season_column", "early_season_max_pct", "completeness_min_pct", "source",
-    "downstream_usage", "ready_by", "ready_margin_minutes",
+    "downstream_usage", "ready_by", "ready_margin_minutes", *DISTRIBUTION_KEYS,
 }
 _OPTIONAL_TABLE_KEYS = {"thresholds", "insufficient_data_reason_column", "data_quality_issues_column",
                         "production_ready_column", "quality_tier_column", "poor_tier", "quality_tiers",
                         "completeness_column", "completeness_min_pct", "processed_at_column", "critical_features",
                         "partition_expiration_days", "team_column", "contract", "unique_key", "value_ranges",
                         "profile_exclude", "schedule_driven_columns", "early_season_column",
-                        "early_season_max_pct", "source", "downstream_usage", "ready_by", "ready_margin_minutes"}
+                        "early_season_max_pct", "source", "downstream_usage", "ready_by", "ready_margin_minutes",
+                        *DISTRIBUTION_KEYS}
 
 
 def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folders: tuple[Path, ...]) -> TableConfig:
@@ -485,6 +495,11 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
     unique_key = (_string_list(entry["unique_key"], f"{prefix}.unique_key", _COLUMN) if "unique_key" in entry
                   else (columns["player_column"],))
     _unique(unique_key, str.lower, f"{prefix}.unique_key", "the same column (names ignore case)")
+    value_ranges = _value_ranges(entry.get("value_ranges"), contract, f"{prefix}.value_ranges")
+    schedule_driven = (_string_list(entry["schedule_driven_columns"], f"{prefix}.schedule_driven_columns", _COLUMN)
+                       if entry.get("schedule_driven_columns") else ())
+    distributions = parse_distributions(entry, prefix, contract, value_ranges, unique_key, schedule_driven,
+                                        columns.get("team_column"), _string_list, _COLUMN, ConfigError)
     return TableConfig(
         name=name,
         contract=contract,
@@ -492,15 +507,15 @@ def _table(entry: Any, defaults: dict[str, dict[str, float]], prefix: str, folde
         unique_key=unique_key,
         profile_exclude=(_string_list(entry["profile_exclude"], f"{prefix}.profile_exclude", _COLUMN)
                          if entry.get("profile_exclude") else ()),
-        value_ranges=_value_ranges(entry.get("value_ranges"), contract, f"{prefix}.value_ranges"),
+        value_ranges=value_ranges,
         critical_features=features,
         quality_tiers=tiers,
         poor_tier=poor,
         completeness_min_pct=minimum,
         thresholds=thresholds,
         partition_expiration_days=expiration,
-        schedule_driven_columns=(_string_list(entry["schedule_driven_columns"], f"{prefix}.schedule_driven_columns",
-                                              _COLUMN) if entry.get("schedule_driven_columns") else ()),
+        schedule_driven_columns=schedule_driven,
+        **distributions._asdict(),
         early_season_max_pct=_percent(entry.get("early_season_max_pct", 10.0), f"{prefix}.early_season_max_pct"),
         source=_source(entry["source"], contract, f"{prefix}.source") if "source" in entry else None,
         downstream_usage=downstream,

@@ -27,6 +27,7 @@ from feature_store_health.clock import as_of_for, today_in
 from feature_store_health.config import HealthConfig, TableConfig
 from feature_store_health.history import HistoryError, HistoryStore
 from feature_store_health.run_arrival import Arrivals, skipped_waiting
+from feature_store_health.run_distributions import LEARNING, Distributions
 from feature_store_health.run_history import HistoryAndBaselines
 from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
 
@@ -35,7 +36,7 @@ __all__ = ["CheckSpec", "HealthRun"]
 MetricsByDate = dict[dt.date, dict[str, Any]]
 
 
-class HealthRun(HistoryAndBaselines, Arrivals):
+class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
     def __init__(
         self,
         settings: RunSettings,
@@ -138,6 +139,8 @@ class HealthRun(HistoryAndBaselines, Arrivals):
         window = self._window(start)
         if any(metric.name == FINGERPRINTS for metric in query.metrics):
             window["baseline_start"] = min(self._lookback_start(table, self.settings.dates[0]), window["start_date"])
+        if "@learn_start" in query.sql:   # drift and continuity learn from the lookback's days now
+            window.update(self.learn_window(table))
         return window
 
     def _run(self, table: TableConfig, sql: str, purpose: str, start: dt.date | None = None,
@@ -194,7 +197,8 @@ class HealthRun(HistoryAndBaselines, Arrivals):
         refusal = self.date_column_refusal(table.name)
         if refusal is not None:  # reached by --dry-run; a run that judges stops before its first check
             raise BackendError(refusal)
-        return table_query(table, self.config, schema, fingerprints=self._uses_fingerprints(table))
+        return table_query(table, self.config, schema, fingerprints=self._uses_fingerprints(table),
+                           learned=self.learned_cte(table))
 
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
         dates = self.settings.dates
@@ -205,6 +209,8 @@ class HealthRun(HistoryAndBaselines, Arrivals):
         except BackendError as exc:
             return exc
         values = query.values_by_date(rows)
+        if self._learns(table):
+            self.take_learned(table, values, computed="@learn_start" in query.sql)
         # the same text on every row (the recorded days before `start`): read once, dropped from all
         texts = [found.pop(FINGERPRINTS, None) for found in values.values()]
         fingerprints = parse_fingerprints(texts[0]) if texts else {}
@@ -386,6 +392,9 @@ class HealthRun(HistoryAndBaselines, Arrivals):
                     context = self._anomalies_context(table, spec.check_date, values, context)
                 elif spec.dimension == "arrival":
                     context = context._replace(arrival=self._arrival_context(table, spec.check_date))
+                elif spec.dimension in LEARNING:
+                    context = context._replace(distributions=self._distribution_context(table, spec.check_date,
+                                                                                        spec.dimension))
                 judgement = dimension.judge(values, table, limits, context)
             except Exception as exc:  # a rule that raises is a check that could not run, never a pass
                 verdict = self._unjudged(spec, f"judging raised {type(exc).__name__}: {exc}")

@@ -57,7 +57,7 @@ class HistoryAndBaselines:
         if not changed:
             return
         try:
-            query = table_query(table, self.config, self.schema(table.name))
+            query = table_query(table, self.config, self.schema(table.name), learned=self.learned_cte(table))
             rows = self._run(table, query.sql, "metrics:changed-days",
                              window={"start_date": changed[0], "end_date": changed[-1]})
         except BackendError as exc:
@@ -65,6 +65,8 @@ class HistoryAndBaselines:
                                               f"were recorded, and reading them again failed: {exc}")
             return
         fresh = query.values_by_date(rows)
+        if self._learns(table):
+            self.take_learned(table, fresh, computed=False, known=self.learned(table.name))
         for day in changed:
             values = fresh.get(day)
             if values and values.get("row_count"):
@@ -151,6 +153,13 @@ class HistoryAndBaselines:
         """The run's first date, or the earliest baseline day the history lacks while the warehouse
         still holds it: the one query then covers it too, so a first run already has a baseline."""
         first = self.settings.dates[0]
+        learning = self._learning_start(table)   # drift: the lookback's days counted in its bins
+        if learning is not None:
+            return min(learning, self._history_start(table))
+        return self._history_start(table)
+
+    def _history_start(self, table: TableConfig) -> dt.date:
+        first = self.settings.dates[0]
         if not (self._judges_anomalies(table) or self._judges(table, "arrival")):
             return first  # no baseline to draw on: anomalies' metrics, arrival's landings
         try:
@@ -224,7 +233,7 @@ class HistoryAndBaselines:
         verdicts = {dimension: (found.get("severity", "OK"), found.get("flagged") or ())
                     for dimension, found in recorded.items()}
         levels = (recorded.get("anomalies") or {}).get("levels") or {}
-        for dimension in DIMENSIONS if day in self.settings.dates else ("anomalies",):
+        for dimension in DIMENSIONS if day in self.settings.dates else ("anomalies", "drift", "continuity"):
             spec = CheckSpec(table_name, day, dimension)
             verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
             if verdict is not None:
@@ -321,11 +330,11 @@ class HistoryAndBaselines:
             if spec not in self._verdicts and spec not in self._judged_early:
                 self._judged_early[spec] = self._judge(spec, baseline_only=True)
 
-    def _unjudged_days(self, table_name: str, check_date: dt.date) -> list[dt.date]:
+    def _unjudged_days(self, table_name: str, check_date: dt.date, dimension: str = "anomalies") -> list[dt.date]:
         fetched = self._before_window.get(table_name, {})
         days = [day for day, values in sorted(fetched.items())
                 if day < check_date and values.get("row_count")
-                and "anomalies" not in self._verdicts_on_record(table_name, day, values)]
+                and dimension not in self._verdicts_on_record(table_name, day, values)]
         return days + [day for day in self.settings.dates if day < check_date]
 
     def _verdicts_on_record(self, table_name: str, day: dt.date, values: dict[str, Any]) -> dict[str, Any]:

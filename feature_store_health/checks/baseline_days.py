@@ -73,6 +73,8 @@ def verdict_metrics(dimension_id: str, severity: str, details: Mapping[str, Any]
 
     if dimension_id == "anomalies":
         return flagged_metrics(details) if severity in FLAGGING else []
+    if dimension_id in ("drift", "continuity"):   # the columns they flagged, "drift:<column>"
+        return list((details or {}).get("flagged") or ()) if severity in FLAGGING else []
     if severity not in FAILING:
         return []
     metrics = list(_DIMENSION_METRICS.get(dimension_id, lambda table: [])(table))

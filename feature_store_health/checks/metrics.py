@@ -25,6 +25,13 @@ class Source(enum.Enum):
     FINGERPRINTS = "fingerprints"
     # nba_schedule as a whole, not per date: one row, the same for every date (its last game)
     SCHEDULE_SPAN = "schedule_span"
+    # one row: the values drift and continuity learned (bin edges, |Δ| limits), literal or computed
+    # from the lookback (checks/learned.py); metrics of other sources read them as ``learned.*``
+    LEARNED = "learned"
+    # each player's row of a date beside their previous row within 7 days (continuity)
+    PAIRS = "pairs"
+    # one row per team and date: whether a team column differs between the team's players
+    TEAM_VALUES = "team_values"
 
 
 class Metric(NamedTuple):

@@ -107,7 +107,7 @@ def parse_fingerprints(text: str | None) -> dict[dt.date, tuple[int, dt.datetime
 
 
 def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaReport | None" = None,
-                fingerprints: bool = False) -> AggregateQuery:
+                fingerprints: bool = False, learned: str | None = None) -> AggregateQuery:
     """Every metric of every applicable dimension, and the reports' metrics, for ``table``: one
     query; with ``fingerprints``, each earlier date's row count and landing from @baseline_start
     too. Metrics over columns the live schema cannot serve are left out."""
@@ -121,4 +121,21 @@ def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaRep
     metrics += guard_metrics(table, getattr(config, "remediation", None))
     if schema is not None:
         metrics = [metric for metric in metrics if all(schema.usable(column) for column in metric.columns)]
-    return build_aggregate_query(table, config, metrics)
+    if learned is None:  # no learned values given: drift's and continuity's counts wait for them
+        metrics = [metric for metric in metrics if "learned." not in metric.sql]
+    rows = distribution_rows(table, schema)
+    metrics = [metric for metric in metrics if metric.source not in (Source.PAIRS, Source.TEAM_VALUES) or metric.source in rows]
+    return build_aggregate_query(table, config, metrics, learned, rows)
+
+
+def distribution_rows(table: "TableConfig", schema: "SchemaReport | None" = None) -> dict[Source, str]:
+    """The row-level subqueries continuity's metrics aggregate (its columns the live table has)."""
+    from feature_store_health.checks.dimensions.continuity import pair_columns, pairs_rows_sql, team_rows_sql
+
+    usable = (lambda column: True) if schema is None else schema.usable
+    rows = {}
+    if pair_columns(table) and all(map(usable, (*pair_columns(table), table.player_column))):
+        rows[Source.PAIRS] = pairs_rows_sql(table)
+    if table.team_columns and all(map(usable, (*table.team_columns, table.team_column))):
+        rows[Source.TEAM_VALUES] = team_rows_sql(table)
+    return rows

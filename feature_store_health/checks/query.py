@@ -47,8 +47,11 @@ def sql_hash(sql: str) -> str:
     return hashlib.sha256(sql.encode()).hexdigest()[:16]
 
 
-def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric]) -> AggregateQuery:
-    """Render one SELECT computing ``metrics`` for ``table`` (a TableConfig) per date."""
+def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric], learned: str | None = None,
+                          rows: Mapping[Source, str] | None = None) -> AggregateQuery:
+    """Render one SELECT computing ``metrics`` for ``table`` (a TableConfig) per date. ``learned``:
+    the one-row ``learned`` CTE that metrics reading ``learned.*`` need (checks/learned.py);
+    ``rows``: the row-level subquery of the PAIRS and TEAM_VALUES sources (checks/dimensions/continuity.py)."""
     unique = tuple(dict.fromkeys(metrics))  # a metric two checks need is computed once
     names = [metric.name for metric in unique]
     if len(set(names)) != len(names):
@@ -57,14 +60,32 @@ def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric]) ->
     window = "BETWEEN @start_date AND @end_date"
 
     ctes = []
+    reads_learned = any("learned." in metric.sql for metric in unique)
+    if reads_learned:
+        if learned is None:
+            raise ValueError("metrics read learned values, and no learned CTE was given")
+        ctes.append(learned)
+    rows = rows or {}
+
+    def with_learned(source_metrics: list[Metric]) -> str:
+        return " CROSS JOIN learned" if any("learned." in metric.sql for metric in source_metrics) else ""
+
     if by_source[Source.FEATURES]:
         ctes.append(
             f"features AS (\n"
             f"  SELECT {table.date_column} AS check_date,\n{_select(by_source[Source.FEATURES])}\n"
-            f"  FROM `{table.table}`\n"
+            f"  FROM `{table.table}`{with_learned(by_source[Source.FEATURES])}\n"
             f"  WHERE {table.date_column} {window}\n"
             f"  GROUP BY check_date\n)"
         )
+    for source in (Source.PAIRS, Source.TEAM_VALUES):
+        if by_source[source]:
+            ctes.append(
+                f"{source.value} AS (\n"
+                f"  SELECT check_date,\n{_select(by_source[source])}\n"
+                f"  FROM (\n{rows[source]}\n  ) AS {source.value}_rows{with_learned(by_source[source])}\n"
+                f"  GROUP BY check_date\n)"
+            )
     if by_source[Source.SCHEDULE]:
         schedule = config.schedule
         ctes.append(
@@ -128,11 +149,12 @@ def build_aggregate_query(table: Any, config: Any, metrics: Iterable[Metric]) ->
             f"  FROM (SELECT {config.schedule.date_column} AS game_date FROM `{config.schedule.table}`)\n)"
         )
     joins = "".join(
-        f"\nCROSS JOIN {source.value}" if source in (Source.FINGERPRINTS, Source.SCHEDULE_SPAN)
+        f"\nCROSS JOIN {source.value}" if source in (Source.FINGERPRINTS, Source.SCHEDULE_SPAN, Source.LEARNED)
         else f"\nLEFT JOIN {source.value} USING (check_date)"
         for source in Source if by_source[source]
     )
-    columns = ",\n".join(f"  {metric.source.value}.{metric.name}" for metric in unique)
+    columns = ",\n".join(f"  {metric.sql} AS {metric.name}" if metric.source is Source.LEARNED
+                          else f"  {metric.source.value}.{metric.name}" for metric in unique)
     sql = (
         "WITH " + ",\n".join(ctes) + "\n"
         f"SELECT\n  check_date,\n{columns}\n"

@@ -9,8 +9,10 @@ from feature_store_health.checks.dimensions import (
     anomalies,
     arrival,
     completeness,
+    continuity,
     coverage,
     downstream_usage,
+    drift,
     null_rates,
     production_readiness,
     quality_tiers,
@@ -47,6 +49,8 @@ DIMENSIONS: dict[str, Dimension] = {
         value_ranges,
         source_consistency,
         anomalies,
+        drift,
+        continuity,
     )
 }
 

@@ -59,6 +59,8 @@ class JudgeContext(NamedTuple):
     schedule_gap: str | None = None
     # arrival: the last game days' landings and the date's first recorded landing (ArrivalContext)
     arrival: Any = None
+    # drift and continuity: the learned bins and limits, the baseline days' counts (DistributionContext)
+    distributions: Any = None
 
 
 class Judgement(NamedTuple):

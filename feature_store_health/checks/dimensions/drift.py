@@ -1,0 +1,205 @@
+"""drift: each numeric feature's distribution and each category column's mix against the baseline.
+
+Per table and date, in the one aggregate query: a numeric column's rows counted in bins fixed at
+the baseline's quantiles (checks/learned.py: the deciles, the outer two split at the 5th and
+95th percentiles, plus below the usual minimum, above the usual maximum and NULL), and a
+category column's rows per declared value, NULL and "other". Each is scored against the
+baseline days' pooled counts with a threshold drawn from the baseline days' own scores at their
+own row counts (checks/distributions.py). The distance is symmetric: a spread that widens and
+one that collapses both move it; the message says which (the day's standard deviation against
+the baseline's).
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
+
+from feature_store_health.checks.dimensions.base import (
+    BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, sql_string,
+)
+from feature_store_health.checks.distributions import (
+    baseline_scores, day_counts, pooled, share_range, shares, statistic, worst_bins,
+)
+from feature_store_health.checks.learned import EDGE_QUANTILES, edge, output_metrics
+from feature_store_health.checks.metrics import Metric, Source
+from feature_store_health.checks.verdict import Severity
+
+if TYPE_CHECKING:
+    from feature_store_health.config import HealthConfig, TableConfig
+
+__all__ = ["DIMENSION", "DistributionContext", "bins_metric", "categories_metric", "category_values"]
+
+SHOWN_IN_MESSAGE = 3
+
+
+class DistributionContext(NamedTuple):
+    """What drift and continuity judge a date with besides its values."""
+
+    learned: Any = None                  # checks/learned.Learned (None: not learned: why in error)
+    # column -> the clean baseline days' values of that column's metric, newest first: (date, value)
+    baseline: Mapping[str, list[tuple[Any, Any]]] = {}
+    error: str | None = None             # why there is no baseline (the history unreadable)
+    notes: Mapping[str, Any] = {}
+
+
+def bins_metric(column: str) -> Metric:
+    last = len(EDGE_QUANTILES) - 1
+    parts = [f"COUNTIF({column} < {edge(0, column)})"]
+    parts += [f"COUNTIF({column} >= {edge(index, column)} AND {column} < {edge(index + 1, column)})"
+              for index in range(last - 1)]
+    parts += [f"COUNTIF({column} >= {edge(last - 1, column)} AND {column} <= {edge(last, column)})",
+              f"COUNTIF({column} > {edge(last, column)})", f"COUNTIF({column} IS NULL)"]
+    return Metric(Source.FEATURES, f"bins__{column}", "[" + ", ".join(parts) + "]", empty_value=(), columns=(column,))
+
+
+def category_values(table: "TableConfig", column: str) -> tuple[str, ...]:
+    return next(rule.values for rule in table.value_ranges if rule.column == column)
+
+
+def categories_metric(table: "TableConfig", column: str) -> Metric:
+    values = category_values(table, column)
+    parts = [f"COUNTIF({column} = {sql_string(value)})" for value in values]
+    listed = ", ".join(sql_string(value) for value in values)
+    parts += [f"COUNTIF({column} IS NULL)", f"COUNTIF({column} NOT IN ({listed}))"]
+    return Metric(Source.FEATURES, f"categories__{column}", "[" + ", ".join(parts) + "]", empty_value=(),
+                  columns=(column,))
+
+
+def stddev_metric(column: str) -> Metric:
+    # the profile's own metric (shared in the query when the profile covers the column)
+    return Metric(Source.FEATURES, f"stddev__{column}", f"STDDEV_SAMP({column})", empty_value=None, columns=(column,))
+
+
+def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
+    found = [*BASE]
+    for column in table.drift_columns:
+        found += [bins_metric(column), stddev_metric(column)]
+    found += [categories_metric(table, column) for column in table.category_columns]
+    found += output_metrics(table.drift_columns, ())
+    return tuple(found)
+
+
+def bin_labels(edges: tuple[float | None, ...]) -> list[str]:
+    names = [f"p{q}" if q not in (0, 100) else ("usual min" if q == 0 else "usual max") for q in EDGE_QUANTILES]
+    shown = [f"{value:.4g}" if value is not None else "?" for value in edges]
+    labels = [f"< {shown[0]} (below the usual min)"]
+    labels += [f"{shown[i]}–{shown[i + 1]} ({names[i]}–{names[i + 1]})" for i in range(len(edges) - 1)]
+    labels += [f"> {shown[-1]} (above the usual max)", "NULL"]
+    return labels
+
+
+def _range_text(low: float, high: float) -> str:
+    return f"{low:.0f}–{high:.0f} %" if high - low >= 2 else f"{low:.1f}–{high:.1f} %"
+
+
+def _judge_column(column: str, kind: str, today: list[int], days: list[tuple[Any, list[int], Any]],
+                  labels: list[str], limits: Mapping[str, float], stddev: Any) -> dict[str, Any]:
+    counts = [found for _, found, _ in days]
+    reference = pooled(counts)
+    scores = baseline_scores(counts, limits["minimum_spread"])
+    value = statistic(today, reference)
+    score = scores.score(value)
+    rows = sum(today)
+    order = worst_bins(today, reference)
+    worst = order[0]
+    expected = share_range([(found[worst], sum(found)) for found in counts], rows)
+    entry: dict[str, Any] = {
+        "column": column, "kind": kind, "score": round(score, 2), "statistic": round(value, 3),
+        "usual_statistic": [round(scores.median, 3), round(scores.usual_high(limits["warning_above"]), 3)],
+        "rows": rows, "baseline_days": len(days), "bins": labels,
+        "shares": [round(share, 2) for share in shares(today)],
+        "baseline_shares": [round(share, 2) for share in shares(reference)],
+        "worst_bin": labels[worst], "worst_share": round(shares(today)[worst], 2),
+        "worst_expected": [round(expected.low, 2), round(expected.high, 2)],
+        "baseline_scores": [round(s, 3) for s in scores.scores],
+    }
+    base_sd = [sd for _, _, sd in days if isinstance(sd, (int, float))]
+    if kind == "numeric" and isinstance(stddev, (int, float)) and base_sd:
+        entry["stddev"] = round(float(stddev), 4)
+        entry["baseline_stddev"] = round(statistics.median(base_sd), 4)
+    return entry
+
+
+def _describe(entry: Mapping[str, Any]) -> str:
+    where = entry["worst_bin"] if entry["kind"] == "category" else f"rows {entry['worst_bin']}"
+    text = (f"{entry['column']}: {where} {entry['worst_share']:.1f} % of rows, expected "
+            f"{_range_text(*entry['worst_expected'])} (score {entry['score']:.1f})")
+    if "stddev" in entry and entry["baseline_stddev"]:
+        ratio = entry["stddev"] / entry["baseline_stddev"]
+        if ratio >= 1.15 or ratio <= 0.87:
+            text += (f"; spread {'wider' if ratio > 1 else 'narrower'}: stddev {entry['stddev']:.3g} against "
+                     f"{entry['baseline_stddev']:.3g} (×{ratio:.2f})")
+    return text
+
+
+def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    from feature_store_health.checks.dimensions.anomalies import settling
+
+    if (skip := nothing_to_judge(values, ctx)) is not None:
+        return skip
+    early = settling(values, table)
+    if early is not None:
+        return Judgement(Severity.SKIPPED, None, f"early season: {early:.0f}% of rows {table.early_season_column}: "
+                         "distributions still settling, not compared with a baseline", {})
+    context: DistributionContext = ctx.distributions or DistributionContext(error="no baseline was prepared")
+    if context.error is not None:
+        return Judgement(Severity.NOT_EVALUATED, None, f"not evaluated: {context.error}", {})
+    needed = ctx.baseline_config.minimum_game_days
+    judged, short = [], []
+    learned = context.learned
+    for column in (*table.drift_columns, *table.category_columns):
+        numeric = column in table.drift_columns
+        today = day_counts(values, f"bins__{column}" if numeric else f"categories__{column}")
+        if numeric:
+            edges = learned.edges.get(column) if learned is not None else None
+            if today is None or edges is None or any(value is None for value in edges):
+                short.append(column)
+                continue
+            labels = bin_labels(edges)
+        else:
+            labels = [*category_values(table, column), "NULL", "other"]
+        days = [(day, counts, sd) for day, counts, sd in context.baseline.get(column, ())
+                if counts is not None and len(counts) == len(labels) and sum(counts)]
+        if today is None or len(today) != len(labels) or len(days) < needed:
+            short.append(column)
+            continue
+        judged.append(_judge_column(column, "numeric" if numeric else "category", today, days, labels, limits,
+                                    values.get(f"stddev__{column}")))
+    details: dict[str, Any] = {"columns_judged": len(judged), "columns_without_baseline": short,
+                               **dict(context.notes or {})}
+    if not judged:
+        return Judgement(Severity.SKIPPED, None,
+                         f"insufficient history: no column has {needed} baseline game days counted in the same bins",
+                         details)
+    judged.sort(key=lambda entry: (-entry["score"], entry["column"]))
+    flagged = [entry for entry in judged if band(entry["score"], limits, "above") is not Severity.OK]
+    details["columns"] = judged
+    details["flagged"] = [f"drift:{entry['column']}" for entry in flagged]
+    details["columns_affected"] = [entry["column"] for entry in flagged]
+    worst = judged[0]
+    severity = band(worst["score"], limits, "above")
+    if not flagged:
+        message = (f"{len(judged)} columns within their usual distribution ({worst['baseline_days']} game days); "
+                   f"largest score {worst['score']:.1f} ({worst['column']})")
+    else:
+        named = "; ".join(_describe(entry) for entry in flagged[:SHOWN_IN_MESSAGE])
+        more = f"; and {len(flagged) - SHOWN_IN_MESSAGE} more" if len(flagged) > SHOWN_IN_MESSAGE else ""
+        message = f"{len(flagged)} of {len(judged)} columns off their usual distribution: {named}{more}"
+    return Judgement(severity, round(worst["score"], 2), message, details)
+
+
+def validate(values: Mapping[str, float], key: str) -> None:
+    from feature_store_health.config import ConfigError
+
+    Dimension.validate_thresholds(DIMENSION, values, key)
+    if values.get("minimum_spread", 1) <= 0:
+        raise ConfigError(f"{key}.minimum_spread must be above 0, got {values['minimum_spread']!r}")
+
+
+DIMENSION = Dimension(
+    "drift", "Drift", "each numeric feature's bins and each category's mix against the baseline days",
+    ("warning_above", "error_above", "critical_above", "minimum_spread"), metrics, judge,
+    applies=lambda table: bool(table.drift_columns or table.category_columns),
+    partial=True,
+)

@@ -1,0 +1,192 @@
+"""The run's side of drift and continuity (SPEC §14): what they learned, and their baselines.
+
+A part of the run state (``HealthRun`` mixes it in):
+
+- **learned values** (checks/learned.py): a table's bin edges and |Δ| limits come from the
+  history's newest ``learned`` record of the last ``learned_refresh_days`` days (literal in the
+  one query: no earlier day is read), else the one query computes them from the lookback's days
+  and reaches back to count those days too; the run records them.
+- **baselines**: a date's drift baseline of a column is the last ``game_days`` game days counted
+  under the same learned values, leaving out a day whose verdicts flagged that column (drift,
+  continuity, anomalies' levels of it, a failed value_ranges) or the day's rows (coverage,
+  uniqueness: ``rows_per_team``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TYPE_CHECKING
+
+from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.dimensions.drift import DistributionContext
+from feature_store_health.checks.learned import (
+    LEARNED_ID, LEARNED_RECORD, Learned, computed_cte, from_record, from_values, literal_cte, output_names,
+)
+from feature_store_health.checks.plan import distribution_rows
+from feature_store_health.history import HistoryError
+
+if TYPE_CHECKING:
+    from feature_store_health.config import TableConfig
+
+__all__ = ["Distributions", "LEARNING"]
+
+LEARNING = ("drift", "continuity")
+_LEVELS = ("mean", "median", "stddev")
+
+
+class Distributions:
+    """Learned values and baselines of drift and continuity, for a HealthRun."""
+
+    def _learns(self, table: "TableConfig") -> bool:
+        return any(self._judges(table, dimension) for dimension in LEARNING)
+
+    def _learning_columns(self, table: "TableConfig") -> tuple[tuple[str, ...], tuple[str, ...]]:
+        schema = self.schema(table.name)
+        drift = tuple(column for column in table.drift_columns if schema.usable(column)) \
+            if self._judges(table, "drift") else ()
+        rows = distribution_rows(table, schema)
+        continuity = tuple(table.continuity_columns) if self._judges(table, "continuity") and rows else ()
+        return drift, continuity
+
+    def recorded_learned(self, table: "TableConfig") -> Learned | None:
+        """The newest learned values the history holds for the table, if fresh enough and covering
+        the columns this run judges."""
+        cache = self.__dict__.setdefault("_recorded_learned", {})
+        if table.name in cache:
+            return cache[table.name]
+        found = None
+        if not self.settings.history_off:
+            try:
+                recorded = self.history()
+            except HistoryError:
+                recorded = {}
+            first = self.settings.dates[0]
+            oldest = first - dt.timedelta(days=self.config.baseline.learned_refresh_days)
+            drift, continuity = self._learning_columns(table)
+            candidates = sorted((day for (name, day), values in recorded.items()
+                                 if name == table.name and LEARNED_RECORD in values and oldest < day <= first),
+                                reverse=True)
+            for day in candidates:
+                learned = from_record(recorded[(table.name, day)][LEARNED_RECORD])
+                if learned is not None and learned.covers(drift, continuity):
+                    found = learned
+                    break
+        cache[table.name] = found
+        return found
+
+    def learned_cte(self, table: "TableConfig") -> str | None:
+        """The ``learned`` CTE of the table's query: literal (recorded) or computed (None: not judged)."""
+        if not self._learns(table):
+            return None
+        drift, continuity = self._learning_columns(table)
+        known = self.__dict__.get("_learned", {}).get(table.name) or self.recorded_learned(table)
+        if known is not None:
+            return literal_cte(known, drift, continuity)
+        rows = distribution_rows(table, self.schema(table.name))
+        from feature_store_health.checks.metrics import Source
+
+        return computed_cte(table, drift, continuity, rows.get(Source.PAIRS))
+
+    def learn_window(self, table: "TableConfig") -> dict[str, dt.date]:
+        first = self.settings.dates[0]
+        return {"learn_start": self._lookback_start(table, first), "learn_end": first - dt.timedelta(days=1)}
+
+    def _learning_start(self, table: "TableConfig") -> dt.date | None:
+        """How far back the one query must count for drift: the lookback's start when the learned
+        values are computed now, else the first lookback day recorded under other ones."""
+        if not self._learns(table) or not self._judges(table, "drift"):
+            return None
+        first = self.settings.dates[0]
+        start = self._lookback_start(table, first)
+        learned = self.recorded_learned(table)
+        if learned is None:
+            return start
+        try:
+            recorded = self.history()
+        except HistoryError:
+            return start
+        day = start
+        while day < first:
+            values = recorded.get((table.name, day)) or {}
+            if values.get("row_count") and values.get(LEARNED_ID) != learned.id:
+                return day
+            day += dt.timedelta(days=1)
+        return None
+
+    def take_learned(self, table: "TableConfig", values: dict[dt.date, dict[str, Any]], computed: bool,
+                     known: Learned | None = None) -> None:
+        """After the table's query: the learned values it used (returned on every row when it
+        computed them), dropped from the days' values, and each day marked with their id."""
+        drift, continuity = self._learning_columns(table)
+        names = [output_names(column, "edges") for column in drift] + \
+                [output_names(column, "jump") for column in continuity]
+        returned = {}
+        for day_values in values.values():
+            for name in names:
+                if name in day_values:
+                    returned[name] = day_values.pop(name)
+        learned_all = self.__dict__.setdefault("_learned", {})
+        if known is not None:
+            learned = known
+        elif computed:
+            window = self.learn_window(table)
+            learned = from_values(returned, drift, continuity, self.settings.dates[0],
+                                  (window["learn_start"].isoformat(), window["learn_end"].isoformat()))
+            self.records.append((table.name, self.settings.dates[0], LEARNED_RECORD, learned.record()))
+        else:
+            learned = self.recorded_learned(table)
+        learned_all[table.name] = learned
+        if learned is None:
+            return
+        for day_values in values.values():
+            if day_values.get("row_count"):
+                day_values[LEARNED_ID] = learned.id
+
+    def learned(self, table_name: str) -> Learned | None:
+        return self.__dict__.get("_learned", {}).get(table_name)
+
+    def _distribution_context(self, table: "TableConfig", check_date: dt.date, dimension: str) -> DistributionContext:
+        try:
+            self.metrics(table.name)
+            learned = self.learned(table.name)
+            if dimension == "continuity":
+                return DistributionContext(learned=learned)
+            self._judge_earlier(table.name, check_date, "drift")
+            baseline = self._drift_baseline(table, check_date, learned)
+        except HistoryError as exc:
+            return DistributionContext(error=f"the history could not be read: {exc}")
+        return DistributionContext(learned=learned, baseline=baseline)
+
+    def _drift_baseline(self, table: "TableConfig", check_date: dt.date, learned: Learned | None):
+        """Column -> the clean baseline days' (date, counts, stddev), newest first."""
+        if learned is None:
+            return {}
+        wanted = self.config.baseline.game_days
+        found: dict[str, list[tuple[dt.date, Any, Any]]] = {}
+        columns = [(column, f"bins__{column}") for column in table.drift_columns] + \
+                  [(column, f"categories__{column}") for column in table.category_columns]
+        for day, values in self._candidate_days(table.name, check_date):
+            if values.get(LEARNED_ID) != learned.id:
+                continue
+            flagged = self._day_flags(table.name, day, values).flagged
+            whole_day = "rows_per_team" in flagged
+            for column, name in columns:
+                kept = found.setdefault(column, [])
+                if len(kept) >= wanted or name not in values:
+                    continue
+                if whole_day or f"drift:{column}" in flagged or any(f"{level}:{column}" in flagged for level in _LEVELS):
+                    continue
+                kept.append((day, list(values[name] or ()), values.get(f"stddev__{column}")))
+        return found
+
+    def _judge_earlier(self, table_name: str, check_date: dt.date, dimension: str) -> None:
+        """``dimension`` of every earlier day a baseline of ``check_date`` may draw on that nobody
+        judged yet, oldest first (as anomalies'): what they flag is no baseline of later dates."""
+        from feature_store_health.checks.plan import CheckSpec
+
+        if dimension not in DIMENSIONS:
+            return
+        for day in self._unjudged_days(table_name, check_date, dimension):
+            spec = CheckSpec(table_name, day, dimension)
+            if spec not in self._verdicts and spec not in self._judged_early:
+                self._judged_early[spec] = self._judge(spec, baseline_only=True)
