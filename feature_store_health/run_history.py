@@ -151,8 +151,8 @@ class HistoryAndBaselines:
 
     def _query_start(self, table: TableConfig) -> dt.date:
         """The run's first date, or the earliest baseline day the history lacks while the warehouse
-        still holds it: the one query then covers it too, so a first run already has a baseline."""
-        first = self.settings.dates[0]
+        still holds it: the one query then covers it too, so a first run already has a baseline;
+        with drift judged, also the lookback's days not counted under this run's learned bins."""
         learning = self._learning_start(table)   # drift: the lookback's days counted in its bins
         if learning is not None:
             return min(learning, self._history_start(table))
