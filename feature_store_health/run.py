@@ -273,7 +273,16 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
             table = self._tables[table_name]
             dimension = DIMENSIONS[dimension_id]
             rules = dimension.sample_rules(table)
-            if not rules:
+            if dimension.sample_query is not None:
+                try:
+                    self.metrics(table.name)   # the learned values the query compares with
+                    rows = self._run(table, dimension.sample_query(table, self.learned_cte(table)),
+                                     f"samples:{dimension_id}")
+                except BackendError as exc:
+                    self._samples[key] = f"samples unavailable: {exc}"
+                else:
+                    self._samples[key] = rows
+            elif not rules:
                 self._samples[key] = []
             else:
                 sql = build_sample_query(table, rules, dimension.sample_columns(table))
@@ -299,6 +308,11 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
         samples = self.samples(verdict.table, verdict.dimension)
         if isinstance(samples, str):
             return samples
+        if dimension.sample_query is not None:   # the player, the previous date, the columns it flagged
+            affected = (verdict.details or {}).get("columns_affected") or ()
+            keep = {table.player_column, "prev_date", *affected, *(f"prev__{column}" for column in affected)}
+            return [{name: value for name, value in row.items() if name in keep}
+                    for row in samples if row["check_date"] == verdict.check_date]
         if dimension.reasons_are_columns:  # the player, the failing columns, when it was processed
             keep = {table.player_column, *reasons, *((table.processed_at_column,) if table.processed_at_column else ())}
         shown: list[dict[str, Any]] = []

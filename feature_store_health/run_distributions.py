@@ -145,6 +145,16 @@ class Distributions:
     def learned(self, table_name: str) -> Learned | None:
         return self.__dict__.get("_learned", {}).get(table_name)
 
+    def learned_json(self) -> dict[str, Any]:
+        """The results JSON's ``learned``: per table, the bin edges and |Δ| limits this run used and
+        where they came from ("history": recorded by an earlier run; "computed": by this run's query)."""
+        found = {}
+        for name, learned in self.__dict__.get("_learned", {}).items():
+            if learned is not None:
+                computed = any(table == name and record == LEARNED_RECORD for table, _, record, _ in self.records)
+                found[name] = {**learned.record(), "source": "computed" if computed else "history"}
+        return found
+
     def _distribution_context(self, table: "TableConfig", check_date: dt.date, dimension: str) -> DistributionContext:
         try:
             self.metrics(table.name)
@@ -176,7 +186,7 @@ class Distributions:
                     continue
                 if whole_day or f"drift:{column}" in flagged or any(f"{level}:{column}" in flagged for level in _LEVELS):
                     continue
-                kept.append((day, list(values[name] or ()), values.get(f"stddev__{column}")))
+                kept.append((day, [int(count or 0) for count in values[name] or ()], values.get(f"stddev__{column}")))
         return found
 
     def _judge_earlier(self, table_name: str, check_date: dt.date, dimension: str) -> None:

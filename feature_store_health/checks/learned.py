@@ -84,8 +84,10 @@ def output_metrics(drift_columns, continuity_columns):
     """What the query returns of the learned values (one row's worth, on every row)."""
     from feature_store_health.checks.metrics import Metric, Source
 
+    # an array holds no NULL on BigQuery: an edge not learned (no value in the lookback) is NaN
     metrics = [Metric(Source.LEARNED, output_names(column, "edges"),
-                      "[" + ", ".join(edge(index, column) for index in range(len(EDGE_QUANTILES))) + "]",
+                      "[" + ", ".join(f"IFNULL({edge(index, column)}, CAST('NaN' AS FLOAT64))"
+                                      for index in range(len(EDGE_QUANTILES))) + "]",
                       empty_value=()) for column in drift_columns]
     metrics += [Metric(Source.LEARNED, output_names(column, "jump"), jump(column), empty_value=None)
                 for column in continuity_columns]
@@ -125,11 +127,18 @@ def _median_of(expression: str) -> str:
     return f"APPROX_QUANTILES({expression}, 100)[OFFSET(50)]"
 
 
+def _day_quantile(column: str, q: int) -> str:
+    """A day's q-th percentile of a column; its minimum and maximum exactly (MIN, MAX)."""
+    if q in (0, 100):
+        return f"CAST({'MIN' if q == 0 else 'MAX'}({column}) AS FLOAT64)"
+    return f"APPROX_QUANTILES(CAST({column} AS FLOAT64), 100)[OFFSET({q})]"
+
+
 def computed_cte(table: Any, drift_columns, continuity_columns, pairs_sql: str | None) -> str:
     """The learned values computed from the days of @learn_start .. @learn_end."""
     selects, sources = [], []
     if drift_columns:
-        per_day = ",\n      ".join(f"APPROX_QUANTILES({column}, 100)[OFFSET({q})] AS q{index}__{column}"
+        per_day = ",\n      ".join(f"{_day_quantile(column, q)} AS q{index}__{column}"
                                    for column in drift_columns for index, q in enumerate(EDGE_QUANTILES))
         selects.append(",\n    ".join(f"{_median_of(f'q{index}__{column}')} AS e{index}__{column}"
                                       for column in drift_columns for index in range(len(EDGE_QUANTILES))))
@@ -139,7 +148,7 @@ def computed_cte(table: Any, drift_columns, continuity_columns, pairs_sql: str |
             f"    WHERE {table.date_column} BETWEEN @learn_start AND @learn_end\n"
             f"    GROUP BY learn_day\n  ) AS edge_days")
     if continuity_columns and pairs_sql:
-        per_day = ",\n      ".join(f"APPROX_QUANTILES(ABS({column} - prev__{column}), 100)[OFFSET({JUMP_QUANTILE})]"
+        per_day = ",\n      ".join(f"APPROX_QUANTILES(CAST(ABS({column} - prev__{column}) AS FLOAT64), 100)[OFFSET({JUMP_QUANTILE})]"
                                    f" AS p__{column}" for column in continuity_columns)
         selects.append(",\n    ".join(f"{_median_of(f'p__{column}')} AS jump__{column}" for column in continuity_columns))
         sources.append(

@@ -103,6 +103,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+from feature_store_health.reporting.distribution_html import distribution_html  # noqa: E402  (drift's pictures)
+
+
 def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = None, runbook: str | None = None) -> str:
     """One check: severity, message, value against thresholds, NULL table, samples when failing."""
     dimension = DIMENSIONS[verdict.dimension]
@@ -112,6 +115,7 @@ def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = No
         f"{_badge(verdict.severity)}</p><p>{_e(verdict.message)}</p>",
         _table(("value", "thresholds"), [(value, verdict.threshold_text())]),
         null_table(verdict),
+        distribution_html(verdict),
     ]
     if runbook is not None:
         parts.insert(1, f'<p>Runbook: <a href="{_e(runbook)}">{_e(runbook)}</a></p>')

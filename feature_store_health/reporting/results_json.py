@@ -79,6 +79,7 @@ def results_document(run: "HealthRun", slack: dict[str, Any] | None = None,
         "incidents": incidents or [],
         "slack": slack or {"sent": False, "detail": "no webhook configured", "events": {}},
         "reprocess": _reprocess(run),
+        "learned": run.learned_json(),
     }
 
 

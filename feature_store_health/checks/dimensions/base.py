@@ -101,6 +101,9 @@ class Dimension(NamedTuple):
     own_query: Callable[["TableConfig", "HealthConfig"], Any] | None = None
     # with own_query: the offending rows of a date, from its values (values, table, failing reasons)
     sample_rows: Callable[[Mapping[str, Any], "TableConfig", tuple[str, ...]], list] | None = None
+    # offending rows from a query of their own (continuity: each player beside their previous row):
+    # (table, the learned CTE) -> SQL returning check_date and the columns to show, worst first
+    sample_query: Callable[["TableConfig", str], str] | None = None
 
     def reasons_failing(self, details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> tuple[str, ...]:
         if self.failing_reasons is None:

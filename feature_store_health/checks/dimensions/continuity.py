@@ -168,13 +168,14 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     return Judgement(severity, entries[0]["pct"], message, details)
 
 
-def sample_sql(table: "TableConfig", columns: tuple[str, ...], learned_cte: str) -> str:
-    """The players behind a failing check: yesterday's and today's values, largest move first."""
-    picked = [column for column in columns if column in pair_columns(table)]
-    moved = " , ".join(f"ABS({column} - prev__{column}) / NULLIF(learned.jump__{column}, 0)"
-                       if column in table.continuity_columns else f"ABS({column} - prev__{column})"
-                       for column in picked) or "0"
-    order = f"GREATEST({moved}, 0)" if len(picked) > 1 else moved
+def sample_sql(table: "TableConfig", learned_cte: str) -> str:
+    """The players behind a failing check: their previous and this date's values, largest move
+    (in units of each column's usual move) first, at most 20 per date."""
+    picked = list(pair_columns(table))
+    moved = ", ".join(f"IFNULL(ABS({column} - prev__{column}) / NULLIF(learned.jump__{column}, 0), 0)"
+                      if column in table.continuity_columns else f"IFNULL(ABS({column} - prev__{column}), 0)"
+                      for column in picked)
+    order = f"GREATEST({moved}, 0)"
     return (f"WITH {learned_cte}\n"
             f"SELECT check_date, prev_date, {table.player_column}, "
             + ", ".join(f"prev__{column}, {column}" for column in picked) + "\n"
@@ -189,4 +190,5 @@ DIMENSION = Dimension(
      "rule_warning_above", "rule_error_above", "rule_critical_above"), metrics, judge,
     applies=lambda table: bool(table.continuity_columns),
     partial=True,
+    sample_query=sample_sql,
 )

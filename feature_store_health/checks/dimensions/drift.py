@@ -114,11 +114,19 @@ def _judge_column(column: str, kind: str, today: list[int], days: list[tuple[Any
         "worst_expected": [round(expected.low, 2), round(expected.high, 2)],
         "baseline_scores": [round(s, 3) for s in scores.scores],
     }
-    base_sd = [sd for _, _, sd in days if isinstance(sd, (int, float))]
-    if kind == "numeric" and isinstance(stddev, (int, float)) and base_sd:
+    base_sd = [float(sd) for _, _, sd in days if _number(sd)]
+    if kind == "numeric" and _number(stddev) and base_sd:
         entry["stddev"] = round(float(stddev), 4)
         entry["baseline_stddev"] = round(statistics.median(base_sd), 4)
     return entry
+
+
+def _number(value: Any) -> bool:
+    """A finite number of any backend's type (BigQuery returns NUMERIC as Decimal)."""
+    try:
+        return value is not None and not isinstance(value, bool) and float(value) == float(value)
+    except (TypeError, ValueError):
+        return False
 
 
 def _describe(entry: Mapping[str, Any]) -> str:
