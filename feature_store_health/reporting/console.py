@@ -139,6 +139,7 @@ def history_line(run: "HealthRun") -> str | None:
             parts.append(f"{len(damaged)} damaged value{'s' * (len(damaged) != 1)} left out (first: {damaged[0]})")
     if write is not None:
         parts.append(f"write failed: {write['error']}" if "error" in write else
+                     f"not written ({write['skipped']})" if "skipped" in write else
                      f"wrote {write['rows']:,} rows in {write['seconds']:.3f} s")
     where = (write or {}).get("location") or (read or {}).get("location")
     return "History: " + ", ".join(parts) + (f" ({where})" if where else "")
