@@ -198,6 +198,7 @@ class HealthConfig(NamedTuple):
     history: HistoryConfig = HistoryConfig()
     baseline: BaselineConfig = BaselineConfig()
     remediation: "RemediationConfig | None" = None   # [remediation]: the reprocess request; None: off
+    models: tuple[Any, ...] = ()     # [[models]]: ModelConfig per consumer (feature_store_health/models.py)
 
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1]  # the checkout, for an editable install
@@ -250,7 +251,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> HealthConfig:
     _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack", "runbook",
-                           "history", "baseline", "remediation"}, "")
+                           "history", "baseline", "remediation", "models"}, "")
     deadline = _section(raw, "deadline", {"time", "timezone"})
     default_thresholds = _thresholds(raw.get("thresholds", {}), "thresholds")
     tables = raw.get("tables")
@@ -292,7 +293,18 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         history=_history(raw.get("history", {})),
         baseline=baseline,
         remediation=_remediation(raw.get("remediation"), table_configs),
+        models=_models(raw.get("models"), table_configs),
     )
+
+
+def _models(raw: Any, tables: tuple[TableConfig, ...]) -> tuple[Any, ...]:
+    """``[[models]]``: each consumer's features, validated against the tables' contracts (models.py)."""
+    from feature_store_health.models import parse_models
+
+    try:
+        return parse_models(raw, tables)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _remediation(raw: Any, tables: tuple[TableConfig, ...]) -> "RemediationConfig | None":

@@ -199,6 +199,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="Neither read nor write the metric history (baselines then come from the warehouse alone). "
         "Default: history on.",
     )
+    group.addoption(
+        "--model", dest="health_model", metavar="NAME", default=None,
+        help="Run only the checks of the [[models]] entry NAME: the table-level checks of the tables it reads, and "
+        "the column-level checks judged on its features alone (a prediction job gating on its own inputs). "
+        "Nothing is recorded in the history. Default: every check.",
+    )
     parser.addini(
         "health_reports_dir", type="string", default="reports",
         help="Run archive folder for the feature store health checks, relative to the rootdir.",
@@ -241,6 +247,7 @@ class RunSettings(NamedTuple):
     reports_dir_option: Path | None = None  # --reports-dir as given (resolved): part of the rerun command
     rootdir: Path | None = None            # relative paths of the config file are from here
     reprocess: str | None = None           # --reprocess as given; None: send when [remediation] is configured
+    model: str | None = None               # --model: the checks of one [[models]] entry (config narrowed to it)
 
     @property
     def dates(self) -> tuple[dt.date, ...]:
@@ -331,6 +338,7 @@ class RunSettings(NamedTuple):
             rootdir=config.rootpath,
             history_dir=reports_dir or config.rootpath / config.getini("health_reports_dir"),
             reprocess=option.health_reprocess,
+            model=option.health_model,
         )
 
 

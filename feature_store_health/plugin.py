@@ -56,6 +56,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     _check_lookback(settings, health_config.baseline.lookback_days)
     _check_reprocess(settings, health_config)
+    if settings.model is not None:  # --model: the model's tables, cut to its features (models.py)
+        from feature_store_health.models import narrow_to_model
+
+        try:
+            health_config = narrow_to_model(health_config, settings.model)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
     run = HealthRun(settings, health_config, backend_factory, now)
     for check_date in (settings.dates[0], settings.dates[-1]):
         try:

@@ -564,5 +564,7 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
             parts.append(f"--query-timeout={settings.query_timeout:g}")
         if settings.fail_on != "error":
             parts.append(f"--fail-on={settings.fail_on}")
+        if settings.model is not None:
+            parts.append(f"--model={settings.model}")
         parts.extend(settings.selection)
         return shlex.join(parts)

@@ -166,6 +166,11 @@ class Arrivals:
                   for dimension in applicable_dimensions(table)}
         collected = {spec for spec in self.collected if spec.check_date == check_date}
         missing = wanted - collected
+        model = self.settings.model   # the config is narrowed to it: its gate is that model's only
+        if model is not None:
+            left_out = (f"; {len(missing)} of its {len(wanted)} checks of {check_date} not selected (-m/-k)"
+                        if missing else "")
+            return f"--model={model}: the checks of its tables and features only{left_out}"
         if not missing:
             return None
         return f"{len(missing)} of {len(wanted)} checks of {check_date} were not selected (-m/-k)"

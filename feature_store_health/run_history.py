@@ -270,6 +270,13 @@ class HistoryAndBaselines:
             return f"ERROR: history not written: {exc}"
         if store is None:
             return None
+        if self.settings.model is not None:
+            # its verdicts judged the model's features only: recorded, they would stand for the
+            # table's day in later baselines and incidents (a NULL-rate ERROR of another column
+            # overwritten by an OK), and its gate is no decision for every model
+            self.history_write = {"skipped": f"--model={self.settings.model}: a model's run records nothing",
+                                  "location": store.location}
+            return None
         started = time.perf_counter()  # the write's cost: encoding its rows, then storing them
         info = RunInfo(self.run_id, self.started_at, self.settings.backend, self.source_description(),
                        hashlib.sha256(repr(self.config).encode()).hexdigest()[:16])

@@ -14,6 +14,7 @@ from feature_store_health.alerting.http import RetryPolicy, post, retry_transien
 from feature_store_health.alerting.secret import Redactor, Secret
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.verdict import STATUS_ICONS, Severity
+from feature_store_health.reporting.models_affected import models_affected_line
 from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ def build_message(run: "HealthRun", report_location: str | None, *,
             f"{_escape(v.message)} (value {v.value if v.value is not None else 'n/a'}; {_escape(v.threshold_text())}) "
             f"<{_link(run.runbook_link(v.dimension))}|runbook>"
             + (f" — {_escape(mark)}" if (mark := marks.get((v.table, v.dimension, v.check_date))) else "")
+            + (f"\n{_escape(affected)}" if (affected := models_affected_line(run, v)) else "")
             for v in failing
         ]
     tables = ", ".join(dict.fromkeys(v.table for v in problems)) or ", ".join(by_table)

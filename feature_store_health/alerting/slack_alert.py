@@ -54,8 +54,8 @@ def incidents_of(run: "HealthRun") -> Assessment | None:
     """This run's incident events from the recorded states; None without a readable history."""
     from feature_store_health.history import HistoryError
 
-    if run.settings.history_off:
-        return None
+    if run.settings.history_off or run.settings.model is not None:
+        return None   # a --model run records no incident: its verdicts are the model's, not the table's
     try:
         history = run.history()
     except HistoryError:

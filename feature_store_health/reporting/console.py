@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.trend import configured_fields
 from feature_store_health.checks.verdict import STATUS_ICONS
+from feature_store_health.reporting.models_affected import models_affected_line
 from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ def summary_lines(run: "HealthRun") -> list[str]:
         lines.append(f"{table} · {check_date} · as of {as_of:%Y-%m-%d %H:%M %Z}")
         for verdict in verdicts:
             lines.append(f"{verdict.severity.icon} {DIMENSIONS[verdict.dimension].label}: {verdict.message}")
+            affected = models_affected_line(run, verdict)   # [[models]]: who reads the columns it names
+            if affected:
+                lines.append(f"   {affected}")
         lines.extend(_flagged_lines(run, table, verdicts))
         lines.append("")
     if run.settings.days > 1:
@@ -135,6 +139,7 @@ def history_line(run: "HealthRun") -> str | None:
             parts.append(f"{len(damaged)} damaged value{'s' * (len(damaged) != 1)} left out (first: {damaged[0]})")
     if write is not None:
         parts.append(f"write failed: {write['error']}" if "error" in write else
+                     f"not written ({write['skipped']})" if "skipped" in write else
                      f"wrote {write['rows']:,} rows in {write['seconds']:.3f} s")
     where = (write or {}).get("location") or (read or {}).get("location")
     return "History: " + ", ".join(parts) + (f" ({where})" if where else "")

@@ -16,6 +16,7 @@ from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.plan import applicable_dimensions
 from feature_store_health.checks.trend import configured_fields
 from feature_store_health.checks.verdict import STATUS_COLORS, Severity, Verdict
+from feature_store_health.reporting.models_affected import models_affected_line
 from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
@@ -106,13 +107,16 @@ def _cell(value: Any) -> str:
 from feature_store_health.reporting.distribution_html import distribution_html  # noqa: E402  (drift's pictures)
 
 
-def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = None, runbook: str | None = None) -> str:
-    """One check: severity, message, value against thresholds, NULL table, samples when failing."""
+def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = None, runbook: str | None = None,
+               models: str | None = None) -> str:
+    """One check: severity, message, the models reading the columns it names, value against
+    thresholds, NULL table, samples when failing."""
     dimension = DIMENSIONS[verdict.dimension]
     value = "n/a" if verdict.value is None else verdict.value
     parts = [
         f'<div class="fsh">{STYLE}<p><b>{_e(dimension.label)}</b> · {_e(verdict.table)} · {_e(verdict.check_date)} · '
-        f"{_badge(verdict.severity)}</p><p>{_e(verdict.message)}</p>",
+        f"{_badge(verdict.severity)}</p><p>{_e(verdict.message)}</p>"
+        + (f'<p class="models-affected">{_e(models)}</p>' if models else ""),
         _table(("value", "thresholds"), [(value, verdict.threshold_text())]),
         null_table(verdict),
         distribution_html(verdict),
@@ -150,6 +154,7 @@ def summary_html(run: "HealthRun") -> str:
             raw_columns=(3, 7),
         ),
     ]
+    parts.append(models_affected_html(run))
     for table in run.config.tables:  # a dimension whose columns the table's entry does not name
         missing = [DIMENSIONS[d].label for d in DIMENSIONS if d not in applicable_dimensions(table)]
         if missing:
@@ -172,6 +177,16 @@ def summary_html(run: "HealthRun") -> str:
         parts.append(weekly_html(run))
     parts.append("</div>")
     return "".join(parts)
+
+
+def models_affected_html(run: "HealthRun") -> str:
+    """[[models]]: each check not OK that names a column a model reads, with those models."""
+    rows = [(v.check_date, v.table, DIMENSIONS[v.dimension].label, _badge(v.severity),
+             line.removeprefix("Models affected: ")) for v in run.verdicts if (line := models_affected_line(run, v))]
+    if not rows:
+        return ""
+    return ('<h3 class="models-affected">Models affected</h3>'
+            + _table(("date", "table", "check", "severity", "models affected"), rows, raw_columns=(3,)))
 
 
 def gate_html(run: "HealthRun") -> str:
@@ -422,7 +437,8 @@ class HtmlReportHooks:
         from pytest_html import extras
 
         runbook = None if verdict.severity in (Severity.OK, Severity.SKIPPED) else self.run.runbook_link(verdict.dimension)
-        report.extras = [*getattr(report, "extras", []), extras.html(check_card(verdict, samples, runbook))]
+        card = check_card(verdict, samples, runbook, models_affected_line(self.run, verdict))
+        report.extras = [*getattr(report, "extras", []), extras.html(card)]
         return report
 
 

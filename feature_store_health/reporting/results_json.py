@@ -80,7 +80,16 @@ def results_document(run: "HealthRun", slack: dict[str, Any] | None = None,
         "slack": slack or {"sent": False, "detail": "no webhook configured", "events": {}},
         "reprocess": _reprocess(run),
         "learned": run.learned_json(),
+        **_models(run),
     }
+
+
+def _models(run: "HealthRun") -> dict[str, Any]:
+    """``models`` (only with [[models]] configured): each model's status and the features touched."""
+    from feature_store_health.reporting.models_affected import models_json
+
+    document = models_json(run)
+    return {} if document is None else {"models": document}
 
 
 def _reprocess(run: "HealthRun") -> list[dict[str, Any]]:
