@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.config import load_config
-from conftest import CACHE, COMPOSITE
+from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS
 
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing
 TABLE = load_config().tables[0]
@@ -391,5 +391,13 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
                          ("2026-03-27", "coverage"): "CRITICAL",   # 0 rows, 5 games
                          ("2026-03-27", "arrival"): "CRITICAL"}    # not landed by ready_by
     assert_arrival_quiet_on_healthy_mornings(run)
+    # the distribution incidents (a spread, a category mix, a subgroup shift, a permutation, a
+    # clipped tail) leave every check of both tables OK: the blind spot the drift and continuity
+    # dimensions are for
+    for day in demo_generator.DISTRIBUTION_INCIDENTS:
+        severities = {(c["table"], c["dimension"]): c["severity"] for c in run.checks(None) if c["date"] == str(day)}
+        assert sorted(severities) == sorted([(CACHE, dimension) for dimension in CACHE_DIMENSIONS]
+                                            + [(COMPOSITE, dimension) for dimension in COMPOSITE_DIMENSIONS])
+        assert set(severities.values()) == {"OK"}, (day, severities)
     early = [c["message"] for c in cache if c["dimension"] == "anomalies" and c["date"] == "2025-10-30"]
     assert early[0].startswith("early season: 100% of rows early_season_flag")
