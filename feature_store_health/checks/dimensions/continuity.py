@@ -36,18 +36,24 @@ def pair_columns(table: "TableConfig") -> tuple[str, ...]:
 
 
 def pairs_rows_sql(table: "TableConfig") -> str:
-    """Each row of @start_date..@end_date with the player's previous row within PAIR_DAYS days."""
+    """Each row of @start_date..@end_date with the player's previous row within PAIR_DAYS days,
+    and the row before that (within 2 × PAIR_DAYS): a value back at the level of the row before
+    its previous one is a recovery from a bad previous row, not a move of its own."""
     columns = pair_columns(table)
     window = f"OVER (PARTITION BY {table.player_column} ORDER BY {table.date_column})"
-    lagged = ", ".join(f"LAG({column}) {window} AS prev__{column}" for column in columns)
+    lagged = ", ".join(f"LAG({column}) {window} AS prev__{column}, LAG({column}, 2) {window} AS prev2__{column}"
+                       for column in columns)
+    earlier = ", ".join(f"prev__{column}, IF(prev2_date >= DATE_SUB(check_date, INTERVAL {2 * PAIR_DAYS} DAY), "
+                        f"prev2__{column}, NULL) AS prev2__{column}" for column in columns)
     return (
         f"    SELECT check_date, prev_date, {table.player_column}, "
-        + ", ".join(f"{column}, prev__{column}" for column in columns) + "\n"
+        + ", ".join(columns) + f", {earlier}\n"
         f"    FROM (\n"
         f"      SELECT {table.date_column} AS check_date, {table.player_column}, {', '.join(columns)},\n"
-        f"        LAG({table.date_column}) {window} AS prev_date, {lagged}\n"
+        f"        LAG({table.date_column}) {window} AS prev_date, LAG({table.date_column}, 2) {window} AS prev2_date,\n"
+        f"        {lagged}\n"
         f"      FROM `{table.table}`\n"
-        f"      WHERE {table.date_column} BETWEEN DATE_SUB(@start_date, INTERVAL {PAIR_DAYS} DAY) AND @end_date\n"
+        f"      WHERE {table.date_column} BETWEEN DATE_SUB(@start_date, INTERVAL {3 * PAIR_DAYS} DAY) AND @end_date\n"
         f"    ) AS lagged\n"
         f"    WHERE check_date BETWEEN @start_date AND @end_date AND prev_date < check_date\n"
         f"      AND prev_date >= DATE_SUB(check_date, INTERVAL {PAIR_DAYS} DAY)"
@@ -71,11 +77,16 @@ def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
         found += [
             Metric(Source.PAIRS, f"pairs__{column}", f"COUNTIF({column} IS NOT NULL AND prev__{column} IS NOT NULL)",
                    columns=(column,)),
-            Metric(Source.PAIRS, f"jumps__{column}", f"COUNTIF({moved} > {jump(column)})", columns=(column,)),
+            # beyond the usual move from its previous row, and from the row before (when there is one)
+            Metric(Source.PAIRS, f"jumps__{column}",
+                   f"COUNTIF({moved} > {jump(column)} AND (prev2__{column} IS NULL "
+                   f"OR ABS({column} - prev2__{column}) > {jump(column)}))", columns=(column,)),
         ]
     for column in table.continuity_counters:
         found += [
-            Metric(Source.PAIRS, f"decreases__{column}", f"COUNTIF({column} < prev__{column})", columns=(column,)),
+            Metric(Source.PAIRS, f"decreases__{column}",
+                   f"COUNTIF({column} < prev__{column} AND (prev2__{column} IS NULL OR {column} < prev2__{column}))",
+                   columns=(column,)),
             Metric(Source.PAIRS, f"overruns__{column}",
                    f"COUNTIF({column} - prev__{column} > DATE_DIFF(check_date, prev_date, DAY))", columns=(column,)),
         ]
