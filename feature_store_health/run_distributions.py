@@ -88,8 +88,14 @@ class Distributions:
         return computed_cte(table, drift, continuity, rows.get(Source.PAIRS))
 
     def learn_window(self, table: "TableConfig") -> dict[str, dt.date]:
-        first = self.settings.dates[0]
-        return {"learn_start": self._lookback_start(table, first), "learn_end": first - dt.timedelta(days=1)}
+        """The days the learned values are computed from: the lookback before the run's first date
+        and, for a run of many dates (a season's replay from its first day has no earlier days),
+        its own dates up to lookback_days after the first, never its last. Edges only set the bins:
+        a day's counts are always judged against earlier days."""
+        dates = self.settings.dates
+        first, lookback = dates[0], self.config.baseline.lookback_days
+        end = max(first - dt.timedelta(days=1), min(dates[-1] - dt.timedelta(days=1), first + dt.timedelta(days=lookback - 1)))
+        return {"learn_start": self._lookback_start(table, first), "learn_end": end}
 
     def _learning_start(self, table: "TableConfig") -> dt.date | None:
         """How far back the one query must count for drift: the lookback's start when the learned

@@ -72,6 +72,10 @@ def team_rows_sql(table: "TableConfig") -> str:
 
 def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
     found = [*BASE, Metric(Source.PAIRS, "paired_rows", "COUNT(*)", columns=(table.player_column,))]
+    if table.early_season_column:   # a date still settling is not judged (anomalies' own metric)
+        from feature_store_health.checks.dimensions.anomalies import early_season_metric
+
+        found.append(early_season_metric(table.early_season_column))
     for column in table.continuity_columns:
         moved = f"ABS({column} - prev__{column})"
         found += [
@@ -147,8 +151,14 @@ def _describe(entry: Mapping[str, Any], limits: Mapping[str, float]) -> str:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
+    from feature_store_health.checks.dimensions.anomalies import settling
+
     if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
+    early = settling(values, table)
+    if early is not None:  # rolling windows still filling: every player's averages move by design
+        return Judgement(Severity.SKIPPED, None, f"early season: {early:.0f}% of rows {table.early_season_column}: "
+                         "rolling windows still filling, moves not judged", {})
     context = ctx.distributions
     if context is not None and context.error is not None:
         return Judgement(Severity.NOT_EVALUATED, None, f"not evaluated: {context.error}", {})

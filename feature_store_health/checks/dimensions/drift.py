@@ -73,6 +73,10 @@ def stddev_metric(column: str) -> Metric:
 
 def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
     found = [*BASE]
+    if table.early_season_column:   # a date still settling is not judged (anomalies' own metric)
+        from feature_store_health.checks.dimensions.anomalies import early_season_metric
+
+        found.append(early_season_metric(table.early_season_column))
     for column in table.drift_columns:
         found += [bins_metric(column), stddev_metric(column)]
     found += [categories_metric(table, column) for column in table.category_columns]

@@ -1,0 +1,173 @@
+"""drift and continuity (SPEC §14) on the demo season: quiet on every healthy date of both tables,
+each planted distribution incident caught on its day naming its column; the healthy days' scores
+shown next to the incidents'; the learned bins kept in the history; the math at its row counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import statistics
+
+import pytest
+
+from conftest import ROOT
+from feature_store_health.checks.distributions import baseline_scores, hellinger, share_range, statistic
+from feature_store_health.warehouse import demo_warehouse_path
+
+CACHE, COMPOSITE = "player_daily_cache", "player_composite_factors"
+NEW = ("drift", "continuity")
+# the demo's incidents the new dimensions see (besides the five planted for them): what each says
+ALSO_SEEN = {
+    ("2026-03-05", "drift"): "WARNING+", ("2026-03-05", "continuity"): "CRITICAL",  # minutes x1.25 on every row
+    ("2026-03-10", "drift"): "WARNING",     # usage_rate_last_10 NULL on 8 % (its NULL bin)
+    ("2026-03-12", "drift"): "WARNING",     # a quarter of the rows missing: the bench players' low values gone
+    ("2026-03-19", "continuity"): "CRITICAL",   # DNPs counted: games_played_season up by more than one a day
+    ("2026-03-31", "drift"): "ERROR+", ("2026-04-02", "drift"): "CRITICAL",   # quality_tier NULL
+}
+
+
+@pytest.fixture(scope="module")
+def demo_path():
+    return demo_warehouse_path(ROOT)
+
+
+@pytest.fixture(scope="module")
+def season_run(demo_path, tmp_path_factory):
+    """The whole demo season, drift and continuity only, no history: one query per table."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("season") / "results.json"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "feature_store_health.plugin", f"--rootdir={ROOT}",
+                           "-c", str(ROOT / "pytest.ini"), str(ROOT / "data_tests"), f"--database={demo_path}",
+                           "--date=2026-04-12", "--days=174", "--no-history", "-m", "drift or continuity",
+                           "-p", "no:cacheprovider", "-q", "--no-archive", f"--results-json={out}"],
+                          capture_output=True, text=True, cwd=out.parent, timeout=600)
+    assert out.exists(), done.stdout[-2000:] + done.stderr[-2000:]
+    return json.loads(out.read_text())
+
+
+def _rank(severity: str) -> int:
+    return {"OK": 0, "SKIPPED": 0, "WARNING": 1, "ERROR": 2, "CRITICAL": 3}[severity]
+
+
+def test_healthy_season_is_quiet_and_each_planted_shape_is_caught_naming_its_column(season_run, demo_generator):
+    checks = season_run["checks"]
+    planted = demo_generator.DISTRIBUTION_INCIDENTS
+    assert len(planted) == 5
+    incident_days = {str(day) for day in demo_generator.INCIDENTS}
+    by_key = {(c["table"], c["date"], c["dimension"]): c for c in checks}
+    # both tables, every date: drift on both, continuity on the cache (the composite has no slow column)
+    assert {key[2] for key in by_key if key[0] == COMPOSITE} == {"drift"}
+    assert len([key for key in by_key if key[0] == CACHE]) == 2 * 174
+    judged = [c for c in checks if c["severity"] == "OK"]
+    assert len(judged) > 2 * 110
+    # zero alarms on a healthy date: light and heavy slates, the All-Star break, the DST change (03-08)
+    alarms = [(c["table"], c["date"], c["dimension"], c["message"]) for c in checks
+              if c["severity"] not in ("OK", "SKIPPED") and c["date"] not in incident_days]
+    assert alarms == []
+    assert {c["severity"] for c in checks if c["date"] in ("2026-02-19", "2026-03-08", "2026-03-09")} == {"OK"}
+    # each planted shape caught on its day by the dimension that can see it, naming the column
+    seen_by = {"spread": {"drift"}, "mix": {"drift"}, "subgroup": {"drift", "continuity"},
+               "permutation": {"continuity"}, "tail_clip": {"drift"}}
+    for day, (table, column, shape) in planted.items():
+        for dimension in NEW:
+            check = by_key[(table, str(day), dimension)]
+            if dimension in seen_by[shape]:
+                assert _rank(check["severity"]) >= 1, (shape, check["message"])
+                assert check["details"]["columns_affected"] == [column], (shape, check["details"]["columns_affected"])
+                assert column in check["message"]
+            else:
+                assert check["severity"] == "OK", (shape, dimension, check["message"])
+    # the demo's other incidents the new dimensions see, at these severities
+    for (day, dimension), expected in ALSO_SEEN.items():
+        severity = by_key[(CACHE, day, dimension)]["severity"]
+        assert _rank(severity) >= _rank(expected.rstrip("+")) and (expected.endswith("+") or severity == expected), \
+            (day, dimension, severity)
+    flagged_days = {(c["date"], c["dimension"]) for c in checks if c["severity"] not in ("OK", "SKIPPED")}
+    assert flagged_days <= {(str(day), dimension) for day in planted for dimension in NEW} | set(ALSO_SEEN)
+
+
+def test_the_messages_name_the_value_and_its_expected_range(season_run):
+    by_key = {(c["table"], c["date"], c["dimension"]): c for c in season_run["checks"]}
+    mix = by_key[(CACHE, "2026-01-28", "drift")]
+    assert mix["severity"] == "WARNING"
+    assert "primary_scoring_zone: paint 15.2 % of rows, expected 23–47 %" in mix["message"]
+    spread = by_key[(CACHE, "2026-01-09", "drift")]
+    assert spread["severity"] == "CRITICAL"
+    assert "three_pt_rate_last_10:" in spread["message"] and "spread wider: stddev 14.2 against" in spread["message"]
+    clip = by_key[(CACHE, "2026-01-07", "drift")]
+    assert clip["severity"] == "WARNING" and "assisted_rate_last_10: rows 0.684–0.699 (p95–usual max) 0.0 % of rows" \
+        in clip["message"]
+    permutation = by_key[(CACHE, "2026-01-23", "continuity")]
+    assert permutation["severity"] == "CRITICAL"
+    assert permutation["message"].startswith("player_usage_rate_season: 127 of 154 players (82.5 %) moved more than")
+    entry = next(e for e in permutation["details"]["checks"] if e["column"] == "player_usage_rate_season")
+    assert (entry["beyond"], entry["players"], entry["rule"]) == (127, 154, "jump")
+    rule = by_key[(CACHE, "2026-03-19", "continuity")]
+    assert rule["message"] == "games_played_season rose by more than one a day for 13 of 138 players"
+    # the picture's numbers: the day's bin shares beside the baseline's, 15 bins, both summing to 100
+    column = next(e for e in spread["details"]["columns"] if e["column"] == "three_pt_rate_last_10")
+    assert len(column["bins"]) == len(column["shares"]) == len(column["baseline_shares"]) == 15
+    assert sum(column["shares"]) == pytest.approx(100, abs=0.1)
+    assert column["shares"][13] == pytest.approx(24.49, abs=0.01)   # above the usual max
+
+
+def test_healthy_scores_next_to_each_incident(season_run, demo_generator):
+    """The threshold is the baseline days' own spread, not tuned on the incidents: the healthy
+    dates' worst scores (every column, both tables) sit below the warning, each incident above."""
+    checks = season_run["checks"]
+    incident_days = {str(day) for day in demo_generator.INCIDENTS}
+    healthy = {table: sorted(c["value"] for c in checks if c["table"] == table and c["dimension"] == "drift"
+                             and c["value"] is not None and c["date"] not in incident_days)
+               for table in (CACHE, COMPOSITE)}
+    shares = sorted(c["value"] for c in checks if c["dimension"] == "continuity" and c["severity"] == "OK"
+                    and c["value"] is not None and c["date"] not in incident_days)
+    incidents = {(str(day), dimension): c["value"] for day in demo_generator.DISTRIBUTION_INCIDENTS
+                 for dimension in NEW for c in checks
+                 if c["table"] == CACHE and c["date"] == str(day) and c["dimension"] == dimension and c["severity"] != "OK"}
+    for table, scores in healthy.items():
+        print(f"drift {table}: {len(scores)} healthy dates, worst score median {statistics.median(scores):.2f}, "
+              f"95th {scores[int(0.95 * len(scores))]:.2f}, max {scores[-1]:.2f}")
+    print(f"continuity: {len(shares)} healthy dates, worst % moved median {statistics.median(shares):.2f}, "
+          f"max {shares[-1]:.2f}")
+    print("incidents: " + ", ".join(f"{day} {dimension} {value:.1f}" for (day, dimension), value in sorted(incidents.items())))
+    assert all(len(scores) > 110 for scores in healthy.values())
+    assert max(scores[-1] for scores in healthy.values()) < 4.5 <= min(
+        value for (day, dimension), value in incidents.items() if dimension == "drift")
+    assert shares[-1] < 10 <= min(value for (day, dimension), value in incidents.items() if dimension == "continuity")
+    assert len(incidents) == 6
+
+
+def test_statistic_knows_the_row_count():
+    """Two samples of one distribution: H shrinks with the rows, the statistic does not; a real
+    shift grows with them. The spread of baseline days at mixed row counts stays near √χ²'s."""
+    rng = random.Random(7)
+    shares = [0.05, 0.05, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05]
+
+    def sample(n, weights=shares):
+        counts = [0] * len(weights)
+        for _ in range(n):
+            counts[rng.choices(range(len(weights)), weights)[0]] += 1
+        return counts
+
+    reference = sample(20000)
+    light = [statistic(sample(60), reference) for _ in range(200)]
+    heavy = [statistic(sample(450), reference) for _ in range(200)]
+    h_light = statistics.median(hellinger(sample(60), reference) for _ in range(200))
+    h_heavy = statistics.median(hellinger(sample(450), reference) for _ in range(200))
+    assert h_light / h_heavy == pytest.approx((450 / 60) ** 0.5, rel=0.25)   # H: noise shrinks with n
+    assert statistics.median(light) == pytest.approx(statistics.median(heavy), rel=0.15)   # the statistic: not
+    shifted = [0.03, 0.03, 0.07, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.085, 0.085]   # the tails moved out
+    assert statistics.median(statistic(sample(450, shifted), reference) for _ in range(50)) > 1.4 * \
+        statistics.median(statistic(sample(60, shifted), reference) for _ in range(50))
+    days = [sample(rng.choice((60, 120, 250, 450))) for _ in range(30)]
+    scored = baseline_scores(days, floor=0.75)
+    assert 0.75 <= scored.spread < 1.5 and 2.0 < scored.median < 4.5
+    assert hellinger([5, 5], [5, 5]) == 0.0 and hellinger([10, 0], [0, 10]) == 1.0
+    # a share's expected range at the day's own rows: wider on a light slate
+    history = [(34, 100), (70, 200), (35, 100), (66, 200)]
+    light_range, heavy_range = share_range(history, 60), share_range(history, 450)
+    assert light_range.share == pytest.approx(34.17, abs=0.01)
+    assert light_range.high - light_range.low > heavy_range.high - heavy_range.low > 0
