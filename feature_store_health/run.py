@@ -146,8 +146,10 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
     def _run(self, table: TableConfig, sql: str, purpose: str, start: dt.date | None = None,
              window: dict[str, dt.date] | None = None) -> list[dict[str, Any]]:
         """Run one query over the run's date window (or ``window``) and record what it cost."""
-        result = self.backend.run_query(table.name, sql, window or self._window(start))
-        self.queries.append(result.stats._replace(purpose=purpose))
+        parameters = window or self._window(start)
+        result = self.backend.run_query(table.name, sql, parameters)
+        self.queries.append(result.stats._replace(purpose=purpose, parameters={
+            name: value.isoformat() for name, value in parameters.items()}))
         return result.rows
 
     def schema(self, table_name: str) -> SchemaReport:

@@ -41,11 +41,14 @@ class Distributions:
         return any(self._judges(table, dimension) for dimension in LEARNING)
 
     def _learning_columns(self, table: "TableConfig") -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The columns learned for: every one the table's query counts (applicable, present), so
+        a selection never leaves a counted column without its learned values."""
         schema = self.schema(table.name)
-        drift = tuple(column for column in table.drift_columns if schema.usable(column)) \
-            if self._judges(table, "drift") else ()
+        drift = tuple(column for column in table.drift_columns if schema.usable(column))
+        from feature_store_health.checks.metrics import Source
+
         rows = distribution_rows(table, schema)
-        continuity = tuple(table.continuity_columns) if self._judges(table, "continuity") and rows else ()
+        continuity = tuple(table.continuity_columns) if Source.PAIRS in rows else ()
         return drift, continuity
 
     def recorded_learned(self, table: "TableConfig") -> Learned | None:
@@ -168,15 +171,18 @@ class Distributions:
             if dimension == "continuity":
                 return DistributionContext(learned=learned)
             self._judge_earlier(table.name, check_date, "drift")
-            baseline = self._drift_baseline(table, check_date, learned)
+            baseline, left_out = self._drift_baseline(table, check_date, learned)
         except HistoryError as exc:
             return DistributionContext(error=f"the history could not be read: {exc}")
-        return DistributionContext(learned=learned, baseline=baseline)
+        return DistributionContext(learned=learned, baseline=baseline,
+                                   notes={"left_out": left_out} if left_out else {})
 
     def _drift_baseline(self, table: "TableConfig", check_date: dt.date, learned: Learned | None):
-        """Column -> the clean baseline days' (date, counts, stddev), newest first."""
+        """Column -> the clean baseline days' (date, counts, stddev), newest first; and column ->
+        the days left out of it (their verdicts flagged the column or the day's rows)."""
         if learned is None:
-            return {}
+            return {}, {}
+        left_out: dict[str, list[str]] = {}
         wanted = self.config.baseline.game_days
         found: dict[str, list[tuple[dt.date, Any, Any]]] = {}
         columns = [(column, f"bins__{column}") for column in table.drift_columns] + \
@@ -191,9 +197,10 @@ class Distributions:
                 if len(kept) >= wanted or name not in values:
                     continue
                 if whole_day or f"drift:{column}" in flagged or any(f"{level}:{column}" in flagged for level in _LEVELS):
+                    left_out.setdefault(column, []).append(day.isoformat())
                     continue
                 kept.append((day, [int(count or 0) for count in values[name] or ()], values.get(f"stddev__{column}")))
-        return found
+        return found, left_out
 
     def _judge_earlier(self, table_name: str, check_date: dt.date, dimension: str) -> None:
         """``dimension`` of every earlier day a baseline of ``check_date`` may draw on that nobody

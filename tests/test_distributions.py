@@ -171,3 +171,76 @@ def test_statistic_knows_the_row_count():
     light_range, heavy_range = share_range(history, 60), share_range(history, 450)
     assert light_range.share == pytest.approx(34.17, abs=0.01)
     assert light_range.high - light_range.low > heavy_range.high - heavy_range.low > 0
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('drift_columns = ["quality_tier"]\n', "drift_columns: quality_tier is STRING, not a number: list numeric columns"),
+    ('drift_columns = ["nope"]\n', "drift_columns: nope is not a column of the table's contract"),
+    ('drift_exclude = ["zzz_*"]\n', "drift_exclude: 'zzz_\\*' matches no column of the contract"),
+    ('continuity_columns = ["points_avg_last_10", "points_avg_last_10"]\n', "continuity_columns lists a column twice"),
+    ('continuity_counters = ["games_played_season"]\n', "continuity_counters and team_columns need continuity_columns"),
+    ('continuity_columns = ["points_avg_last_10"]\nteam_columns = ["team_pace_last_10"]\n',
+     "team_columns needs team_column"),
+    ('[tables.thresholds.drift]\nminimum_spread = 0\n', "minimum_spread must be above 0"),
+    ('[tables.thresholds.continuity]\nrule_warning_above = 5\nrule_error_above = 1\n', "thresholds out of order"),
+])
+def test_distribution_keys_are_validated(tmp_path, entry, message):
+    from feature_store_health.config import ConfigError, load_config
+
+    path = tmp_path / "bad.toml"
+    path.write_text('[[tables]]\nname = "t"\ntable = "d.t"\ndate_column = "cache_date"\nplayer_column = "player_lookup"\n'
+                    f'contract = "{ROOT}/fixtures/schema/nba_precompute.player_daily_cache.json"\n' + entry)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_bad_distribution_key_is_one_line_exit_4(run_suite, tmp_path, demo_path):
+    config = tmp_path / "health.toml"
+    config.write_text((ROOT / "feature_store_health" / "health.toml").read_text().replace(
+        'continuity_counters = ["games_played_season"]', 'continuity_counters = ["quality_tier"]'))
+    run = run_suite(f"--database={demo_path}", "--date=2026-02-05", f"--health-config={config}", results=False)
+    assert run.ret == 4
+    assert "continuity_counters: quality_tier is STRING, not a number: list numeric columns" in run.stderr + run.stdout
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_learned_bins_are_kept_in_the_history_and_reused_without_reading_earlier_days(run_suite, demo_path, tmp_path):
+    """The first run computes the bins from the lookback (and counts its days); the next day's run
+    takes them from the history: its query starts at its own date, the verdicts judged the same."""
+    history = tmp_path / "history.duckdb"
+    args = [f"--database={demo_path}", f"--history={history}", "-m", "drift or continuity"]
+    first = run_suite(*args, "--date=2026-02-04")
+    assert first.results["learned"][CACHE]["source"] == "computed"
+    assert first.results["learned"][CACHE]["window"] == ["2025-12-21", "2026-02-03"]
+    metrics = [q for q in first.results["queries"] if q["purpose"] == "metrics" and q["table"] == CACHE]
+    assert len(metrics) == 1 and metrics[0]["parameters"]["learn_start"] == "2025-12-21"
+    second = run_suite(*args, "--date=2026-02-05")
+    learned = second.results["learned"][CACHE]
+    assert learned["source"] == "history" and learned["id"] == first.results["learned"][CACHE]["id"]
+    query = next(q for q in second.results["queries"] if q["purpose"] == "metrics" and q["table"] == CACHE)
+    assert query["parameters"]["start_date"] == "2026-02-05" and "learn_start" not in query["parameters"]
+    assert [q["purpose"] for q in second.results["queries"]] == ["metrics", "metrics"]   # one per table
+    # the same verdicts as a run that learns everything again from the warehouse
+    fresh = run_suite(f"--database={demo_path}", "--no-history", "-m", "drift or continuity", "--date=2026-02-05")
+    strip = lambda run: [(c["table"], c["dimension"], c["severity"]) for c in run.results["checks"]]
+    assert strip(second) == strip(fresh) and {s for _, _, s in strip(second)} == {"OK"}
+    drift = next(c for c in second.results["checks"] if c["dimension"] == "drift" and c["table"] == CACHE)
+    assert drift["details"]["columns_judged"] == 18 and drift["details"]["columns"][0]["baseline_days"] == 30
+    # 28 days later the bins are learned again (and that run reads the lookback's days once more)
+    later = run_suite(*args, "--date=2026-03-04")
+    assert later.results["learned"][CACHE]["source"] == "computed"
+
+
+def test_a_day_judged_bad_is_left_out_of_the_next_days_baseline(run_suite, demo_path, tmp_path):
+    """2026-01-09's three_pt_rate_last_10 (spread x1.7) is flagged; the next game day's drift
+    baseline of that column leaves the day out, and the other columns keep it. The first run also
+    judged the lookback's days it counted (nobody had): 2026-01-07's clipped assisted_rate_last_10
+    is left out of that column's baseline the same way."""
+    history = tmp_path / "history.duckdb"
+    args = [f"--database={demo_path}", f"--history={history}", "-m", "drift"]
+    bad = run_suite(*args, "--date=2026-01-09")
+    assert bad.verdict("drift")["severity"] == "CRITICAL"
+    after = run_suite(*args, "--date=2026-01-10")
+    left_out = after.verdict("drift")["details"]["left_out"]
+    assert left_out == {"three_pt_rate_last_10": ["2026-01-09"], "assisted_rate_last_10": ["2026-01-07"]}
+    assert after.verdict("drift")["severity"] == "OK"

@@ -23,6 +23,7 @@ class QueryStats(NamedTuple):
     job_id: str | None = None                    # BigQuery: find the job in the console
     labels: Mapping[str, str] = MappingProxyType({})
     purpose: str = "metrics"                     # metrics | samples:<dimension>
+    parameters: Mapping[str, str] = MappingProxyType({})   # the query's date parameters (ISO), set by the run
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -33,6 +34,8 @@ class QueryStats(NamedTuple):
             "bytes_processed": self.bytes_processed,
             "seconds": round(self.seconds, 4),
         }
+        if self.parameters:
+            document["parameters"] = dict(self.parameters)
         if self.job_id is not None:
             document["job_id"] = self.job_id
             document["labels"] = dict(self.labels)

@@ -120,7 +120,10 @@ class Dimension(NamedTuple):
         """Severity bands must be ordered: a WARNING limit is never stricter than an ERROR one."""
         from feature_store_health.config import ConfigError
 
-        for prefix, direction in (("", "below"), ("", "above"), ("roster_", "above")):
+        spread = values.get("minimum_spread")
+        if spread is not None and spread <= 0:   # drift's scores are in units of it
+            raise ConfigError(f"{key}.minimum_spread must be above 0, got {spread!r}")
+        for prefix, direction in (("", "below"), ("", "above"), ("roster_", "above"), ("rule_", "above")):
             limits = [values.get(f"{prefix}{level}_{direction}") for level in ("warning", "error", "critical")]
             present = [limit for limit in limits if limit is not None]
             ordered = sorted(present, reverse=direction == "below")

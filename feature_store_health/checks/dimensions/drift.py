@@ -201,14 +201,6 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     return Judgement(severity, round(worst["score"], 2), message, details)
 
 
-def validate(values: Mapping[str, float], key: str) -> None:
-    from feature_store_health.config import ConfigError
-
-    Dimension.validate_thresholds(DIMENSION, values, key)
-    if values.get("minimum_spread", 1) <= 0:
-        raise ConfigError(f"{key}.minimum_spread must be above 0, got {values['minimum_spread']!r}")
-
-
 DIMENSION = Dimension(
     "drift", "Drift", "each numeric feature's bins and each category's mix against the baseline days",
     ("warning_above", "error_above", "critical_above", "minimum_spread"), metrics, judge,
