@@ -104,10 +104,11 @@ def test_a_failing_check_links_its_section_everywhere(demo_warehouse_file, run_s
         run = run_suite(f"--database={demo_warehouse_file}", f"--date={INCIDENT}", f"--reports-dir={reports}")
         runbook = [line for line in run.stdout.splitlines() if line.startswith("Runbook: ")]
         # the NULL-rate incident, which source_consistency (NULL stored, a value recomputed) and
-        # anomalies (usage_rate_last_10 NULL % off its baseline) also see
-        assert len(runbook) == 3 and runbook[0].startswith("Runbook: NULL Rates: ")
+        # anomalies (usage_rate_last_10 NULL % off its baseline) also see, and drift (its NULL bin)
+        assert len(runbook) == 4 and runbook[0].startswith("Runbook: NULL Rates: ")
         assert runbook[1].startswith("Runbook: Source Consistency: ") and runbook[1].endswith("#source_consistency")
         assert runbook[2].startswith("Runbook: Anomalies: ") and runbook[2].endswith("#anomalies")
+        assert runbook[3].startswith("Runbook: Drift: ") and runbook[3].endswith("#drift")
         link = runbook[0].removeprefix("Runbook: NULL Rates: ")
         path, anchor = link.split("#")
         assert anchor == "null_rates" and f'<a id="{anchor}"></a>' in Path(path).read_text()
