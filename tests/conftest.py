@@ -28,12 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 HEALTH_TESTS = ROOT / "data_tests" / "test_player_daily_cache.py"
 HEALTHY_WEEK = (dt.date(2026, 2, 1), dt.date(2026, 2, 5))
 CACHE, COMPOSITE = "player_daily_cache", "player_composite_factors"   # the default config's two tables
-# the default config's checks per date: the cache's 13 dimensions, then the composite factors' 9
+# the default config's checks per date: the cache's 15 dimensions, then the composite factors' 10
 CACHE_DIMENSIONS = ["arrival", "coverage", "production_readiness", "null_rates", "quality_tiers", "completeness",
                     "downstream_usage", "staleness", "schema", "uniqueness", "value_ranges", "source_consistency",
-                    "anomalies"]
+                    "anomalies", "drift", "continuity"]
 COMPOSITE_DIMENSIONS = ["arrival", "coverage", "null_rates", "completeness", "staleness", "schema", "uniqueness",
-                        "value_ranges", "anomalies"]
+                        "value_ranges", "anomalies", "drift"]
+# the distribution dimensions (issue 18), which also see some of the demo's earlier incidents
+DISTRIBUTION_DIMENSIONS = ("drift", "continuity")
 
 
 def table_entry(name: str = "player_daily_cache", table: str = "nba_precompute.player_daily_cache",

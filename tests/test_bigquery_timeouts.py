@@ -23,14 +23,14 @@ def test_a_missing_history_dataset_ends_within_the_query_timeout(healthy_warehou
     assert elapsed < 60, f"the run took {elapsed:.0f} s"
     # nothing recorded yet (the read finds no table): every check judged, the baselines from the warehouse
     assert run.results["history"]["read"]["dates"] == 0
-    assert {c["severity"] for c in run.results["checks"]} == {"OK"} and len(run.results["checks"]) == 22
+    assert {c["severity"] for c in run.results["checks"]} == {"OK"} and len(run.results["checks"]) == 25
     assert run.verdict("anomalies")["details"]["baseline_days"] == 7
     error = (f"history missing-history.{MISSING}: cannot write it: still failing after retries for 15 s: "
              "BigQuery error 500: An internal error occurred")
     assert [line for line in run.stdout.splitlines() if "history not written" in line] == [
         f"ERROR: history not written: {error}"]
     assert run.results["history"]["write"] == {"error": error}
-    assert "Summary: 22/22 checks passed" in run.stdout and "Traceback" not in run.stdout
+    assert "Summary: 25/25 checks passed" in run.stdout and "Traceback" not in run.stdout
     assert run.ret == 1  # an output not written fails the run, whatever the data's verdict
 
 
@@ -52,7 +52,7 @@ def test_a_5xx_storm_on_every_call_ends_within_the_query_timeout(run_suite):
     run, elapsed = run_through(storm, run_suite, "stormy")
     assert elapsed < 30, f"the run took {elapsed:.0f} s"
     failing = "still failing after retries for 3 s: BigQuery error 503: backend unavailable"
-    assert {c["severity"] for c in run.results["checks"]} == {"NOT_EVALUATED"} and len(run.results["checks"]) == 22
+    assert {c["severity"] for c in run.results["checks"]} == {"NOT_EVALUATED"} and len(run.results["checks"]) == 25
     for table in ("player_daily_cache", "player_composite_factors"):  # the metadata lookup comes first
         assert {c["message"] for c in run.results["checks"] if c["table"] == table} == {
             f"not evaluated: nba_precompute.{table}: {failing}"}
@@ -108,7 +108,7 @@ def test_a_failing_history_upload_ends_within_the_query_timeout(healthy_warehous
     # retried, within the bound (30 s: room for the emulator's first-run query on a loaded machine;
     # the client's own upload retries alone take 63 s)
     assert len(uploads) >= 2 and uploads[-1] - uploads[0] < 30
-    assert {c["severity"] for c in run.results["checks"]} == {"OK"} and len(run.results["checks"]) == 22
+    assert {c["severity"] for c in run.results["checks"]} == {"OK"} and len(run.results["checks"]) == 25
     error = (f"history failing-upload.{DEFAULT_HISTORY}: cannot write it: "
              "BigQuery error 503: backend unavailable")
     assert run.results["history"]["write"] == {"error": error}

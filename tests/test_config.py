@@ -152,7 +152,7 @@ def test_the_default_config_monitors_two_tables_each_with_its_own_dimensions():
     assert cache.thresholds["source_consistency"] == {"warning_above": 0.5, "error_above": 2, "critical_above": 10,
                                                       "roster_warning_above": 2, "roster_error_above": 5}
     assert applicable_dimensions(composite) == ["arrival", "coverage", "null_rates", "completeness", "staleness", "schema",
-                                                "uniqueness", "value_ranges", "anomalies"]
+                                                "uniqueness", "value_ranges", "anomalies", "drift"]
     assert (composite.table, composite.date_column) == ("nba_precompute.player_composite_factors", "game_date")
     assert (composite.completeness_column, composite.completeness_min_pct) == ("data_completeness_pct", 90)
     assert composite.thresholds["completeness"] == {"warning_below": 97, "error_below": 93, "critical_below": 85}

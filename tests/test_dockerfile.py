@@ -51,5 +51,5 @@ def test_the_entrypoint_runs_the_suite(healthy_warehouse_file, bigquery_emulator
     completed = subprocess.run(command, cwd=app, capture_output=True, text=True, timeout=180, env=env)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
     assert "Overall Status: ✅ HEALTHY" in completed.stdout
-    assert "Summary: 22/22 checks passed" in completed.stdout  # both tables, source_consistency included
+    assert "Summary: 25/25 checks passed" in completed.stdout  # both tables, source_consistency included
     assert list((tmp_path / "reports").glob("2026-02-05/*/report.html"))

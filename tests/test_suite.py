@@ -169,7 +169,7 @@ def test_coverage_critical_when_no_rows_but_games_scheduled(warehouse, run_suite
     assert run.verdict("downstream_usage")["severity"] == "OK"
     skipped = [c["dimension"] for c in run.checks() if c["severity"] == "SKIPPED"]
     assert skipped == ["production_readiness", "null_rates", "quality_tiers", "completeness", "staleness",
-                       "uniqueness", "value_ranges", "source_consistency", "anomalies"]
+                       "uniqueness", "value_ranges", "source_consistency", "anomalies", "drift", "continuity"]
     # the other table's rows are there: its checks are judged as ever
     assert {c["severity"] for c in run.checks(COMPOSITE)} == {"OK"}
     assert run.verdict("schema")["severity"] == "OK"  # the table is still as its contract says
