@@ -59,7 +59,7 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
 
     # the banner, and its status icon drawn without any font
     banner = page.evaluate("document.querySelector('.status-banner').innerText")
-    assert " ".join(banner.split()) == "Overall Status: UNHEALTHY · 140/142 checks passed · 12 skipped"
+    assert " ".join(banner.split()) == "Overall Status: UNHEALTHY · 149/151 checks passed · 24 skipped"
     icon = page.evaluate("(() => { const r = document.querySelector('svg.status-icon').getBoundingClientRect();"
                          " return [Math.round(r.width), Math.round(r.height)]; })()")
     assert icon == [20, 20]
@@ -68,7 +68,7 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
     rows = page.evaluate("Array.from(document.querySelectorAll('tbody.results-table-row')).map(row => "
                          "[row.querySelector('.col-result').textContent, row.querySelector('.col-testId').textContent])")
     expected = sorted(f"test_{check['dimension']}[{check['table']}-{check['date']}]" for check in run.results["checks"])
-    assert len(rows) == len(expected) == 154  # 7 dates x (13 + 9) checks, both tables
+    assert len(rows) == len(expected) == 175  # 7 dates x (15 + 10) checks, both tables
     assert sorted(test_id.split("::", 1)[1] for _, test_id in rows) == expected
     # the matrices, one per table, in the configuration's order (pytest-html sorts its own rows)
     headings = page.evaluate("Array.from(document.querySelectorAll('h2, h3')).map(h => h.textContent)"
@@ -79,13 +79,13 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
     assert outcomes.pop(failing) == "Failed"
     source = f"test_source_consistency[player_daily_cache-{DATE}]"  # the 13 NULLs differ from the box scores
     assert outcomes.pop(source) == "Failed"
-    # anomalies has no baseline yet before 2026-02-05 in this week-long warehouse: skipped, shown so
+    # anomalies and drift have no baseline yet before 2026-02-05 in this week-long warehouse: skipped, shown so
     skipped = {test_id for test_id, result in outcomes.items() if result == "Skipped"}
-    assert skipped == {f"test_anomalies[{table}-2026-0{day}]" for day in ("1-30", "1-31", "2-01", "2-02", "2-03", "2-04")
-                       for table in ("player_daily_cache", "player_composite_factors")}
+    assert skipped == {f"test_{dimension}[{table}-2026-0{day}]" for day in ("1-30", "1-31", "2-01", "2-02", "2-03", "2-04")
+                       for table in ("player_daily_cache", "player_composite_factors") for dimension in ("anomalies", "drift")}
     assert {result for test_id, result in outcomes.items() if test_id not in skipped} == {"Passed"}
     counts = page.evaluate("Array.from(document.querySelectorAll('.filters span')).map(e => e.textContent.trim())")
-    assert counts[:3] == ["2 Failed,", "140 Passed,", "12 Skipped,"]
+    assert counts[:3] == ["2 Failed,", "149 Passed,", "24 Skipped,"]
 
     # the failing check's card, visible: value against thresholds, the runbook link, the 13 offending rows
     card = page.evaluate(f"""(() => {{
@@ -118,12 +118,12 @@ def test_weekly_failing_report_renders_every_check_its_samples_and_charts(browse
     # the date x dimension matrix: one coloured cell per check, the failing one red, its message on hover
     cells = page.evaluate("Array.from(document.querySelectorAll('td.cell')).map(c => "
                           "[getComputedStyle(c).backgroundColor, c.title, c.textContent])")
-    assert len(cells) == 154
+    assert len(cells) == 175
     red = [cell for cell in cells if "worst usage_rate_last_10 5.2% NULL" in cell[1]]
     assert len(red) == 1 and red[0][2] == "5.16" and red[0][0] != cells[0][0]
 
     # the charts: drawn, with their titles
-    charts = page.evaluate("Array.from(document.querySelectorAll('svg:not(.status-icon)')).map(s => "
+    charts = page.evaluate("Array.from(document.querySelectorAll('svg:not(.status-icon):not(.drift-bins)')).map(s => "
                            "[Math.round(s.getBoundingClientRect().width), Math.round(s.getBoundingClientRect().height), "
                            "s.textContent.includes('Quality tier distribution (rows)'), "
                            "s.querySelectorAll('path, rect').length])")
@@ -157,10 +157,10 @@ def test_daily_healthy_report_and_the_index_of_runs(browser, warehouse, run_suit
     healthy = reports / DATE / "20261125T170000Z" / "report.html"
     page = browser.open(healthy)
     text = " ".join(page.evaluate("document.body.innerText").split())
-    assert "Overall Status: HEALTHY · 22/22 checks passed" in text
+    assert "Overall Status: HEALTHY · 25/25 checks passed" in text
     results = page.evaluate("Array.from(document.querySelectorAll('tbody.results-table-row .col-result'))"
                             ".map(e => e.textContent)")
-    assert results == ["Passed"] * 22
+    assert results == ["Passed"] * 25
     assert page.evaluate("document.querySelectorAll('a[href*=\"runbook\"]').length") == 0  # nothing to fix
     assert_offline_and_clean(page, healthy)
 
@@ -170,8 +170,8 @@ def test_daily_healthy_report_and_the_index_of_runs(browser, warehouse, run_suit
                           "Array.from(tr.children).map(c => c.innerText.trim()))")
     assert table[0][:4] == ["run at", "dates checked", "status", "checks passed"]
     assert [row[:4] for row in table[1:]] == [
-        ["2026-11-25 13:00:00 EST", DATE, "UNHEALTHY", "21/22"],  # newest first, in New York time
-        ["2026-11-25 12:00:00 EST", DATE, "HEALTHY", "22/22"],
+        ["2026-11-25 13:00:00 EST", DATE, "UNHEALTHY", "24/25"],  # newest first, in New York time
+        ["2026-11-25 12:00:00 EST", DATE, "HEALTHY", "25/25"],
     ]
     links = page.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.href)")
     reports_linked = [link for link in links if link.endswith("report.html")]

@@ -80,11 +80,11 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     assert folder.relative_to(reports).as_posix() == "2026-02-05/20261125T170000Z"
     assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "results.json"]
     archived = json.loads((folder / "results.json").read_text())
-    assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 154  # 7 dates x (13 + 9) checks
+    assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 175  # 7 dates x (15 + 10) checks
     assert archived["checks"] == run.results["checks"]
     # grouped by table: the cache's 84 checks, then the composite factors' 56
     assert [c["table"] for c in archived["checks"]] == ["player_daily_cache"] * 91 + ["player_composite_factors"] * 63
-    assert 'tests="154"' in (folder / "junit.xml").read_text()
+    assert 'tests="175"' in (folder / "junit.xml").read_text()
     # the weekly sections, in the console
     assert "Trends · player_daily_cache · 2026-01-30 … 2026-02-05" in run.stdout
     lines = run.stdout.splitlines()
@@ -110,7 +110,7 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     source = (folder / "report.html").read_text()
     # the banner's icon is inline SVG (no emoji font needed), and a date x dimension matrix leads
     assert '<svg class="status-icon" role="img" aria-label="HEALTHY"' in source and "✅" not in source.split("Overall Status")[1][:400]
-    assert source.count('class="cell"') == 154 and "Checks by date · player_daily_cache" in text
+    assert source.count('class="cell"') == 175 and "Checks by date · player_daily_cache" in text
     assert "Checks by date · player_composite_factors" in text
     assert source.index("Checks by date") < source.index("<h3>Checks</h3>")
     assert text.count("Date Coverage") >= 7
@@ -140,7 +140,7 @@ def test_failing_check_html_shows_value_thresholds_and_offending_rows(warehouse,
     # one extra query, for the failing dimension only (source_consistency's samples came with its query)
     assert purposes == ["metrics", "samples:null_rates", "source_consistency", "metrics"]
     page = " ".join(" ".join(parse(only_folder(reports) / "report.html").text).split())
-    assert "Overall Status: UNHEALTHY · 20/22 checks passed" in page
+    assert "Overall Status: UNHEALTHY · 23/25 checks passed" in page
     cards = check_cards(only_folder(reports) / "report.html")
     assert sorted(cards) == ["test_health.py::test_null_rates[player_daily_cache-2026-02-05]",  # failing only
                              "test_health.py::test_source_consistency[player_daily_cache-2026-02-05]"]
@@ -271,7 +271,7 @@ def test_failing_run_sends_exactly_one_block_kit_message(warehouse, run_suite, w
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "❌ Feature store health: UNHEALTHY", "emoji": True}}
     fields = [field["text"] for field in blocks[1]["fields"]]
     assert fields[:3] == ["*Dates*\n2026-02-05", "*Status*\nUNHEALTHY",
-                          "*Tables*\n❌ player_daily_cache 12/13\n✅ player_composite_factors 9/9"]
+                          "*Tables*\n❌ player_daily_cache 14/15\n✅ player_composite_factors 10/10"]
     checks = blocks[2]["text"]["text"]
     # grouped by table: the table's line, then its checks not OK
     assert checks == ("*Checks not OK*\n*player_daily_cache*: 2 of 13 checks not OK\n"
