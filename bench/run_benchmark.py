@@ -7,10 +7,15 @@ copied under other player names: ~5 million cache rows) in bench/.warehouse/, th
 processes, median of --repeat runs:
 
   suite   `pytest data_tests --date=... [--days=7] [--database=...]`, as a user runs it: both tables
-          of the default config and the source check
-  floor   a bare Python process that imports duckdb and runs the run's queries once: each table's
-          one aggregate query (every dimension's metrics and the profile of all its columns) and
-          the source_consistency query (the stat features recomputed from player_game_summary)
+          of the default config and the source check, with a warm history: each timed run must
+          read drift's and continuity's learned values from it (results JSON ``learned[table]
+          ["source"] == "history"``, no ``learn_start`` parameter in its queries), or it stops
+  floor   a bare Python process that imports duckdb and runs the warm run's queries once, with its
+          parameters: each table's one aggregate query (every dimension's metrics, the profile of
+          all its columns, the recorded days' fingerprints, and drift's bins and continuity's pairs
+          against the literal ``learned`` CTE built from the history's record, as a warm run does)
+          and the source_consistency query (the stat features recomputed from player_game_summary).
+          Each query's sql_hash must equal the one the suite reports, or the benchmark stops.
   pytest  an empty pytest run of as many no-op tests as the suite has checks (start-up objects
           frozen out of the garbage collector, as the plugin does)
   python  `python -c pass`
@@ -18,9 +23,13 @@ processes, median of --repeat runs:
   read / write  the warm run's one metric-history read and one write (from its results JSON)
   cold    the suite with a fresh history every run: the one query widened to the 45 baseline days
   old     the floor of the seven original checks' query (no profile, no new dimensions)
+  dist / before  both tables' aggregate queries alone (execution and fetch, in a fresh process
+          each time): as the warm run sends them, and the same queries without drift's and
+          continuity's metrics (no ``learned`` CTE, no bins, no pairs: the run before issue 18)
 
 and prints rows, queries, the suite's own query seconds and each time, with suite / L and
-(suite - read - write) / L (goal: within 1.15 with a warm history), and suite / old (what the profile and the new dimensions cost), for the checks
+(suite - read - write) / L (goal: within 1.15 with a warm history), suite / old (what the profile
+and the new dimensions cost) and dist / before (what drift's bins and continuity's join cost the one query), for the checks
 alone (``--no-archive``) and with the reports a default run writes (archive, HTML, JUnit, and the
 weekly charts for several dates).
 """
@@ -40,11 +49,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from feature_store_health.backends.duckdb_backend import transpile_to_duckdb  # noqa: E402
+from feature_store_health.backends.duckdb_backend import DuckDBBackend, transpile_to_duckdb  # noqa: E402
 from feature_store_health.config import load_config  # noqa: E402
+from feature_store_health.checks.contract import compare  # noqa: E402
 from feature_store_health.checks.dimensions import DIMENSIONS  # noqa: E402
-from feature_store_health.checks.plan import report_metrics, table_query  # noqa: E402
-from feature_store_health.checks.query import build_aggregate_query  # noqa: E402
+from feature_store_health.checks.learned import from_record, literal_cte  # noqa: E402
+from feature_store_health.checks.metrics import Source  # noqa: E402
+from feature_store_health.checks.plan import (  # noqa: E402
+    applicable_dimensions, columns_read_by_checks, distribution_rows, report_metrics, table_query,
+)
+from feature_store_health.checks.query import build_aggregate_query, sql_hash  # noqa: E402
 from feature_store_health.checks.source import build_source_query  # noqa: E402
 from feature_store_health.warehouse import demo_warehouse_path  # noqa: E402
 
@@ -67,13 +81,26 @@ def pytest_configure(config):
         gc.freeze()
 """
 
+# argv: the database, then a JSON list of [SQL file, {parameter: ISO date}], run in order
 FLOOR = """
-import sys, duckdb, datetime as dt
+import json, sys, duckdb, datetime as dt
 connection = duckdb.connect(sys.argv[1], read_only=True)
-for path in sys.argv[4:]:
-    connection.execute(open(path).read(), {"start_date": dt.date.fromisoformat(sys.argv[2]),
-                                           "end_date": dt.date.fromisoformat(sys.argv[3])}).fetchall()
+for path, parameters in json.loads(sys.argv[2]):
+    connection.execute(open(path).read(), {name: dt.date.fromisoformat(value)
+                                           for name, value in parameters.items()}).fetchall()
 """
+# the same, printing the seconds of the queries alone (not the start-up, import and connection)
+QUERIES_ONLY = """
+import json, sys, time, duckdb, datetime as dt
+connection = duckdb.connect(sys.argv[1], read_only=True)
+queries = [(open(path).read(), {name: dt.date.fromisoformat(value) for name, value in parameters.items()})
+           for path, parameters in json.loads(sys.argv[2])]
+started = time.perf_counter()
+for sql, parameters in queries:
+    connection.execute(sql, parameters).fetchall()
+print(time.perf_counter() - started)
+"""
+NEW_DIMENSIONS = ("drift", "continuity")
 
 
 def large_path(demo: Path) -> Path:
@@ -114,7 +141,7 @@ def build_large(demo: Path) -> Path:
     return large
 
 
-def median_seconds(command: list[str], repeat: int, before=None) -> float:
+def median_seconds(command: list[str], repeat: int, before=None, after=None) -> float:
     timings = []
     for _ in range(repeat):
         if before is not None:
@@ -124,7 +151,66 @@ def median_seconds(command: list[str], repeat: int, before=None) -> float:
         timings.append(time.perf_counter() - started)
         if completed.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(command)} exited {completed.returncode}:\n{completed.stdout}{completed.stderr}")
+        if after is not None:
+            after()
     return statistics.median(timings)
+
+
+def assert_warm(results: Path, table_names: list[str]) -> None:
+    """A warm run reads drift's and continuity's learned values from the history (literal in the
+    one query) and reads no earlier day for them (no @learn_start): else it is no warm run."""
+    document = json.loads(results.read_text())
+    sources = {name: (document.get("learned") or {}).get(name, {}).get("source") for name in table_names}
+    learning = [query["parameters"] for query in document["queries"]
+                if query["purpose"] == "metrics" and "learn_start" in query["parameters"]]
+    if any(source != "history" for source in sources.values()) or learning:
+        raise SystemExit(f"{results}: not a warm run: learned values {sources}, learning windows {learning}")
+
+
+def suite_queries(document: dict, config, database: Path) -> dict[str, tuple[str, dict, str]]:
+    """The warm run's queries rebuilt as it builds them, by purpose and table: (BigQuery SQL, its
+    parameters, the same query before issue 18). Stops unless each matches the run's sql_hash."""
+    backend = DuckDBBackend(database)
+    ran = {(query["purpose"], query["table"]): query for query in document["queries"]}
+    found = {}
+    for table in config.tables:
+        description = backend.describe_table(table.table)
+        schema = compare(table.table, description.columns, table.contract, columns_read_by_checks(table, config),
+                         description.equivalent)
+        # the columns the run learns for (run_distributions.Distributions._learning_columns)
+        drift = tuple(column for column in table.drift_columns if schema.usable(column))
+        continuity = table.continuity_columns if Source.PAIRS in distribution_rows(table, schema) else ()
+        learned = from_record(document["learned"][table.name])
+        after = table_query(table, config, schema, fingerprints=True, learned=literal_cte(learned, drift, continuity))
+        # before: the same query without the metrics only drift and continuity need
+        kept = {metric for dimension in applicable_dimensions(table) if dimension not in NEW_DIMENSIONS
+                for metric in DIMENSIONS[dimension].metrics(table, config)}
+        new = {metric for dimension in NEW_DIMENSIONS for metric in DIMENSIONS[dimension].metrics(table, config)}
+        before = build_aggregate_query(table, config, [metric for metric in after.metrics
+                                                       if metric not in new or metric in kept])
+        if any("learned." in metric.sql or metric.source in (Source.PAIRS, Source.TEAM_VALUES, Source.LEARNED)
+               for metric in before.metrics):
+            raise SystemExit(f"{table.name}: the query before issue 18 still holds drift's or continuity's metrics")
+        found[f"metrics {table.name}"] = (after.sql, ran[("metrics", table.name)], before.sql)
+    source_sql = build_source_query(config.tables[0], config).sql
+    found["source"] = (source_sql, ran[("source_consistency", config.tables[0].name)], source_sql)
+    for label, (sql, query, _) in found.items():
+        if sql_hash(sql) != query["sql_hash"]:
+            raise SystemExit(f"{label}: the floor's query is not the one the suite ran (sql_hash "
+                             f"{sql_hash(sql)} against {query['sql_hash']})")
+    return {label: (sql, query["parameters"], before) for label, (sql, query, before) in found.items()}
+
+
+def median_query_seconds(database: Path, sets: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median seconds of each set of queries alone, a fresh process each run, the sets alternated
+    so a busy moment of the machine falls on both."""
+    timings: dict[str, list[float]] = {label: [] for label in sets}
+    for _ in range(repeat):
+        for label, queries in sets.items():
+            completed = subprocess.run([sys.executable, "-c", QUERIES_ONLY, str(database), queries], cwd=ROOT,
+                                       capture_output=True, text=True, check=True)
+            timings[label].append(float(completed.stdout.split()[-1]))  # after any progress bar
+    return {label: statistics.median(found) for label, found in timings.items()}
 
 
 def workload(name: str, database: Path, explicit_database: bool, check_date: dt.date, days: int,
@@ -134,16 +220,10 @@ def workload(name: str, database: Path, explicit_database: bool, check_date: dt.
     config = load_config()
     table = config.tables[0]
     start = check_date - dt.timedelta(days=days - 1)
-    # the run's queries: each table's aggregate query, and the source check's
-    sql_files = []
-    for index, (label, sql) in enumerate(
-            [(each.name, table_query(each, config).sql) for each in config.tables]
-            + [("source", build_source_query(table, config).sql)]):
-        sql_files.append(scratch / f"{name}-{index}-{label}.sql")
-        sql_files[-1].write_text(transpile_to_duckdb(sql))
     seven = [metric for dimension in SEVEN for metric in DIMENSIONS[dimension].metrics(table, config)]
     old_sql_file = scratch / f"{name}-seven.sql"
     old_sql_file.write_text(transpile_to_duckdb(build_aggregate_query(table, config, [*seven, *report_metrics(table)]).sql))
+    old_queries = json.dumps([[str(old_sql_file), {"start_date": str(start), "end_date": str(check_date)}]])
     table_rows = scanned = 0
     with duckdb.connect(str(database), read_only=True) as connection:
         for each in config.tables:
@@ -161,24 +241,42 @@ def workload(name: str, database: Path, explicit_database: bool, check_date: dt.
     suite.append(f"--reports-dir={scratch / 'reports'}" if archive else "--no-archive")
     cold = [*suite, f"--history={cold_history}"]
     suite.append(f"--history={history}")
-    # warm: caches the transpiled SQL, and records the baseline days in the history
+    # warm: caches the transpiled SQL, and records the baseline days and the learned values in the history
     subprocess.run(suite, cwd=ROOT, capture_output=True)
     subprocess.run(suite, cwd=ROOT, capture_output=True)
+    names = [each.name for each in config.tables]
+    assert_warm(results, names)
     document = json.loads(results.read_text())
     history_read = document["history"]["read"]["seconds"]
     history_write = document["history"]["write"]["seconds"]
+    # the warm run's queries, as it sent them (checked by sql_hash), and the same before issue 18
+    queries = suite_queries(document, config, database)
+    floor_queries, after_queries, before_queries = [], [], []
+    for index, (label, (sql, parameters, before_sql)) in enumerate(queries.items()):
+        after_file = scratch / f"{name}-{index}.sql"
+        after_file.write_text(transpile_to_duckdb(sql))
+        floor_queries.append([str(after_file), parameters])
+        if label.startswith("metrics "):
+            before_file = scratch / f"{name}-{index}-before.sql"
+            before_file.write_text(transpile_to_duckdb(before_sql))
+            after_queries.append([str(after_file), parameters])
+            before_queries.append([str(before_file), {key: value for key, value in parameters.items()
+                                                      if not key.startswith("learn_")}])
     cold_seconds = median_seconds(cold, repeat, before=lambda: cold_history.unlink(missing_ok=True))
     checks = len(document["checks"])
     empty = scratch / f"empty-{checks}"
     empty.mkdir(exist_ok=True)
     (empty / "test_empty.py").write_text(EMPTY_SUITE.format(count=checks))
     (empty / "conftest.py").write_text(EMPTY_CONFTEST)
-    floor = [sys.executable, "-c", FLOOR, str(database), str(start), str(check_date), *map(str, sql_files)]
-    old_floor = [sys.executable, "-c", FLOOR, str(database), str(start), str(check_date), str(old_sql_file)]
+    floor = [sys.executable, "-c", FLOOR, str(database), json.dumps(floor_queries)]
+    old_floor = [sys.executable, "-c", FLOOR, str(database), old_queries]
     empty_pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(empty)]
     bare = [sys.executable, "-c", "pass"]
-    times = {label: median_seconds(command, repeat) for label, command in (
-        ("suite", suite), ("floor", floor), ("pytest", empty_pytest), ("python", bare), ("old", old_floor))}
+    times = {"suite": median_seconds(suite, repeat, after=lambda: assert_warm(results, names))}
+    times.update({label: median_seconds(command, repeat) for label, command in (
+        ("floor", floor), ("pytest", empty_pytest), ("python", bare), ("old", old_floor))})
+    times.update(median_query_seconds(database, {"dist": json.dumps(after_queries),
+                                                 "before": json.dumps(before_queries)}, repeat))
     limit = times["floor"] + times["pytest"] - times["python"]
     return {
         "workload": name + (", + reports" if archive else ""), "table_rows": table_rows, "rows_in_window": scanned,
@@ -205,7 +303,8 @@ def main() -> None:
         ]
     header = (f"{'workload':<27}{'table rows':>11}{'rows checked':>13}{'checks':>7}{'queries':>8}{'query s':>8}"
               f"{'suite s':>8}{'floor s':>8}{'pytest s':>9}{'python s':>9}{'L s':>7}{'read s':>7}{'write s':>8}"
-              f"{'suite/L':>8}{'(s-r-w)/L':>10}{'cold s':>7}{'cold/L':>7}{'old s':>7}{'suite/old':>10}")
+              f"{'suite/L':>8}{'(s-r-w)/L':>10}{'cold s':>7}{'cold/L':>7}{'old s':>7}{'suite/old':>10}"
+              f"{'dist s':>7}{'before s':>9}{'dist/before':>12}")
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -213,13 +312,17 @@ def main() -> None:
               f"{row['query_s']:>8.3f}{row['suite']:>8.3f}{row['floor']:>8.3f}{row['pytest']:>9.3f}{row['python']:>9.3f}"
               f"{row['limit']:>7.3f}{row['read']:>7.3f}{row['write']:>8.3f}{row['suite'] / row['limit']:>8.2f}"
               f"{(row['suite'] - row['read'] - row['write']) / row['limit']:>10.2f}{row['cold']:>7.3f}"
-              f"{row['cold'] / row['limit']:>7.2f}{row['old']:>7.3f}{row['suite'] / row['old']:>10.2f}")
+              f"{row['cold'] / row['limit']:>7.2f}{row['old']:>7.3f}{row['suite'] / row['old']:>10.2f}"
+              f"{row['dist']:>7.3f}{row['before']:>9.3f}{row['dist'] / row['before']:>12.2f}")
     print(f"(median of {args.repeat} whole-process runs. Rows: both tables'. L = floor + pytest - python: the run's "
-          "queries (each table's aggregate query, profile included, and the source check's) in a bare process, plus an empty pytest run of as many no-op tests, minus a bare Python start. "
+          "queries as the warm run sends them (each table's aggregate query, profile, drift's bins and continuity's pairs included, "
+          "with the history's learned values; and the source check's) in a bare process, plus an empty pytest run of as many "
+          "no-op tests, minus a bare Python start. "
           "suite: with a warm metric history (its baseline days recorded); read / write: that run's one history "
           "read and one write. Goal: the checks (--no-archive) within 1.15 x L plus read and write. cold: a fresh "
           "history each run, so the one query is widened to the 45 baseline days and all of them are recorded. "
-          "old: the cache's seven original checks' query in a bare process.)")
+          "old: the cache's seven original checks' query in a bare process. dist / before: both tables' aggregate queries "
+          "alone (no start-up), with drift and continuity and without them, as the run before issue 18 sent them.)")
 
 
 if __name__ == "__main__":
