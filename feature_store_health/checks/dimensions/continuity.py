@@ -53,7 +53,7 @@ def pairs_rows_sql(table: "TableConfig") -> str:
         f"        LAG({table.date_column}) {window} AS prev_date, LAG({table.date_column}, 2) {window} AS prev2_date,\n"
         f"        {lagged}\n"
         f"      FROM `{table.table}`\n"
-        f"      WHERE {table.date_column} BETWEEN DATE_SUB(@start_date, INTERVAL {3 * PAIR_DAYS} DAY) AND @end_date\n"
+        f"      WHERE {table.date_column} BETWEEN DATE_SUB(@start_date, INTERVAL {2 * PAIR_DAYS} DAY) AND @end_date\n"
         f"    ) AS lagged\n"
         f"    WHERE check_date BETWEEN @start_date AND @end_date AND prev_date < check_date\n"
         f"      AND prev_date >= DATE_SUB(check_date, INTERVAL {PAIR_DAYS} DAY)"
