@@ -82,8 +82,8 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     archived = json.loads((folder / "results.json").read_text())
     assert archived["status"] == "HEALTHY" and len(archived["checks"]) == 175  # 7 dates x (15 + 10) checks
     assert archived["checks"] == run.results["checks"]
-    # grouped by table: the cache's 84 checks, then the composite factors' 56
-    assert [c["table"] for c in archived["checks"]] == ["player_daily_cache"] * 91 + ["player_composite_factors"] * 63
+    # grouped by table: the cache's 105 checks, then the composite factors' 70
+    assert [c["table"] for c in archived["checks"]] == ["player_daily_cache"] * 105 + ["player_composite_factors"] * 70
     assert 'tests="175"' in (folder / "junit.xml").read_text()
     # the weekly sections, in the console
     assert "Trends · player_daily_cache · 2026-01-30 … 2026-02-05" in run.stdout
@@ -106,7 +106,7 @@ def test_weekly_run_is_archived_with_html_json_junit_and_index(warehouse, run_su
     # the HTML: self-contained, with the banner, every check, the NULL table and the charts
     page = parse(folder / "report.html")
     text = " ".join(" ".join(page.text).split())
-    assert "Overall Status: HEALTHY · 142/142 checks passed · 12 skipped" in text
+    assert "Overall Status: HEALTHY · 151/151 checks passed · 24 skipped" in text
     source = (folder / "report.html").read_text()
     # the banner's icon is inline SVG (no emoji font needed), and a date x dimension matrix leads
     assert '<svg class="status-icon" role="img" aria-label="HEALTHY"' in source and "✅" not in source.split("Overall Status")[1][:400]
@@ -274,7 +274,7 @@ def test_failing_run_sends_exactly_one_block_kit_message(warehouse, run_suite, w
                           "*Tables*\n❌ player_daily_cache 14/15\n✅ player_composite_factors 10/10"]
     checks = blocks[2]["text"]["text"]
     # grouped by table: the table's line, then its checks not OK
-    assert checks == ("*Checks not OK*\n*player_daily_cache*: 2 of 13 checks not OK\n"
+    assert checks == ("*Checks not OK*\n*player_daily_cache*: 2 of 15 checks not OK\n"
                       "❌ *Production Readiness* · 2026-02-05: "
                       "94.4% production ready (238/252) (value 94.44; warning &lt; 98 · error &lt; 95 · critical &lt; 90) "
                       f"<{(ROOT / 'docs' / 'runbook.md').as_uri()}#production_readiness|runbook>\n"
