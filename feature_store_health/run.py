@@ -278,8 +278,8 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
             if dimension.sample_query is not None:
                 try:
                     self.metrics(table.name)   # the learned values the query compares with
-                    rows = self._run(table, dimension.sample_query(table, self.learned_cte(table)),
-                                     f"samples:{dimension_id}")
+                    sql = dimension.sample_query(table, self.learned_cte(table), self.schema(table.name).usable)
+                    rows = self._run(table, sql, f"samples:{dimension_id}")
                 except BackendError as exc:
                     self._samples[key] = f"samples unavailable: {exc}"
                 else:

@@ -48,7 +48,8 @@ class Distributions:
         from feature_store_health.checks.metrics import Source
 
         rows = distribution_rows(table, schema)
-        continuity = tuple(table.continuity_columns) if Source.PAIRS in rows else ()
+        continuity = tuple(column for column in table.continuity_columns
+                           if schema.usable(column)) if Source.PAIRS in rows else ()
         return drift, continuity
 
     def recorded_learned(self, table: "TableConfig") -> Learned | None:

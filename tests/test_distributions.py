@@ -244,3 +244,39 @@ def test_a_day_judged_bad_is_left_out_of_the_next_days_baseline(run_suite, demo_
     left_out = after.verdict("drift")["details"]["left_out"]
     assert left_out == {"three_pt_rate_last_10": ["2026-01-09"], "assisted_rate_last_10": ["2026-01-07"]}
     assert after.verdict("drift")["severity"] == "OK"
+
+
+def test_a_dropped_or_retyped_column_leaves_the_other_columns_judged(run_suite, demo_path, tmp_path):
+    """A continuity column dropped (usage_rate_last_10), a team column dropped (team_pace_last_10)
+    and the counter retyped (games_played_season): the table's one query still runs (no learned
+    value of an absent column is asked for), drift and continuity judge every other column and name
+    the absent ones, and the continuity samples of the permuted 2026-01-23 pair the columns left."""
+    from feature_store_health.warehouse import load_fixture
+    from test_reports import check_cards
+
+    altered = tmp_path / "altered.duckdb"
+    load_fixture(ROOT, "alter_warehouse").alter(
+        demo_path, altered, drop=("usage_rate_last_10", "team_pace_last_10"),
+        retype=(("games_played_season", "VARCHAR"),))
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={altered}", "--no-history", "--date=2026-01-23", f"--reports-dir={reports}")
+    missing = "column {} is missing from nba_precompute.player_daily_cache"
+    retyped = "column games_played_season is STRING in nba_precompute.player_daily_cache, the contract says INT64"
+    drift = run.verdict("drift")
+    assert drift["severity"] == "OK" and drift["details"]["columns_judged"] == 16
+    assert drift["details"]["not_evaluated_columns"] == {
+        "usage_rate_last_10": missing.format("usage_rate_last_10"), "team_pace_last_10": missing.format("team_pace_last_10")}
+    assert drift["message"].endswith(f"; not evaluated: usage_rate_last_10 ({missing.format('usage_rate_last_10')}), "
+                                     f"team_pace_last_10 ({missing.format('team_pace_last_10')})")
+    continuity = run.verdict("continuity")
+    assert continuity["severity"] == "CRITICAL"
+    assert continuity["message"].startswith("player_usage_rate_season: 127 of 154 players (82.5 %) moved more than")
+    assert continuity["details"]["not_evaluated_columns"] == {
+        "usage_rate_last_10": missing.format("usage_rate_last_10"), "games_played_season": retyped,
+        "team_pace_last_10": missing.format("team_pace_last_10")}
+    assert [(entry["column"], entry["rule"]) for entry in continuity["details"]["checks"]
+            if entry["rule"] != "jump"] == [("team_off_rating_last_10", "team")]
+    assert len([entry for entry in continuity["details"]["checks"] if entry["rule"] == "jump"]) == 8
+    assert [q["purpose"] for q in run.results["queries"] if q["table"] == CACHE] == ["metrics", "samples:continuity"]
+    card = check_cards(next(reports.glob("*/*/report.html")))["test_health.py::test_continuity[player_daily_cache-2026-01-23]"]
+    assert "samples unavailable" not in card and "Offending rows" in card

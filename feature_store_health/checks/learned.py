@@ -88,9 +88,10 @@ def output_metrics(drift_columns, continuity_columns):
     metrics = [Metric(Source.LEARNED, output_names(column, "edges"),
                       "[" + ", ".join(f"IFNULL({edge(index, column)}, CAST('NaN' AS FLOAT64))"
                                       for index in range(len(EDGE_QUANTILES))) + "]",
-                      empty_value=()) for column in drift_columns]
-    metrics += [Metric(Source.LEARNED, output_names(column, "jump"), jump(column), empty_value=None)
-                for column in continuity_columns]
+                      empty_value=(), columns=(column,)) for column in drift_columns]
+    # each with its column: a column the live table lacks is not learned, so not returned either
+    metrics += [Metric(Source.LEARNED, output_names(column, "jump"), jump(column), empty_value=None,
+                       columns=(column,)) for column in continuity_columns]
     return metrics
 
 
