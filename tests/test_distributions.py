@@ -181,6 +181,9 @@ def test_statistic_knows_the_row_count():
     ('continuity_counters = ["games_played_season"]\n', "continuity_counters and team_columns need continuity_columns"),
     ('continuity_columns = ["points_avg_last_10"]\nteam_columns = ["team_pace_last_10"]\n',
      "team_columns needs team_column"),
+    # the team rule compares its players' values as numbers (MAX - MIN): a text column breaks the query
+    ('team_column = "team_abbr"\ncontinuity_columns = ["points_avg_last_10"]\nteam_columns = ["team_abbr"]\n',
+     "team_columns: team_abbr is STRING, not a number: list numeric columns"),
     ('[tables.thresholds.drift]\nminimum_spread = 0\n', "minimum_spread must be above 0"),
     ('[tables.thresholds.continuity]\nrule_warning_above = 5\nrule_error_above = 1\n', "thresholds out of order"),
 ])
