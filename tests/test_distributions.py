@@ -283,3 +283,26 @@ def test_a_dropped_or_retyped_column_leaves_the_other_columns_judged(run_suite, 
     assert [q["purpose"] for q in run.results["queries"] if q["table"] == CACHE] == ["metrics", "samples:continuity"]
     card = check_cards(next(reports.glob("*/*/report.html")))["test_health.py::test_continuity[player_daily_cache-2026-01-23]"]
     assert "samples unavailable" not in card and "Offending rows" in card
+
+
+def test_a_model_run_judges_the_counter_rule_only_for_a_model_reading_the_counter(run_suite, demo_path, tmp_path):
+    """2026-03-19 (DNPs counted: games_played_season up by more than one a day for 13 players): a
+    model reading two slow columns and not games_played_season gates on its own inputs, so its
+    continuity judges those two columns and no counter rule; a model reading the counter still
+    sees the rule fail."""
+    config = tmp_path / "models.toml"
+    config.write_text('[[models]]\nname = "points_only"\nowner = "x@example.com"\ntables = ["player_daily_cache"]\n'
+                      'features = ["points_avg_season", "minutes_avg_last_10"]\n\n'
+                      '[[models]]\nname = "with_counter"\nowner = "y@example.com"\ntables = ["player_daily_cache"]\n'
+                      'features = ["points_avg_season", "games_played_season"]\n')
+    window = (f"--database={demo_path}", "--no-history", "--date=2026-03-19", f"--health-config={config}",
+              "-m", "continuity")
+    points = run_suite(*window, "--model=points_only").verdict("continuity")
+    assert points["severity"] == "OK"
+    assert [(entry["column"], entry["rule"]) for entry in points["details"]["checks"]] == [
+        ("points_avg_season", "jump"), ("minutes_avg_last_10", "jump")]
+    assert points["message"] == ("138 of 141 players compared with their previous row: 2 columns within their usual "
+                                 "move, every rule holds; most moved: points_avg_season 5.1 %")
+    counter = run_suite(*window, "--model=with_counter").verdict("continuity")
+    assert counter["severity"] == "CRITICAL"
+    assert counter["message"] == "games_played_season rose by more than one a day for 13 of 138 players"
