@@ -183,6 +183,8 @@ class Distributions:
         the days left out of it (their verdicts flagged the column or the day's rows)."""
         if learned is None:
             return {}, {}
+        if table.name in self._reread_error:   # changed baseline days could not be read again
+            raise HistoryError(self._reread_error[table.name])
         left_out: dict[str, list[str]] = {}
         wanted = self.config.baseline.game_days
         found: dict[str, list[tuple[dt.date, Any, Any]]] = {}

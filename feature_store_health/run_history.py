@@ -37,9 +37,9 @@ class HistoryAndBaselines:
     """History and baselines of a HealthRun (its settings, config, tables, verdicts and fetch)."""
 
     def _uses_fingerprints(self, table: TableConfig) -> bool:
-        """Whether the table's query also fingerprints the recorded baseline days (anomalies judged
-        against a readable history): how a rerun or backfill since is seen."""
-        if self.settings.history_off or not self._judges_anomalies(table):
+        """Whether the table's query also fingerprints the recorded baseline days (anomalies or
+        drift judged against a readable history): how a rerun or backfill since is seen."""
+        if self.settings.history_off or not (self._judges_anomalies(table) or self._judges(table, "drift")):
             return False
         try:
             return bool(self.history())

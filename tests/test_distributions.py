@@ -306,3 +306,31 @@ def test_a_model_run_judges_the_counter_rule_only_for_a_model_reading_the_counte
     counter = run_suite(*window, "--model=with_counter").verdict("continuity")
     assert counter["severity"] == "CRITICAL"
     assert counter["message"] == "games_played_season rose by more than one a day for 13 of 138 players"
+
+
+def test_a_rerun_baseline_day_is_read_again_by_a_drift_only_run(run_suite, demo_path, tmp_path):
+    """The runbook's Verify step runs `-m drift` alone. A recorded baseline day rerun since (here
+    2026-02-02 with three_pt_rate_last_10's spread x1.7, processed a minute later) is read again in
+    one more query, judged, and left out of that column's baseline: never its stale counts."""
+    import shutil
+
+    import duckdb
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_path, warehouse)
+    args = [f"--database={warehouse}", f"--history={tmp_path / 'history.duckdb'}", "-m", "drift"]
+    assert run_suite(*args, "--date=2026-0204".replace("02", "02-", 1) if False else "--date=2026-02-04").ret == 0
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "UPDATE nba_precompute.player_daily_cache SET processed_at = processed_at + INTERVAL 1 MINUTE, "
+            "three_pt_rate_last_10 = ROUND(LEAST(100, GREATEST(0, m + 1.7 * (three_pt_rate_last_10 - m))), 2) "
+            "FROM (SELECT MEDIAN(three_pt_rate_last_10) AS m FROM nba_precompute.player_daily_cache "
+            "WHERE cache_date = DATE '2026-02-02') AS day WHERE cache_date = DATE '2026-02-02'")
+    run = run_suite(*args, "--date=2026-02-05")
+    queries = [(q["purpose"], q["parameters"]["start_date"]) for q in run.results["queries"] if q["table"] == CACHE]
+    assert queries == [("metrics", "2026-02-05"), ("metrics:changed-days", "2026-02-02")]
+    drift = run.verdict("drift")
+    assert drift["severity"] == "OK"
+    assert drift["details"]["left_out"]["three_pt_rate_last_10"] == ["2026-02-02", "2026-01-09"]
+    assert "2026-02-02" not in str({column: days for column, days in drift["details"]["left_out"].items()
+                                    if column != "three_pt_rate_last_10"})
