@@ -334,3 +334,16 @@ def test_a_rerun_baseline_day_is_read_again_by_a_drift_only_run(run_suite, demo_
     assert drift["details"]["left_out"]["three_pt_rate_last_10"] == ["2026-02-02", "2026-01-09"]
     assert "2026-02-02" not in str({column: days for column, days in drift["details"]["left_out"].items()
                                     if column != "three_pt_rate_last_10"})
+
+
+def test_a_null_share_is_named_as_the_other_checks_name_it(run_suite, demo_path):
+    """2026-03-10, usage_rate_last_10 NULL on 11 of 142 rows (7.746 %): drift says "NULL 7.7 % of
+    rows" (its NULL bin, not "rows NULL"), the share rounded once from the counts, as anomalies and
+    null_rates give it; the details keep the count."""
+    run = run_suite(f"--database={demo_path}", "--no-history", "--date=2026-03-10", "-m", "drift or null_rates")
+    drift = run.verdict("drift")
+    assert drift["severity"] == "WARNING"
+    assert "usage_rate_last_10: NULL 7.7 % of rows, expected 0.0–0.0 % (score" in drift["message"]
+    assert "7.7% NULL (11/142)" in run.verdict("null_rates")["message"]
+    entry = next(e for e in drift["details"]["columns"] if e["column"] == "usage_rate_last_10")
+    assert (entry["worst_bin"], entry["worst_rows"], entry["rows"], entry["worst_share"]) == ("NULL", 11, 142, 7.75)

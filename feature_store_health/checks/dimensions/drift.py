@@ -114,7 +114,7 @@ def _judge_column(column: str, kind: str, today: list[int], days: list[tuple[Any
         "rows": rows, "baseline_days": len(days), "bins": labels,
         "shares": [round(share, 2) for share in shares(today)],
         "baseline_shares": [round(share, 2) for share in shares(reference)],
-        "worst_bin": labels[worst], "worst_share": round(shares(today)[worst], 2),
+        "worst_bin": labels[worst], "worst_share": round(shares(today)[worst], 2), "worst_rows": today[worst],
         "worst_expected": [round(expected.low, 2), round(expected.high, 2)],
         "baseline_scores": [round(s, 3) for s in scores.scores],
     }
@@ -134,8 +134,11 @@ def _number(value: Any) -> bool:
 
 
 def _describe(entry: Mapping[str, Any]) -> str:
-    where = entry["worst_bin"] if entry["kind"] == "category" else f"rows {entry['worst_bin']}"
-    text = (f"{entry['column']}: {where} {entry['worst_share']:.1f} % of rows, expected "
+    where = entry["worst_bin"] if entry["kind"] == "category" or entry["worst_bin"] == "NULL" else \
+        f"rows {entry['worst_bin']}"
+    # the share from the counts, rounded once (its 2-decimal worst_share rounded again can say 7.8 for 7.746)
+    share = 100.0 * entry["worst_rows"] / entry["rows"] if entry["rows"] else 0.0
+    text = (f"{entry['column']}: {where} {share:.1f} % of rows, expected "
             f"{_range_text(*entry['worst_expected'])} (score {entry['score']:.1f})")
     if "stddev" in entry and entry["baseline_stddev"]:
         ratio = entry["stddev"] / entry["baseline_stddev"]
