@@ -347,3 +347,19 @@ def test_a_null_share_is_named_as_the_other_checks_name_it(run_suite, demo_path)
     assert "7.7% NULL (11/142)" in run.verdict("null_rates")["message"]
     entry = next(e for e in drift["details"]["columns"] if e["column"] == "usage_rate_last_10")
     assert (entry["worst_bin"], entry["worst_rows"], entry["rows"], entry["worst_share"]) == ("NULL", 11, 142, 7.75)
+
+
+def test_nothing_learned_from_an_empty_lookback_is_reused(run_suite, demo_path, tmp_path):
+    """A first run on the season's first day (2025-10-21) has no earlier day to learn from: its
+    learned record holds no edge and no usual move. The next run (2025-11-14) learns them again
+    instead of reusing nothing for 28 days: continuity judges its 9 columns, as a run without
+    history does."""
+    args = [f"--database={demo_path}", f"--history={tmp_path / 'history.duckdb'}", "-m", "drift or continuity"]
+    first = run_suite(*args, "--date=2025-10-21")
+    assert set(first.results["learned"][CACHE]["jumps"].values()) == {None}
+    later = run_suite(*args, "--date=2025-11-14")
+    assert later.results["learned"][CACHE]["source"] == "computed"
+    assert later.results["learned"][CACHE]["window"] == ["2025-09-30", "2025-11-13"]
+    assert later.verdict("continuity")["message"] == (
+        "178 of 183 players compared with their previous row: 9 columns within their usual move, every rule holds; "
+        "most moved: points_std_last_10 0.7 %")

@@ -59,7 +59,10 @@ class Learned(NamedTuple):
                 "learned_on": self.learned_on.isoformat(), "window": list(self.window)}
 
     def covers(self, drift_columns, continuity_columns) -> bool:
-        return set(drift_columns) <= set(self.edges) and set(continuity_columns) <= set(self.jumps)
+        """Whether these columns were all learned: listed, and with values (a lookback without rows,
+        as on a first run at the season's start, learns nothing, and nothing is reused of it)."""
+        return (all(column in self.edges and None not in self.edges[column] for column in drift_columns)
+                and all(self.jumps.get(column) is not None for column in continuity_columns))
 
 
 def from_record(payload: Mapping[str, Any] | None) -> Learned | None:
