@@ -389,7 +389,9 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
         limits = table.thresholds[spec.dimension]
         try:
             if baseline_only and spec.check_date not in self.settings.dates:
-                values = self._before_window[table.name][spec.check_date]
+                # fetched by the one query, or only recorded (a day no run judged this dimension of)
+                values = self._before_window.get(table.name, {}).get(spec.check_date) \
+                    or self.values_on(table.name, spec.check_date)[0]
             else:
                 values = self._values_for(table, dimension, spec.check_date)
         except BackendError as exc:

@@ -363,3 +363,29 @@ def test_nothing_learned_from_an_empty_lookback_is_reused(run_suite, demo_path, 
     assert later.verdict("continuity")["message"] == (
         "178 of 183 players compared with their previous row: 9 columns within their usual move, every rule holds; "
         "most moved: points_std_last_10 0.7 %")
+
+
+def test_a_day_recorded_without_a_drift_verdict_is_judged_before_it_serves_as_a_baseline(run_suite, demo_path,
+                                                                                          tmp_path):
+    """2026-01-09 (three_pt_rate_last_10's spread x1.7) first checked with `-m continuity` only: the
+    history records its counts and no drift verdict. The next day's full run judges its drift
+    first (nobody had) and leaves it out of that column's baseline; the verdict is recorded with
+    the day's fingerprint, so the run after reads it instead of judging the day again."""
+    import duckdb
+
+    history = tmp_path / "history.duckdb"
+    args = [f"--database={demo_path}", f"--history={history}"]
+    run_suite(*args, "--date=2026-01-08")
+    continuity = run_suite(*args, "--date=2026-01-09", "-m", "continuity")
+    assert continuity.ret == 0
+    after = run_suite(*args, "--date=2026-01-10")
+    assert after.verdict("drift")["details"]["left_out"] == {
+        "three_pt_rate_last_10": ["2026-01-09"], "assisted_rate_last_10": ["2026-01-07"]}
+    with duckdb.connect(str(history), read_only=True) as connection:
+        recorded = connection.execute(
+            "SELECT text FROM metric_history WHERE table_name = ? AND check_date = DATE '2026-01-09' "
+            "AND name = 'verdict:drift'", [CACHE]).fetchall()
+    assert [json.loads(text)["severity"] for text, in recorded] == ["CRITICAL"]
+    assert json.loads(recorded[0][0])["fingerprint"][0] == continuity.verdict("continuity")["details"]["rows"]
+    later = run_suite(*args, "--date=2026-01-11")
+    assert later.verdict("drift")["details"]["left_out"]["three_pt_rate_last_10"] == ["2026-01-09"]
