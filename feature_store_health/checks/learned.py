@@ -59,10 +59,14 @@ class Learned(NamedTuple):
                 "learned_on": self.learned_on.isoformat(), "window": list(self.window)}
 
     def covers(self, drift_columns, continuity_columns) -> bool:
-        """Whether these columns were all learned: listed, and with values (a lookback without rows,
-        as on a first run at the season's start, learns nothing, and nothing is reused of it)."""
-        return (all(column in self.edges and None not in self.edges[column] for column in drift_columns)
-                and all(self.jumps.get(column) is not None for column in continuity_columns))
+        """Whether these columns were learned for: all listed, and something learned of them. A
+        lookback without rows (a first run at the season's start) learns nothing: not reused. One
+        column with no value (all NULL in the lookback) does not make every run learn again."""
+        if not (set(drift_columns) <= set(self.edges) and set(continuity_columns) <= set(self.jumps)):
+            return False
+        values = [value for column in drift_columns for value in self.edges[column]]
+        values += [self.jumps[column] for column in continuity_columns]
+        return not values or any(value is not None for value in values)
 
 
 def from_record(payload: Mapping[str, Any] | None) -> Learned | None:
