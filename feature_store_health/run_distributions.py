@@ -118,7 +118,8 @@ class Distributions:
         day = start
         while day < first:
             values = recorded.get((table.name, day)) or {}
-            if values.get("row_count") and values.get(LEARNED_ID) != learned.id:
+            # a day the history lacks (a run of drift alone does not widen for anomalies), or counted in other bins
+            if "row_count" not in values or (values["row_count"] and values.get(LEARNED_ID) != learned.id):
                 return day
             day += dt.timedelta(days=1)
         return None

@@ -389,3 +389,37 @@ def test_a_day_recorded_without_a_drift_verdict_is_judged_before_it_serves_as_a_
     assert json.loads(recorded[0][0])["fingerprint"][0] == continuity.verdict("continuity")["details"]["rows"]
     later = run_suite(*args, "--date=2026-01-11")
     assert later.verdict("drift")["details"]["left_out"]["three_pt_rate_last_10"] == ["2026-01-09"]
+
+
+def test_a_column_with_no_usual_move_learned_is_named_not_silently_dropped(run_suite, demo_path, tmp_path):
+    """Learned on 2025-10-26 from the season's first five days, where the rolling columns are still
+    NULL: 6 of the 9 slow columns have no usual move, and the record is reused for 28 days. On
+    2025-11-14 continuity judges the other 3 and says which it could not judge."""
+    args = [f"--database={demo_path}", f"--history={tmp_path / 'history.duckdb'}", "-m", "drift or continuity"]
+    run_suite(*args, "--date=2025-10-26")
+    run = run_suite(*args, "--date=2025-11-14")
+    assert run.results["learned"][CACHE]["source"] == "history"
+    unlearned = ["points_avg_last_10", "points_avg_season", "points_std_last_10", "minutes_avg_last_10",
+                 "usage_rate_last_10", "ts_pct_last_10"]
+    continuity = run.verdict("continuity")
+    assert continuity["severity"] == "OK"
+    assert continuity["details"]["columns_without_usual_move"] == unlearned
+    assert continuity["message"] == (
+        "178 of 183 players compared with their previous row: 3 columns within their usual move, every rule holds; "
+        "most moved: avg_minutes_per_game_last_7 0.0 %; no usual move learned yet for " + ", ".join(unlearned))
+
+
+def test_a_drift_only_run_counts_the_days_the_history_lacks(run_suite, demo_path, tmp_path):
+    """A history with a gap (runs on 2025-10-26, then nothing until 2025-11-19, drift and
+    continuity only): the one query reaches back to the days the history lacks, as the anomalies
+    baseline does, so drift has its 7 game days instead of "insufficient history"; the column whose
+    bins were never learned (NULL in the days it was learned from) is named."""
+    args = [f"--database={demo_path}", f"--history={tmp_path / 'history.duckdb'}", "-m", "drift or continuity"]
+    run_suite(*args, "--date=2025-10-26")
+    run = run_suite(*args, "--date=2025-11-19")
+    query = next(q for q in run.results["queries"] if q["table"] == CACHE)
+    assert query["parameters"]["start_date"] == "2025-10-27"
+    drift = run.verdict("drift")
+    assert drift["severity"] == "OK"
+    assert drift["message"].startswith("17 columns within their usual distribution (7 game days)")
+    assert drift["message"].endswith("; without a baseline in the same bins yet: points_std_last_10")

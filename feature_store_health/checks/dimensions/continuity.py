@@ -201,6 +201,12 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
                                "columns_affected": list(dict.fromkeys(entry["column"] for entry in flagged))}
     if not_evaluated:
         details["not_evaluated_columns"] = not_evaluated
+    # a column with no usual move learned (all NULL in the days it was learned from) is not judged: named
+    unlearned = [column for column in table.continuity_columns if column not in not_evaluated
+                 and (learned is None or learned.jumps.get(column) is None)]
+    if unlearned:
+        details["columns_without_usual_move"] = unlearned
+        unevaluated = f"; no usual move learned yet for {', '.join(unlearned)}" + unevaluated
     if not entries:
         return Judgement(Severity.SKIPPED, None, "no usual move learned yet for any column" + unevaluated, details)
     severity = Severity(entries[0]["severity"])

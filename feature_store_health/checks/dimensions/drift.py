@@ -187,10 +187,11 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
                                     values.get(f"stddev__{column}")))
     details: dict[str, Any] = {"columns_judged": len(judged), "columns_without_baseline": short,
                                **dict(context.notes or {})}
-    unevaluated = ""
+    # a column not judged for want of learned bins or baseline days is named, never silently dropped
+    unevaluated = f"; without a baseline in the same bins yet: {', '.join(short)}" if short and judged else ""
     if not_evaluated:
         details["not_evaluated_columns"] = not_evaluated
-        unevaluated = "; not evaluated: " + ", ".join(f"{column} ({problem})" for column, problem in not_evaluated.items())
+        unevaluated += "; not evaluated: " + ", ".join(f"{column} ({problem})" for column, problem in not_evaluated.items())
     if not judged and not short:
         return Judgement(Severity.NOT_EVALUATED, None, "not evaluated: no tracked column can be read" + unevaluated,
                          details)
