@@ -9,7 +9,7 @@
   averages, rolling means, age). Unset: continuity is not collected for the table.
 - ``continuity_counters``: columns that never decrease within a season and rise by at most one
   a day (games_played_season).
-- ``team_columns``: columns equal for every player of a team on a date (needs ``team_column``).
+- ``team_columns``: numeric columns equal for every player of a team on a date (needs ``team_column``).
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def parse_distributions(entry: Mapping[str, Any], prefix: str, contract: Mapping
                        "continuity_columns", "number")
     counters = known(_names(entry, "continuity_counters", prefix, string_list, column_pattern) or (),
                      "continuity_counters", "number")
-    teams = known(_names(entry, "team_columns", prefix, string_list, column_pattern) or (), "team_columns")
+    # numbers: the rule is MAX - MIN over the team's players
+    teams = known(_names(entry, "team_columns", prefix, string_list, column_pattern) or (), "team_columns", "number")
     if teams and not team_column:
         raise error(f"{prefix}.team_columns needs team_column (the team a row belongs to)")
     if (counters or teams) and not continuity:

@@ -24,9 +24,10 @@ __all__ = ["TABLE_LEVEL", "ModelConfig", "model_features", "narrow_to_model", "n
 TABLE_LEVEL = ("arrival", "coverage", "staleness", "uniqueness", "production_readiness", "completeness",
                "quality_tiers", "downstream_usage", "schema")
 
-# The table's column lists that --model narrows to the model's features. The last four belong to
+# The table's column lists that --model narrows to the model's features. The last five belong to
 # drift and continuity; a TableConfig without them (an older checkout) is left as it is.
-_OPTIONAL_COLUMN_LISTS = ("drift_columns", "category_columns", "continuity_columns", "team_columns")
+_OPTIONAL_COLUMN_LISTS = ("drift_columns", "category_columns", "continuity_columns", "continuity_counters",
+                          "team_columns")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")

@@ -278,8 +278,8 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
             if dimension.sample_query is not None:
                 try:
                     self.metrics(table.name)   # the learned values the query compares with
-                    rows = self._run(table, dimension.sample_query(table, self.learned_cte(table)),
-                                     f"samples:{dimension_id}")
+                    sql = dimension.sample_query(table, self.learned_cte(table), self.schema(table.name).usable)
+                    rows = self._run(table, sql, f"samples:{dimension_id}")
                 except BackendError as exc:
                     self._samples[key] = f"samples unavailable: {exc}"
                 else:
@@ -389,7 +389,9 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
         limits = table.thresholds[spec.dimension]
         try:
             if baseline_only and spec.check_date not in self.settings.dates:
-                values = self._before_window[table.name][spec.check_date]
+                # fetched by the one query, or only recorded (a day no run judged this dimension of)
+                values = self._before_window.get(table.name, {}).get(spec.check_date) \
+                    or self.values_on(table.name, spec.check_date)[0]
             else:
                 values = self._values_for(table, dimension, spec.check_date)
         except BackendError as exc:

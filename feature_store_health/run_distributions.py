@@ -48,7 +48,8 @@ class Distributions:
         from feature_store_health.checks.metrics import Source
 
         rows = distribution_rows(table, schema)
-        continuity = tuple(table.continuity_columns) if Source.PAIRS in rows else ()
+        continuity = tuple(column for column in table.continuity_columns
+                           if schema.usable(column)) if Source.PAIRS in rows else ()
         return drift, continuity
 
     def recorded_learned(self, table: "TableConfig") -> Learned | None:
@@ -117,7 +118,8 @@ class Distributions:
         day = start
         while day < first:
             values = recorded.get((table.name, day)) or {}
-            if values.get("row_count") and values.get(LEARNED_ID) != learned.id:
+            # a day the history lacks (a run of drift alone does not widen for anomalies), or counted in other bins
+            if "row_count" not in values or (values["row_count"] and values.get(LEARNED_ID) != learned.id):
                 return day
             day += dt.timedelta(days=1)
         return None
@@ -182,6 +184,8 @@ class Distributions:
         the days left out of it (their verdicts flagged the column or the day's rows)."""
         if learned is None:
             return {}, {}
+        if table.name in self._reread_error:   # changed baseline days could not be read again
+            raise HistoryError(self._reread_error[table.name])
         left_out: dict[str, list[str]] = {}
         wanted = self.config.baseline.game_days
         found: dict[str, list[tuple[dt.date, Any, Any]]] = {}

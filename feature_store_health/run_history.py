@@ -37,9 +37,9 @@ class HistoryAndBaselines:
     """History and baselines of a HealthRun (its settings, config, tables, verdicts and fetch)."""
 
     def _uses_fingerprints(self, table: TableConfig) -> bool:
-        """Whether the table's query also fingerprints the recorded baseline days (anomalies judged
-        against a readable history): how a rerun or backfill since is seen."""
-        if self.settings.history_off or not self._judges_anomalies(table):
+        """Whether the table's query also fingerprints the recorded baseline days (anomalies or
+        drift judged against a readable history): how a rerun or backfill since is seen."""
+        if self.settings.history_off or not (self._judges_anomalies(table) or self._judges(table, "drift")):
             return False
         try:
             return bool(self.history())
@@ -294,7 +294,10 @@ class HistoryAndBaselines:
                 rows.extend(history_rows(info, table.name, check_date, self._with_first_landing(table.name, check_date, values),
                                          verdicts.pop((table.name, check_date), ()), self._verdict_metrics))
         for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
-            rows.extend(history_rows(info, table_name, check_date, {}, remaining))
+            # a recorded day judged ahead: its verdicts keep the fingerprint of the rows they judged
+            recorded = (self._history if isinstance(self._history, dict) else {}).get((table_name, check_date)) or {}
+            fingerprint = {name: recorded[name] for name in ("row_count", "max_processed_at") if name in recorded}
+            rows.extend(history_rows(info, table_name, check_date, fingerprint, remaining, self._verdict_metrics))
         # what the run decided beside its verdicts (the gate, incidents, reprocess requests)
         rows.extend(record_row(info, table_name, check_date, name, payload)
                     for table_name, check_date, name, payload in self.records)
@@ -338,11 +341,23 @@ class HistoryAndBaselines:
                 self._judged_early[spec] = self._judge(spec, baseline_only=True)
 
     def _unjudged_days(self, table_name: str, check_date: dt.date, dimension: str = "anomalies") -> list[dt.date]:
+        """The earlier days with rows and no ``dimension`` verdict on their rows, oldest first: those
+        the one query fetched, those only the history holds (recorded by a run that did not select
+        the dimension, e.g. the runbook's ``-m drift`` Verify step), and the run's own earlier dates."""
         fetched = self._before_window.get(table_name, {})
-        days = [day for day, values in sorted(fetched.items())
-                if day < check_date and values.get("row_count")
-                and dimension not in self._verdicts_on_record(table_name, day, values)]
-        return days + [day for day in self.settings.dates if day < check_date]
+        days = {day: values for day, values in fetched.items() if day < check_date}
+        earliest = check_date - dt.timedelta(days=self.config.baseline.lookback_days)
+        try:
+            recorded = self.history()
+        except HistoryError:   # anomalies says so; the other checks judge from the warehouse alone
+            recorded = {}
+        for (name, day), values in recorded.items():
+            if name == table_name and earliest <= day < check_date and day not in days \
+                    and day not in self.settings.dates:
+                days[day] = values
+        unjudged = [day for day, values in sorted(days.items())
+                    if values.get("row_count") and dimension not in self._verdicts_on_record(table_name, day, values)]
+        return unjudged + [day for day in self.settings.dates if day < check_date]
 
     def _verdicts_on_record(self, table_name: str, day: dt.date, values: dict[str, Any]) -> dict[str, Any]:
         """The day's recorded verdicts (dimension -> what was recorded) that judged the rows

@@ -181,6 +181,9 @@ def test_statistic_knows_the_row_count():
     ('continuity_counters = ["games_played_season"]\n', "continuity_counters and team_columns need continuity_columns"),
     ('continuity_columns = ["points_avg_last_10"]\nteam_columns = ["team_pace_last_10"]\n',
      "team_columns needs team_column"),
+    # the team rule compares its players' values as numbers (MAX - MIN): a text column breaks the query
+    ('team_column = "team_abbr"\ncontinuity_columns = ["points_avg_last_10"]\nteam_columns = ["team_abbr"]\n',
+     "team_columns: team_abbr is STRING, not a number: list numeric columns"),
     ('[tables.thresholds.drift]\nminimum_spread = 0\n', "minimum_spread must be above 0"),
     ('[tables.thresholds.continuity]\nrule_warning_above = 5\nrule_error_above = 1\n', "thresholds out of order"),
 ])
@@ -244,3 +247,179 @@ def test_a_day_judged_bad_is_left_out_of_the_next_days_baseline(run_suite, demo_
     left_out = after.verdict("drift")["details"]["left_out"]
     assert left_out == {"three_pt_rate_last_10": ["2026-01-09"], "assisted_rate_last_10": ["2026-01-07"]}
     assert after.verdict("drift")["severity"] == "OK"
+
+
+def test_a_dropped_or_retyped_column_leaves_the_other_columns_judged(run_suite, demo_path, tmp_path):
+    """A continuity column dropped (usage_rate_last_10), a team column dropped (team_pace_last_10)
+    and the counter retyped (games_played_season): the table's one query still runs (no learned
+    value of an absent column is asked for), drift and continuity judge every other column and name
+    the absent ones, and the continuity samples of the permuted 2026-01-23 pair the columns left."""
+    from feature_store_health.warehouse import load_fixture
+    from test_reports import check_cards
+
+    altered = tmp_path / "altered.duckdb"
+    load_fixture(ROOT, "alter_warehouse").alter(
+        demo_path, altered, drop=("usage_rate_last_10", "team_pace_last_10"),
+        retype=(("games_played_season", "VARCHAR"),))
+    reports = tmp_path / "reports"
+    run = run_suite(f"--database={altered}", "--no-history", "--date=2026-01-23", f"--reports-dir={reports}")
+    missing = "column {} is missing from nba_precompute.player_daily_cache"
+    retyped = "column games_played_season is STRING in nba_precompute.player_daily_cache, the contract says INT64"
+    drift = run.verdict("drift")
+    assert drift["severity"] == "OK" and drift["details"]["columns_judged"] == 16
+    assert drift["details"]["not_evaluated_columns"] == {
+        "usage_rate_last_10": missing.format("usage_rate_last_10"), "team_pace_last_10": missing.format("team_pace_last_10")}
+    assert drift["message"].endswith(f"; not evaluated: usage_rate_last_10 ({missing.format('usage_rate_last_10')}), "
+                                     f"team_pace_last_10 ({missing.format('team_pace_last_10')})")
+    continuity = run.verdict("continuity")
+    assert continuity["severity"] == "CRITICAL"
+    assert continuity["message"].startswith("player_usage_rate_season: 127 of 154 players (82.5 %) moved more than")
+    assert continuity["details"]["not_evaluated_columns"] == {
+        "usage_rate_last_10": missing.format("usage_rate_last_10"), "games_played_season": retyped,
+        "team_pace_last_10": missing.format("team_pace_last_10")}
+    assert [(entry["column"], entry["rule"]) for entry in continuity["details"]["checks"]
+            if entry["rule"] != "jump"] == [("team_off_rating_last_10", "team")]
+    assert len([entry for entry in continuity["details"]["checks"] if entry["rule"] == "jump"]) == 8
+    assert [q["purpose"] for q in run.results["queries"] if q["table"] == CACHE] == ["metrics", "samples:continuity"]
+    card = check_cards(next(reports.glob("*/*/report.html")))["test_health.py::test_continuity[player_daily_cache-2026-01-23]"]
+    assert "samples unavailable" not in card and "Offending rows" in card
+
+
+def test_a_model_run_judges_the_counter_rule_only_for_a_model_reading_the_counter(run_suite, demo_path, tmp_path):
+    """2026-03-19 (DNPs counted: games_played_season up by more than one a day for 13 players): a
+    model reading two slow columns and not games_played_season gates on its own inputs, so its
+    continuity judges those two columns and no counter rule; a model reading the counter still
+    sees the rule fail."""
+    config = tmp_path / "models.toml"
+    config.write_text('[[models]]\nname = "points_only"\nowner = "x@example.com"\ntables = ["player_daily_cache"]\n'
+                      'features = ["points_avg_season", "minutes_avg_last_10"]\n\n'
+                      '[[models]]\nname = "with_counter"\nowner = "y@example.com"\ntables = ["player_daily_cache"]\n'
+                      'features = ["points_avg_season", "games_played_season"]\n')
+    window = (f"--database={demo_path}", "--no-history", "--date=2026-03-19", f"--health-config={config}",
+              "-m", "continuity")
+    points = run_suite(*window, "--model=points_only").verdict("continuity")
+    assert points["severity"] == "OK"
+    assert [(entry["column"], entry["rule"]) for entry in points["details"]["checks"]] == [
+        ("points_avg_season", "jump"), ("minutes_avg_last_10", "jump")]
+    assert points["message"] == ("138 of 141 players compared with their previous row: 2 columns within their usual "
+                                 "move, every rule holds; most moved: points_avg_season 5.1 %")
+    counter = run_suite(*window, "--model=with_counter").verdict("continuity")
+    assert counter["severity"] == "CRITICAL"
+    assert counter["message"] == "games_played_season rose by more than one a day for 13 of 138 players"
+
+
+def test_a_rerun_baseline_day_is_read_again_by_a_drift_only_run(run_suite, demo_path, tmp_path):
+    """The runbook's Verify step runs `-m drift` alone. A recorded baseline day rerun since (here
+    2026-02-02 with three_pt_rate_last_10's spread x1.7, processed a minute later) is read again in
+    one more query, judged, and left out of that column's baseline: never its stale counts."""
+    import shutil
+
+    import duckdb
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_path, warehouse)
+    args = [f"--database={warehouse}", f"--history={tmp_path / 'history.duckdb'}", "-m", "drift"]
+    assert run_suite(*args, "--date=2026-0204".replace("02", "02-", 1) if False else "--date=2026-02-04").ret == 0
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "UPDATE nba_precompute.player_daily_cache SET processed_at = processed_at + INTERVAL 1 MINUTE, "
+            "three_pt_rate_last_10 = ROUND(LEAST(100, GREATEST(0, m + 1.7 * (three_pt_rate_last_10 - m))), 2) "
+            "FROM (SELECT MEDIAN(three_pt_rate_last_10) AS m FROM nba_precompute.player_daily_cache "
+            "WHERE cache_date = DATE '2026-02-02') AS day WHERE cache_date = DATE '2026-02-02'")
+    run = run_suite(*args, "--date=2026-02-05")
+    queries = [(q["purpose"], q["parameters"]["start_date"]) for q in run.results["queries"] if q["table"] == CACHE]
+    assert queries == [("metrics", "2026-02-05"), ("metrics:changed-days", "2026-02-02")]
+    drift = run.verdict("drift")
+    assert drift["severity"] == "OK"
+    assert drift["details"]["left_out"]["three_pt_rate_last_10"] == ["2026-02-02", "2026-01-09"]
+    assert "2026-02-02" not in str({column: days for column, days in drift["details"]["left_out"].items()
+                                    if column != "three_pt_rate_last_10"})
+
+
+def test_a_null_share_is_named_as_the_other_checks_name_it(run_suite, demo_path):
+    """2026-03-10, usage_rate_last_10 NULL on 11 of 142 rows (7.746 %): drift says "NULL 7.7 % of
+    rows" (its NULL bin, not "rows NULL"), the share rounded once from the counts, as anomalies and
+    null_rates give it; the details keep the count."""
+    run = run_suite(f"--database={demo_path}", "--no-history", "--date=2026-03-10", "-m", "drift or null_rates")
+    drift = run.verdict("drift")
+    assert drift["severity"] == "WARNING"
+    assert "usage_rate_last_10: NULL 7.7 % of rows, expected 0.0–0.0 % (score" in drift["message"]
+    assert "7.7% NULL (11/142)" in run.verdict("null_rates")["message"]
+    entry = next(e for e in drift["details"]["columns"] if e["column"] == "usage_rate_last_10")
+    assert (entry["worst_bin"], entry["worst_rows"], entry["rows"], entry["worst_share"]) == ("NULL", 11, 142, 7.75)
+
+
+def test_nothing_learned_from_an_empty_lookback_is_reused(run_suite, demo_path, tmp_path):
+    """A first run on the season's first day (2025-10-21) has no earlier day to learn from: its
+    learned record holds no edge and no usual move. The next run (2025-11-14) learns them again
+    instead of reusing nothing for 28 days: continuity judges its 9 columns, as a run without
+    history does."""
+    args = [f"--database={demo_path}", f"--history={tmp_path / 'history.duckdb'}", "-m", "drift or continuity"]
+    first = run_suite(*args, "--date=2025-10-21")
+    assert set(first.results["learned"][CACHE]["jumps"].values()) == {None}
+    later = run_suite(*args, "--date=2025-11-14")
+    assert later.results["learned"][CACHE]["source"] == "computed"
+    assert later.results["learned"][CACHE]["window"] == ["2025-09-30", "2025-11-13"]
+    assert later.verdict("continuity")["message"] == (
+        "178 of 183 players compared with their previous row: 9 columns within their usual move, every rule holds; "
+        "most moved: points_std_last_10 0.7 %")
+
+
+def test_a_day_recorded_without_a_drift_verdict_is_judged_before_it_serves_as_a_baseline(run_suite, demo_path,
+                                                                                          tmp_path):
+    """2026-01-09 (three_pt_rate_last_10's spread x1.7) first checked with `-m continuity` only: the
+    history records its counts and no drift verdict. The next day's full run judges its drift
+    first (nobody had) and leaves it out of that column's baseline; the verdict is recorded with
+    the day's fingerprint, so the run after reads it instead of judging the day again."""
+    import duckdb
+
+    history = tmp_path / "history.duckdb"
+    args = [f"--database={demo_path}", f"--history={history}"]
+    run_suite(*args, "--date=2026-01-08")
+    continuity = run_suite(*args, "--date=2026-01-09", "-m", "continuity")
+    assert continuity.ret == 0
+    after = run_suite(*args, "--date=2026-01-10")
+    assert after.verdict("drift")["details"]["left_out"] == {
+        "three_pt_rate_last_10": ["2026-01-09"], "assisted_rate_last_10": ["2026-01-07"]}
+    with duckdb.connect(str(history), read_only=True) as connection:
+        recorded = connection.execute(
+            "SELECT text FROM metric_history WHERE table_name = ? AND check_date = DATE '2026-01-09' "
+            "AND name = 'verdict:drift'", [CACHE]).fetchall()
+    assert [json.loads(text)["severity"] for text, in recorded] == ["CRITICAL"]
+    assert json.loads(recorded[0][0])["fingerprint"][0] == continuity.verdict("continuity")["details"]["rows"]
+    later = run_suite(*args, "--date=2026-01-11")
+    assert later.verdict("drift")["details"]["left_out"]["three_pt_rate_last_10"] == ["2026-01-09"]
+
+
+def test_a_column_with_no_usual_move_learned_is_named_not_silently_dropped(run_suite, demo_path, tmp_path):
+    """Learned on 2025-10-26 from the season's first five days, where the rolling columns are still
+    NULL: 6 of the 9 slow columns have no usual move, and the record is reused for 28 days. On
+    2025-11-14 continuity judges the other 3 and says which it could not judge."""
+    args = [f"--database={demo_path}", f"--history={tmp_path / 'history.duckdb'}", "-m", "drift or continuity"]
+    run_suite(*args, "--date=2025-10-26")
+    run = run_suite(*args, "--date=2025-11-14")
+    assert run.results["learned"][CACHE]["source"] == "history"
+    unlearned = ["points_avg_last_10", "points_avg_season", "points_std_last_10", "minutes_avg_last_10",
+                 "usage_rate_last_10", "ts_pct_last_10"]
+    continuity = run.verdict("continuity")
+    assert continuity["severity"] == "OK"
+    assert continuity["details"]["columns_without_usual_move"] == unlearned
+    assert continuity["message"] == (
+        "178 of 183 players compared with their previous row: 3 columns within their usual move, every rule holds; "
+        "most moved: avg_minutes_per_game_last_7 0.0 %; no usual move learned yet for " + ", ".join(unlearned))
+
+
+def test_a_drift_only_run_counts_the_days_the_history_lacks(run_suite, demo_path, tmp_path):
+    """A history with a gap (runs on 2025-10-26, then nothing until 2025-11-19, drift and
+    continuity only): the one query reaches back to the days the history lacks, as the anomalies
+    baseline does, so drift has its 7 game days instead of "insufficient history"; the column whose
+    bins were never learned (NULL in the days it was learned from) is named."""
+    args = [f"--database={demo_path}", f"--history={tmp_path / 'history.duckdb'}", "-m", "drift or continuity"]
+    run_suite(*args, "--date=2025-10-26")
+    run = run_suite(*args, "--date=2025-11-19")
+    query = next(q for q in run.results["queries"] if q["table"] == CACHE)
+    assert query["parameters"]["start_date"] == "2025-10-27"
+    drift = run.verdict("drift")
+    assert drift["severity"] == "OK"
+    assert drift["message"].startswith("17 columns within their usual distribution (7 game days)")
+    assert drift["message"].endswith("; without a baseline in the same bins yet: points_std_last_10")

@@ -59,7 +59,14 @@ class Learned(NamedTuple):
                 "learned_on": self.learned_on.isoformat(), "window": list(self.window)}
 
     def covers(self, drift_columns, continuity_columns) -> bool:
-        return set(drift_columns) <= set(self.edges) and set(continuity_columns) <= set(self.jumps)
+        """Whether these columns were learned for: all listed, and something learned of them. A
+        lookback without rows (a first run at the season's start) learns nothing: not reused. One
+        column with no value (all NULL in the lookback) does not make every run learn again."""
+        if not (set(drift_columns) <= set(self.edges) and set(continuity_columns) <= set(self.jumps)):
+            return False
+        values = [value for column in drift_columns for value in self.edges[column]]
+        values += [self.jumps[column] for column in continuity_columns]
+        return not values or any(value is not None for value in values)
 
 
 def from_record(payload: Mapping[str, Any] | None) -> Learned | None:
@@ -88,9 +95,10 @@ def output_metrics(drift_columns, continuity_columns):
     metrics = [Metric(Source.LEARNED, output_names(column, "edges"),
                       "[" + ", ".join(f"IFNULL({edge(index, column)}, CAST('NaN' AS FLOAT64))"
                                       for index in range(len(EDGE_QUANTILES))) + "]",
-                      empty_value=()) for column in drift_columns]
-    metrics += [Metric(Source.LEARNED, output_names(column, "jump"), jump(column), empty_value=None)
-                for column in continuity_columns]
+                      empty_value=(), columns=(column,)) for column in drift_columns]
+    # each with its column: a column the live table lacks is not learned, so not returned either
+    metrics += [Metric(Source.LEARNED, output_names(column, "jump"), jump(column), empty_value=None,
+                       columns=(column,)) for column in continuity_columns]
     return metrics
 
 

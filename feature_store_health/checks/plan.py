@@ -130,12 +130,15 @@ def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaRep
 
 def distribution_rows(table: "TableConfig", schema: "SchemaReport | None" = None) -> dict[Source, str]:
     """The row-level subqueries continuity's metrics aggregate (its columns the live table has)."""
-    from feature_store_health.checks.dimensions.continuity import pair_columns, pairs_rows_sql, team_rows_sql
+    from feature_store_health.checks.dimensions.continuity import (
+        pair_columns, pairs_rows_sql, team_columns, team_rows_sql,
+    )
 
     usable = (lambda column: True) if schema is None else schema.usable
     rows = {}
-    if pair_columns(table) and all(map(usable, (*pair_columns(table), table.player_column))):
-        rows[Source.PAIRS] = pairs_rows_sql(table)
-    if table.team_columns and all(map(usable, (*table.team_columns, table.team_column))):
-        rows[Source.TEAM_VALUES] = team_rows_sql(table)
+    # each column the live table lacks is left out alone: the others are still paired and judged
+    if pair_columns(table, usable) and usable(table.player_column):
+        rows[Source.PAIRS] = pairs_rows_sql(table, usable)
+    if team_columns(table, usable) and usable(table.team_column):
+        rows[Source.TEAM_VALUES] = team_rows_sql(table, usable)
     return rows

@@ -102,8 +102,9 @@ class Dimension(NamedTuple):
     # with own_query: the offending rows of a date, from its values (values, table, failing reasons)
     sample_rows: Callable[[Mapping[str, Any], "TableConfig", tuple[str, ...]], list] | None = None
     # offending rows from a query of their own (continuity: each player beside their previous row):
-    # (table, the learned CTE) -> SQL returning check_date and the columns to show, worst first
-    sample_query: Callable[["TableConfig", str], str] | None = None
+    # (table, the learned CTE, whether the live table serves a column) -> SQL returning check_date
+    # and the columns to show, worst first
+    sample_query: Callable[["TableConfig", str, Callable[[str], bool]], str] | None = None
 
     def reasons_failing(self, details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> tuple[str, ...]:
         if self.failing_reasons is None:
@@ -202,6 +203,14 @@ def pct(part: int, whole: int) -> float:
 
 def optional(column: str | None) -> tuple[str, ...]:
     return (column,) if column else ()
+
+
+def unreadable(columns: Iterable[str], ctx: JudgeContext) -> dict[str, str]:
+    """Column -> why the live table cannot serve it (missing, retyped), for the columns that have a
+    problem: a partial dimension's metrics of those columns were left out of the query."""
+    if ctx.schema is None:
+        return {}
+    return {column: problem for column in dict.fromkeys(columns) if (problem := ctx.schema.problem(column)) is not None}
 
 
 def nothing_to_judge(values: Values, ctx: JudgeContext) -> Judgement | None:

@@ -13,10 +13,10 @@ every player of the team on the date.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, TYPE_CHECKING
+from typing import Any, Callable, Mapping, TYPE_CHECKING
 
 from feature_store_health.checks.dimensions.base import (
-    BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, shown,
+    BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, shown, unreadable,
 )
 from feature_store_health.checks.learned import jump, output_metrics
 from feature_store_health.checks.metrics import Metric, Source
@@ -25,21 +25,35 @@ from feature_store_health.checks.verdict import Severity
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["DIMENSION", "PAIR_DAYS", "pair_columns", "pairs_rows_sql", "team_rows_sql"]
+__all__ = ["DIMENSION", "PAIR_DAYS", "pair_columns", "pairs_rows_sql", "team_columns", "team_rows_sql"]
 
 PAIR_DAYS = 7          # a previous row older than this is no previous row
 SHOWN_IN_MESSAGE = 3
 
 
-def pair_columns(table: "TableConfig") -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*table.continuity_columns, *table.continuity_counters)))
+Usable = Callable[[str], bool]   # whether the live table can serve a column (SchemaReport.usable)
 
 
-def pairs_rows_sql(table: "TableConfig") -> str:
+def _everything(column: str) -> bool:
+    return True
+
+
+def pair_columns(table: "TableConfig", usable: Usable = _everything) -> tuple[str, ...]:
+    """The columns paired with the previous row, less those the live table cannot serve (a
+    dropped or retyped column leaves the others judged)."""
+    return tuple(column for column in dict.fromkeys((*table.continuity_columns, *table.continuity_counters))
+                 if usable(column))
+
+
+def team_columns(table: "TableConfig", usable: Usable = _everything) -> tuple[str, ...]:
+    return tuple(column for column in table.team_columns if usable(column))
+
+
+def pairs_rows_sql(table: "TableConfig", usable: Usable = _everything) -> str:
     """Each row of @start_date..@end_date with the player's previous row within PAIR_DAYS days,
     and the row before that (within 2 × PAIR_DAYS): a value back at the level of the row before
     its previous one is a recovery from a bad previous row, not a move of its own."""
-    columns = pair_columns(table)
+    columns = pair_columns(table, usable)
     window = f"OVER (PARTITION BY {table.player_column} ORDER BY {table.date_column})"
     lagged = ", ".join(f"LAG({column}) {window} AS prev__{column}, LAG({column}, 2) {window} AS prev2__{column}"
                        for column in columns)
@@ -60,10 +74,10 @@ def pairs_rows_sql(table: "TableConfig") -> str:
     )
 
 
-def team_rows_sql(table: "TableConfig") -> str:
+def team_rows_sql(table: "TableConfig", usable: Usable = _everything) -> str:
     """One row per team and date: whether each team column differs between the team's players."""
     uneven = ", ".join(f"(MAX({column}) - MIN({column}) > 1e-9 OR (COUNT({column}) > 0 AND "
-                       f"COUNT({column}) < COUNT(*))) AS uneven__{column}" for column in table.team_columns)
+                       f"COUNT({column}) < COUNT(*))) AS uneven__{column}" for column in team_columns(table, usable))
     return (f"    SELECT {table.date_column} AS check_date, {table.team_column} AS team, {uneven}\n"
             f"    FROM `{table.table}`\n"
             f"    WHERE {table.date_column} BETWEEN @start_date AND @end_date\n"
@@ -122,6 +136,8 @@ def _rule_entries(values: Values, table: "TableConfig", limits: Mapping[str, flo
     paired = values.get("paired_rows") or 0
     for column in table.continuity_counters:
         for rule, what in (("decreases", "decreased"), ("overruns", "rose by more than one a day")):
+            if f"{rule}__{column}" not in values:   # the column cannot be read: not counted, never "holds"
+                continue
             count = values.get(f"{rule}__{column}") or 0
             if paired:
                 share = 100.0 * count / paired
@@ -129,6 +145,8 @@ def _rule_entries(values: Values, table: "TableConfig", limits: Mapping[str, flo
                                 "pct": round(share, 2), "severity": band(share, rule_limits, "above").value})
     teams = values.get("teams_seen") or 0
     for column in table.team_columns:
+        if f"uneven_teams__{column}" not in values:
+            continue
         count = values.get(f"uneven_teams__{column}") or 0
         if teams:
             share = 100.0 * count / teams
@@ -163,6 +181,14 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     if context is not None and context.error is not None:
         return Judgement(Severity.NOT_EVALUATED, None, f"not evaluated: {context.error}", {})
     learned = context.learned if context is not None else None
+    # a column the live table lacks (or holds retyped) is named, and the others judged
+    not_evaluated = unreadable((*pair_columns(table), *table.team_columns, table.player_column,
+                                *((table.team_column,) if table.team_columns else ())), ctx)
+    unevaluated = ("; not evaluated: " + ", ".join(f"{column} ({problem})" for column, problem in not_evaluated.items())
+                   if not_evaluated else "")
+    if "paired_rows" not in values:   # no pair column (or no player column) can be read: no pairs
+        return Judgement(Severity.NOT_EVALUATED, None, "not evaluated: no slow column can be paired" + unevaluated,
+                         {"not_evaluated_columns": not_evaluated})
     paired = values.get("paired_rows") or 0
     if not paired:
         return Judgement(Severity.SKIPPED, None, f"no player has a row within {PAIR_DAYS} days before: "
@@ -173,8 +199,16 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     details: dict[str, Any] = {"paired_rows": paired, "rows": values["row_count"], "checks": entries,
                                "flagged": sorted({f"continuity:{entry['column']}" for entry in flagged}),
                                "columns_affected": list(dict.fromkeys(entry["column"] for entry in flagged))}
+    if not_evaluated:
+        details["not_evaluated_columns"] = not_evaluated
+    # a column with no usual move learned (all NULL in the days it was learned from) is not judged: named
+    unlearned = [column for column in table.continuity_columns if column not in not_evaluated
+                 and (learned is None or learned.jumps.get(column) is None)]
+    if unlearned:
+        details["columns_without_usual_move"] = unlearned
+        unevaluated = f"; no usual move learned yet for {', '.join(unlearned)}" + unevaluated
     if not entries:
-        return Judgement(Severity.SKIPPED, None, "no usual move learned yet for any column", details)
+        return Judgement(Severity.SKIPPED, None, "no usual move learned yet for any column" + unevaluated, details)
     severity = Severity(entries[0]["severity"])
     if not flagged:
         jumps = [entry for entry in entries if entry["rule"] == "jump"]
@@ -186,13 +220,13 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         named = "; ".join(_describe(entry, limits) for entry in flagged[:SHOWN_IN_MESSAGE])
         more = f"; and {len(flagged) - SHOWN_IN_MESSAGE} more" if len(flagged) > SHOWN_IN_MESSAGE else ""
         message = f"{named}{more}"
-    return Judgement(severity, entries[0]["pct"], message, details)
+    return Judgement(severity, entries[0]["pct"], message + unevaluated, details)
 
 
-def sample_sql(table: "TableConfig", learned_cte: str) -> str:
+def sample_sql(table: "TableConfig", learned_cte: str, usable: Usable = _everything) -> str:
     """The players behind a failing check: their previous and this date's values, largest move
     (in units of each column's usual move) first, at most 20 per date."""
-    picked = list(pair_columns(table))
+    picked = list(pair_columns(table, usable))
     moved = ", ".join(f"IFNULL(ABS({column} - prev__{column}) / NULLIF(learned.jump__{column}, 0), 0)"
                       if column in table.continuity_columns else f"IFNULL(ABS({column} - prev__{column}), 0)"
                       for column in picked)
@@ -200,7 +234,7 @@ def sample_sql(table: "TableConfig", learned_cte: str) -> str:
     return (f"WITH {learned_cte}\n"
             f"SELECT check_date, prev_date, {table.player_column}, "
             + ", ".join(f"prev__{column}, {column}" for column in picked) + "\n"
-            f"FROM (\n{pairs_rows_sql(table)}\n) AS pairs CROSS JOIN learned\n"
+            f"FROM (\n{pairs_rows_sql(table, usable)}\n) AS pairs CROSS JOIN learned\n"
             f"QUALIFY ROW_NUMBER() OVER (PARTITION BY check_date ORDER BY {order} DESC, {table.player_column}) <= 20\n"
             f"ORDER BY check_date, {order} DESC")
 

@@ -16,7 +16,7 @@ import statistics
 from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.checks.dimensions.base import (
-    BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, sql_string,
+    BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, sql_string, unreadable,
 )
 from feature_store_health.checks.distributions import (
     baseline_scores, day_counts, pooled, share_range, shares, statistic, worst_bins,
@@ -114,7 +114,7 @@ def _judge_column(column: str, kind: str, today: list[int], days: list[tuple[Any
         "rows": rows, "baseline_days": len(days), "bins": labels,
         "shares": [round(share, 2) for share in shares(today)],
         "baseline_shares": [round(share, 2) for share in shares(reference)],
-        "worst_bin": labels[worst], "worst_share": round(shares(today)[worst], 2),
+        "worst_bin": labels[worst], "worst_share": round(shares(today)[worst], 2), "worst_rows": today[worst],
         "worst_expected": [round(expected.low, 2), round(expected.high, 2)],
         "baseline_scores": [round(s, 3) for s in scores.scores],
     }
@@ -134,8 +134,11 @@ def _number(value: Any) -> bool:
 
 
 def _describe(entry: Mapping[str, Any]) -> str:
-    where = entry["worst_bin"] if entry["kind"] == "category" else f"rows {entry['worst_bin']}"
-    text = (f"{entry['column']}: {where} {entry['worst_share']:.1f} % of rows, expected "
+    where = entry["worst_bin"] if entry["kind"] == "category" or entry["worst_bin"] == "NULL" else \
+        f"rows {entry['worst_bin']}"
+    # the share from the counts, rounded once (its 2-decimal worst_share rounded again can say 7.8 for 7.746)
+    share = 100.0 * entry["worst_rows"] / entry["rows"] if entry["rows"] else 0.0
+    text = (f"{entry['column']}: {where} {share:.1f} % of rows, expected "
             f"{_range_text(*entry['worst_expected'])} (score {entry['score']:.1f})")
     if "stddev" in entry and entry["baseline_stddev"]:
         ratio = entry["stddev"] / entry["baseline_stddev"]
@@ -160,7 +163,11 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
     needed = ctx.baseline_config.minimum_game_days
     judged, short = [], []
     learned = context.learned
+    # a column the live table lacks (or holds retyped) is named, and the others judged
+    not_evaluated = unreadable((*table.drift_columns, *table.category_columns), ctx)
     for column in (*table.drift_columns, *table.category_columns):
+        if column in not_evaluated:
+            continue
         numeric = column in table.drift_columns
         today = day_counts(values, f"bins__{column}" if numeric else f"categories__{column}")
         if numeric:
@@ -180,10 +187,18 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
                                     values.get(f"stddev__{column}")))
     details: dict[str, Any] = {"columns_judged": len(judged), "columns_without_baseline": short,
                                **dict(context.notes or {})}
+    # a column not judged for want of learned bins or baseline days is named, never silently dropped
+    unevaluated = f"; without a baseline in the same bins yet: {', '.join(short)}" if short and judged else ""
+    if not_evaluated:
+        details["not_evaluated_columns"] = not_evaluated
+        unevaluated += "; not evaluated: " + ", ".join(f"{column} ({problem})" for column, problem in not_evaluated.items())
+    if not judged and not short:
+        return Judgement(Severity.NOT_EVALUATED, None, "not evaluated: no tracked column can be read" + unevaluated,
+                         details)
     if not judged:
         return Judgement(Severity.SKIPPED, None,
-                         f"insufficient history: no column has {needed} baseline game days counted in the same bins",
-                         details)
+                         f"insufficient history: no column has {needed} baseline game days counted in the same bins"
+                         + unevaluated, details)
     judged.sort(key=lambda entry: (-entry["score"], entry["column"]))
     flagged = [entry for entry in judged if band(entry["score"], limits, "above") is not Severity.OK]
     details["columns"] = judged
@@ -198,7 +213,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         named = "; ".join(_describe(entry) for entry in flagged[:SHOWN_IN_MESSAGE])
         more = f"; and {len(flagged) - SHOWN_IN_MESSAGE} more" if len(flagged) > SHOWN_IN_MESSAGE else ""
         message = f"{len(flagged)} of {len(judged)} columns off their usual distribution: {named}{more}"
-    return Judgement(severity, round(worst["score"], 2), message, details)
+    return Judgement(severity, round(worst["score"], 2), message + unevaluated, details)
 
 
 DIMENSION = Dimension(
