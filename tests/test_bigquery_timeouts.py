@@ -8,6 +8,7 @@ import time
 from loopback_http import BigQueryProxy
 
 DATE = "2026-02-05"
+OLD_DIMENSIONS = ["-m", "not drift and not continuity"]   # the 22 checks before issue 18
 MISSING = "no_such_dataset.metric_history"
 DEFAULT_HISTORY = "feature_store_health.metric_history"  # the configuration's, as on Cloud Run
 
@@ -17,20 +18,22 @@ def test_a_missing_history_dataset_ends_within_the_query_timeout(healthy_warehou
     retried it for its default ten minutes, after the checks and before any summary."""
     bigquery_emulator.load("missing-history", healthy_warehouse_file)
     started = time.monotonic()
-    run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}", "--project=missing-history",
+    # drift and continuity left out: the emulator takes longer than the 15 s timeout over their bins
+    # and learned values on a first run (real BigQuery does not); tests/test_distributions_bigquery.py
+    run = run_suite(*OLD_DIMENSIONS, "--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}", "--project=missing-history",
                     f"--date={DATE}", f"--history={MISSING}", "--query-timeout=15")
     elapsed = time.monotonic() - started
     assert elapsed < 60, f"the run took {elapsed:.0f} s"
     # nothing recorded yet (the read finds no table): every check judged, the baselines from the warehouse
     assert run.results["history"]["read"]["dates"] == 0
-    assert {c["severity"] for c in run.results["checks"]} == {"OK"} and len(run.results["checks"]) == 25
+    assert {c["severity"] for c in run.results["checks"]} == {"OK"} and len(run.results["checks"]) == 22
     assert run.verdict("anomalies")["details"]["baseline_days"] == 7
     error = (f"history missing-history.{MISSING}: cannot write it: still failing after retries for 15 s: "
              "BigQuery error 500: An internal error occurred")
     assert [line for line in run.stdout.splitlines() if "history not written" in line] == [
         f"ERROR: history not written: {error}"]
     assert run.results["history"]["write"] == {"error": error}
-    assert "Summary: 25/25 checks passed" in run.stdout and "Traceback" not in run.stdout
+    assert "Summary: 22/22 checks passed" in run.stdout and "Traceback" not in run.stdout
     assert run.ret == 1  # an output not written fails the run, whatever the data's verdict
 
 
@@ -100,7 +103,7 @@ def test_a_failing_history_upload_ends_within_the_query_timeout(healthy_warehous
     bigquery_emulator.client("failing-upload").create_dataset("feature_store_health", exists_ok=True)
     proxy = BigQueryProxy(bigquery_emulator.url, fails=lambda method, path: path.startswith("/upload/"))
     try:
-        run = run_suite("--backend=bigquery", f"--bigquery-endpoint={proxy.url}", "--project=failing-upload",
+        run = run_suite(*OLD_DIMENSIONS, "--backend=bigquery", f"--bigquery-endpoint={proxy.url}", "--project=failing-upload",
                         f"--date={DATE}", f"--history={DEFAULT_HISTORY}", "--query-timeout=30")
     finally:
         proxy.close()
@@ -108,7 +111,7 @@ def test_a_failing_history_upload_ends_within_the_query_timeout(healthy_warehous
     # retried, within the bound (30 s: room for the emulator's first-run query on a loaded machine;
     # the client's own upload retries alone take 63 s)
     assert len(uploads) >= 2 and uploads[-1] - uploads[0] < 30
-    assert {c["severity"] for c in run.results["checks"]} == {"OK"} and len(run.results["checks"]) == 25
+    assert {c["severity"] for c in run.results["checks"]} == {"OK"} and len(run.results["checks"]) == 22
     error = (f"history failing-upload.{DEFAULT_HISTORY}: cannot write it: "
              "BigQuery error 503: backend unavailable")
     assert run.results["history"]["write"] == {"error": error}
