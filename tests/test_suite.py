@@ -213,7 +213,8 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
     assert severities == {
         "arrival": "OK", "coverage": "OK", "production_readiness": "ERROR", "null_rates": "CRITICAL", "quality_tiers": "OK",
         "completeness": "OK", "downstream_usage": "WARNING", "staleness": "OK", "schema": "OK", "uniqueness": "OK",
-        "value_ranges": "OK", "source_consistency": "CRITICAL", "anomalies": "ERROR",
+        "value_ranges": "OK", "source_consistency": "CRITICAL", "anomalies": "ERROR", "drift": "ERROR",
+        "continuity": "OK",
     }
     assert "worst ts_pct_last_10 on 30 rows" in run.verdict("source_consistency")["message"]
     # anomalies sees both row shifts against the baseline and names them, worst first
@@ -221,7 +222,7 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
             in run.verdict("anomalies")["message"]) and "% production ready 94.4" in run.verdict("anomalies")["message"]
     assert run.results["status"] == "CRITICAL"
     assert run.results["summary"] == {
-        "checks": PER_DATE, "passed": PER_DATE - 4, "warnings": 1, "errors": 2, "critical": 2, "not_evaluated": 0,
+        "checks": PER_DATE, "passed": PER_DATE - 5, "warnings": 1, "errors": 3, "critical": 2, "not_evaluated": 0,
         "skipped": 0, "not_run": 0,
     }
     assert run.ret == 1
@@ -239,12 +240,12 @@ def test_no_game_day_is_not_an_outage(warehouse, run_suite):
     assert run.ret == 0
     # coverage: no games is not an outage; schema: the table's structure is judged on any day. Rows
     # on a day off would contradict the schedule (test_game_days); here neither table has any
-    assert "6 passed, 16 skipped" in run.stdout   # arrival too: no games, nothing due (OK)
+    assert "6 passed, 19 skipped" in run.stdout   # arrival too: no games, nothing due (OK)
     coverage = run.verdict("coverage")
     assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
     assert run.verdict("schema")["severity"] == "OK"
     assert run.verdict("coverage", table=COMPOSITE)["message"] == "no games scheduled (0 records found)"
-    assert "Summary: 6/6 checks passed, 16 skipped (nothing to judge)" in run.stdout
+    assert "Summary: 6/6 checks passed, 19 skipped (nothing to judge)" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
 
 
