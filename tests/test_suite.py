@@ -129,14 +129,17 @@ def test_warning_passes_visibly_and_fails_with_fail_on_warning(warehouse, run_su
     warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0
-    assert f"{PER_DATE} passed, 1 warning" in run.stdout
+    assert f"{PER_DATE} passed, 2 warnings" in run.stdout
     assert "HealthWarning: WARNING Quality Tiers on 2026-02-05: 2.4% POOR (6/252)" in run.stdout
     assert "⚠️ Quality Tiers: 2.4% POOR (6/252)" in run.stdout
-    assert f"Summary: {PER_DATE}/{PER_DATE} checks passed, 1 with warnings" in run.stdout
+    # drift (issue 18) sees the same rows as a category off its usual share
+    assert ("⚠️ Drift: 1 of 18 columns off their usual distribution: quality_tier: POOR 2.4 % of rows, "
+            "expected 0.0–0.0 % (score 4.9)") in run.stdout
+    assert f"Summary: {PER_DATE}/{PER_DATE} checks passed, 2 with warnings" in run.stdout
     strict = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--fail-on=warning")
     assert strict.ret == 1
-    assert f"1 failed, {PER_DATE - 1} passed" in strict.stdout
-    assert f"Summary: {PER_DATE - 1}/{PER_DATE} checks passed, 1 with warnings" in strict.stdout
+    assert f"2 failed, {PER_DATE - 2} passed" in strict.stdout
+    assert f"Summary: {PER_DATE - 2}/{PER_DATE} checks passed, 2 with warnings" in strict.stdout
 
 
 def test_coverage_warning_below_ten_rows_per_team(warehouse, run_suite):
