@@ -337,15 +337,15 @@ def test_results_json_groups_the_checks_by_table(warehouse, run_suite):
     tables = run.results["tables"]
     assert list(tables) == ["player_daily_cache", COMPOSITE]
     assert tables["player_daily_cache"]["status"] == "HEALTHY" and tables[COMPOSITE]["status"] == "CRITICAL"
-    # 2026-02-04's anomalies have 6 game days of baseline in this warehouse: skipped, in both tables
-    assert tables["player_daily_cache"]["summary"] == {"checks": 2 * CHECKS - 1, "passed": 2 * CHECKS - 1,
+    # 2026-02-04's anomalies and drift have 6 game days of baseline in this warehouse: skipped, in both tables
+    assert tables["player_daily_cache"]["summary"] == {"checks": 2 * CHECKS - 2, "passed": 2 * CHECKS - 2,
                                                        "warnings": 0, "errors": 0, "critical": 0, "not_evaluated": 0,
-                                                       "skipped": 1, "not_run": 0}
-    assert tables[COMPOSITE]["summary"] == {"checks": 2 * len(COMPOSITE_DIMENSIONS) - 1, "passed": 15, "warnings": 0,
-                                            "errors": 0, "critical": 2, "not_evaluated": 0, "skipped": 1,
+                                                       "skipped": 2, "not_run": 0}
+    assert tables[COMPOSITE]["summary"] == {"checks": 2 * len(COMPOSITE_DIMENSIONS) - 2, "passed": 16, "warnings": 0,
+                                            "errors": 0, "critical": 2, "not_evaluated": 0, "skipped": 2,
                                             "not_run": 0}  # fatigue_score NULL: null_rates and anomalies
     assert tables[COMPOSITE]["not_configured"] == ["production_readiness", "quality_tiers", "downstream_usage",
-                                                   "source_consistency"]
+                                                   "source_consistency", "continuity"]
     order = [c["table"] for c in run.results["checks"]]
     assert order == ["player_daily_cache"] * 2 * CHECKS + [COMPOSITE] * 2 * len(COMPOSITE_DIMENSIONS)
     assert run.results["status"] == "CRITICAL"
