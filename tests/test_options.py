@@ -146,7 +146,7 @@ def test_an_inner_health_run(pytester):
     pytester.makepyfile(test_health=open(HEALTH_TESTS).read())
     outcome = pytester.runpytest("-p", "feature_store_health.plugin", "-p", "no:cacheprovider", "--no-archive",
                                  "--database={healthy_warehouse_file}", "--date=2026-02-05", "-m", "schema")
-    outcome.assert_outcomes(passed=2, deselected=20)
+    outcome.assert_outcomes(passed=2, deselected=23)
 
 
 def test_plain():

@@ -66,8 +66,10 @@ def test_query_holds_every_metric_once_and_no_literal_dates():
     for feature in table.critical_features:
         assert f"COUNTIF({feature} IS NULL) AS null_count__{feature}" in query.sql
     # the table, its duplicated keys, the schedule (the window's games, and its last game whatever
-    # the window: its date column only), the predictions: one statement
-    assert query.sql.count("FROM `") == 5
+    # the window: its date column only), the predictions, and (issue 18) the table again for the
+    # per-player moves (continuity, with its lookback) and the per-team values: one statement
+    assert query.sql.count("FROM `") == 7
+    assert query.sql.count("FROM `nba_precompute.player_daily_cache`") == 4
     assert "FROM (SELECT game_date AS game_date FROM `nba_reference.nba_schedule`)" in query.sql
     translated = transpile_to_duckdb(query.sql)
     assert "$start_date" in translated and "COUNT_IF" in translated

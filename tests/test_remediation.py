@@ -63,7 +63,7 @@ def test_defaults_and_the_audience_from_the_url():
      "coverage:WARNING, coverage:ERROR or coverage:CRITICAL"),
     ('url = "https://h/x"\ntriggers = ["freshness:ERROR"]', "remediation.triggers: 'freshness:ERROR': 'freshness' "
      "is not a dimension (arrival, coverage, production_readiness, null_rates, quality_tiers, completeness, "
-     "downstream_usage, staleness, schema, uniqueness, value_ranges, source_consistency, anomalies)"),
+     "downstream_usage, staleness, schema, uniqueness, value_ranges, source_consistency, anomalies, drift, continuity)"),
     ('url = "https://h/x"\ntriggers = ["coverage:ERROR", "coverage:CRITICAL"]',
      "remediation.triggers: coverage is listed twice; list each dimension once"),
     ('url = "https://h/x"\ntriggers = []',

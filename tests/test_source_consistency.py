@@ -100,9 +100,13 @@ def test_dnps_counted_for_some_players_is_an_error_naming_the_features(warehouse
     assert verdict["message"].startswith("4.0% rows differ from nba_analytics.player_game_summary (10/252): worst ")
     worst = verdict["message"].split("worst ", 1)[1].split(" ", 1)[0]
     assert verdict["details"]["mismatches"][worst] == 10
-    # every other check of both tables passes: only the recompute sees it
+    # a counted DNP also makes games_played_season rise by two in a day: continuity sees the players
+    # who had a row the day before (issue 18); every other check of both tables passes
+    continuity = run.verdict("continuity")
+    assert continuity["severity"] == "ERROR"
+    assert continuity["message"].startswith("games_played_season rose by more than one a day for 9 of 248 players")
     others = {(c["table"], c["dimension"]): c["severity"] for c in run.checks(None)
-              if c["dimension"] != "source_consistency"}
+              if c["dimension"] not in ("source_consistency", "continuity")}
     assert set(others.values()) == {"OK"}, others
     assert run.ret == 1
     assert f"e.g. {chosen[0]} " in verdict["message"]  # an example: the first such player, stored vs recomputed
@@ -115,7 +119,11 @@ def test_the_severity_follows_the_configured_thresholds(warehouse, run_suite, tm
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--health-config={config}")
     verdict = run.verdict("source_consistency")
     assert verdict["severity"] == "WARNING" and verdict["threshold"]["error_above"] == 5
-    assert run.ret == 0
+    # the WARNING does not fail the run: only continuity's ERROR on the same defect does (issue 18)
+    assert run.verdict("continuity")["severity"] == "ERROR"
+    assert {c["severity"] for c in run.checks(None) if c["dimension"] not in ("source_consistency", "continuity")} \
+        == {"OK"}
+    assert run.ret == 1
     dnp_counted(warehouse, 60)  # 60 of 252: 23.8 %
     assert run_suite(f"--database={warehouse.path}", "--date=2026-02-05",
                      f"--health-config={config}").verdict("source_consistency")["severity"] == "CRITICAL"

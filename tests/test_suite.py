@@ -129,14 +129,17 @@ def test_warning_passes_visibly_and_fails_with_fail_on_warning(warehouse, run_su
     warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")
     run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05")
     assert run.ret == 0
-    assert f"{PER_DATE} passed, 1 warning" in run.stdout
+    assert f"{PER_DATE} passed, 2 warnings" in run.stdout
     assert "HealthWarning: WARNING Quality Tiers on 2026-02-05: 2.4% POOR (6/252)" in run.stdout
     assert "⚠️ Quality Tiers: 2.4% POOR (6/252)" in run.stdout
-    assert f"Summary: {PER_DATE}/{PER_DATE} checks passed, 1 with warnings" in run.stdout
+    # drift (issue 18) sees the same rows as a category off its usual share
+    assert ("⚠️ Drift: 1 of 18 columns off their usual distribution: quality_tier: POOR 2.4 % of rows, "
+            "expected 0.0–0.0 % (score 4.9)") in run.stdout
+    assert f"Summary: {PER_DATE}/{PER_DATE} checks passed, 2 with warnings" in run.stdout
     strict = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "--fail-on=warning")
     assert strict.ret == 1
-    assert f"1 failed, {PER_DATE - 1} passed" in strict.stdout
-    assert f"Summary: {PER_DATE - 1}/{PER_DATE} checks passed, 1 with warnings" in strict.stdout
+    assert f"2 failed, {PER_DATE - 2} passed" in strict.stdout
+    assert f"Summary: {PER_DATE - 2}/{PER_DATE} checks passed, 2 with warnings" in strict.stdout
 
 
 def test_coverage_warning_below_ten_rows_per_team(warehouse, run_suite):
@@ -213,7 +216,8 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
     assert severities == {
         "arrival": "OK", "coverage": "OK", "production_readiness": "ERROR", "null_rates": "CRITICAL", "quality_tiers": "OK",
         "completeness": "OK", "downstream_usage": "WARNING", "staleness": "OK", "schema": "OK", "uniqueness": "OK",
-        "value_ranges": "OK", "source_consistency": "CRITICAL", "anomalies": "ERROR",
+        "value_ranges": "OK", "source_consistency": "CRITICAL", "anomalies": "ERROR", "drift": "ERROR",
+        "continuity": "OK",
     }
     assert "worst ts_pct_last_10 on 30 rows" in run.verdict("source_consistency")["message"]
     # anomalies sees both row shifts against the baseline and names them, worst first
@@ -221,7 +225,7 @@ def test_several_defects_at_once_each_reported(warehouse, run_suite):
             in run.verdict("anomalies")["message"]) and "% production ready 94.4" in run.verdict("anomalies")["message"]
     assert run.results["status"] == "CRITICAL"
     assert run.results["summary"] == {
-        "checks": PER_DATE, "passed": PER_DATE - 4, "warnings": 1, "errors": 2, "critical": 2, "not_evaluated": 0,
+        "checks": PER_DATE, "passed": PER_DATE - 5, "warnings": 1, "errors": 3, "critical": 2, "not_evaluated": 0,
         "skipped": 0, "not_run": 0,
     }
     assert run.ret == 1
@@ -239,12 +243,12 @@ def test_no_game_day_is_not_an_outage(warehouse, run_suite):
     assert run.ret == 0
     # coverage: no games is not an outage; schema: the table's structure is judged on any day. Rows
     # on a day off would contradict the schedule (test_game_days); here neither table has any
-    assert "6 passed, 16 skipped" in run.stdout   # arrival too: no games, nothing due (OK)
+    assert "6 passed, 19 skipped" in run.stdout   # arrival too: no games, nothing due (OK)
     coverage = run.verdict("coverage")
     assert (coverage["severity"], coverage["message"]) == ("OK", "no games scheduled (0 records found)")
     assert run.verdict("schema")["severity"] == "OK"
     assert run.verdict("coverage", table=COMPOSITE)["message"] == "no games scheduled (0 records found)"
-    assert "Summary: 6/6 checks passed, 16 skipped (nothing to judge)" in run.stdout
+    assert "Summary: 6/6 checks passed, 19 skipped (nothing to judge)" in run.stdout
     assert "Overall Status: ✅ HEALTHY" in run.stdout
 
 
@@ -333,15 +337,15 @@ def test_results_json_groups_the_checks_by_table(warehouse, run_suite):
     tables = run.results["tables"]
     assert list(tables) == ["player_daily_cache", COMPOSITE]
     assert tables["player_daily_cache"]["status"] == "HEALTHY" and tables[COMPOSITE]["status"] == "CRITICAL"
-    # 2026-02-04's anomalies have 6 game days of baseline in this warehouse: skipped, in both tables
-    assert tables["player_daily_cache"]["summary"] == {"checks": 2 * CHECKS - 1, "passed": 2 * CHECKS - 1,
+    # 2026-02-04's anomalies and drift have 6 game days of baseline in this warehouse: skipped, in both tables
+    assert tables["player_daily_cache"]["summary"] == {"checks": 2 * CHECKS - 2, "passed": 2 * CHECKS - 2,
                                                        "warnings": 0, "errors": 0, "critical": 0, "not_evaluated": 0,
-                                                       "skipped": 1, "not_run": 0}
-    assert tables[COMPOSITE]["summary"] == {"checks": 2 * len(COMPOSITE_DIMENSIONS) - 1, "passed": 15, "warnings": 0,
-                                            "errors": 0, "critical": 2, "not_evaluated": 0, "skipped": 1,
+                                                       "skipped": 2, "not_run": 0}
+    assert tables[COMPOSITE]["summary"] == {"checks": 2 * len(COMPOSITE_DIMENSIONS) - 2, "passed": 16, "warnings": 0,
+                                            "errors": 0, "critical": 2, "not_evaluated": 0, "skipped": 2,
                                             "not_run": 0}  # fatigue_score NULL: null_rates and anomalies
     assert tables[COMPOSITE]["not_configured"] == ["production_readiness", "quality_tiers", "downstream_usage",
-                                                   "source_consistency"]
+                                                   "source_consistency", "continuity"]
     order = [c["table"] for c in run.results["checks"]]
     assert order == ["player_daily_cache"] * 2 * CHECKS + [COMPOSITE] * 2 * len(COMPOSITE_DIMENSIONS)
     assert run.results["status"] == "CRITICAL"
