@@ -98,7 +98,9 @@ class Distributions:
         a day's counts are always judged against earlier days."""
         dates = self.settings.dates
         first, lookback = dates[0], self.config.baseline.lookback_days
-        end = max(first - dt.timedelta(days=1), min(dates[-1] - dt.timedelta(days=1), first + dt.timedelta(days=lookback - 1)))
+        # (the last date bounds it first: first + lookback may be past the calendar's end, 9999-12-31)
+        end = max(first - dt.timedelta(days=1),
+                  min(dates[-1] - dt.timedelta(days=1), first + min(dt.timedelta(days=lookback - 1), dates[-1] - first)))
         return {"learn_start": self._lookback_start(table, first), "learn_end": end}
 
     def _learning_start(self, table: "TableConfig") -> dt.date | None:
