@@ -510,9 +510,9 @@ def test_source_consistency_parity_on_the_emulator(warehouse, run_suite, bigquer
     warehouse.execute("DELETE FROM nba_precompute.player_daily_cache WHERE cache_date = ? AND player_lookup IN ("
                       + ", ".join(f"'{player}'" for player in gone) + ")", [DATE])
     bigquery_emulator.load("source-parity", warehouse.path)
-    args = ["--date=2026-02-05", "--days=2"]
-    duckdb_run = run_suite(f"--database={warehouse.path}", *args, *OLD_DIMENSIONS)
-    bigquery_run = run_suite(*OLD_DIMENSIONS, "--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
+    args = ["--date=2026-02-05", "--days=2", *OLD_DIMENSIONS]
+    duckdb_run = run_suite(f"--database={warehouse.path}", *args)
+    bigquery_run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
                              "--project=source-parity", *args)
     verdicts = [run.verdict("source_consistency", "2026-02-05") for run in (duckdb_run, bigquery_run)]
     assert verdicts[0] == verdicts[1]
@@ -538,8 +538,8 @@ def test_source_faults_parity_on_the_emulator(warehouse, run_suite, bigquery_emu
     unseason_schedule(warehouse, DATE - dt.timedelta(days=1))
     bigquery_emulator.load("source-faults", warehouse.path)
     args = ["--date=2026-02-05", "--days=2", "-m", "source_consistency"]
-    duckdb_run = run_suite(f"--database={warehouse.path}", *args, *OLD_DIMENSIONS)
-    bigquery_run = run_suite(*OLD_DIMENSIONS, "--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
+    duckdb_run = run_suite(f"--database={warehouse.path}", *args)
+    bigquery_run = run_suite("--backend=bigquery", f"--bigquery-endpoint={bigquery_emulator.url}",
                              "--project=source-faults", *args)
     assert_checks_match(bigquery_run.results["checks"], duckdb_run.results["checks"])
     no_season, duplicated = duckdb_run.checks()
