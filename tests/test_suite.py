@@ -95,6 +95,17 @@ ROW_DEFECTS = [
 RANK = {"OK": 0, "WARNING": 1, "ERROR": 2, "CRITICAL": 3}
 
 
+# what drift says of each defect (the others: OK)
+DRIFT_SEES = {
+    ("usage_rate_last_10 = NULL", 13): ("WARNING", "usage_rate_last_10: NULL 5.2 % of rows, expected 0.0–0.0 % (score 5.4)"),
+    ("points_avg_last_10 = NULL", 26): ("ERROR", "points_avg_last_10: NULL 10.3 % of rows, expected 0.0–0.0 % (score 10.2)"),
+    ("quality_tier = 'POOR'", 6): ("WARNING", "quality_tier: POOR 2.4 % of rows, expected 0.0–0.0 % (score 4.9)"),
+    ("quality_tier = 'POOR'", 13): ("WARNING", "quality_tier: POOR 5.2 % of rows, expected 0.0–0.0 % (score 7.8)"),
+    ("quality_tier = 'POOR'", 26): ("ERROR", "quality_tier: POOR 10.3 % of rows, expected 0.0–0.0 % (score 11.6)"),
+    ("quality_tier = NULL", 252): ("CRITICAL", "quality_tier: NULL 100.0 % of rows, expected 0.0–0.0 % (score 54.3)"),
+}
+
+
 @pytest.mark.parametrize(("dimension", "assignment", "rows", "severity", "value", "anomaly"), ROW_DEFECTS)
 def test_row_defects_reach_their_severity(warehouse, run_suite, dimension, assignment, rows, severity, value, anomaly):
     warehouse.affect_rows(DATE, rows, assignment)
@@ -109,16 +120,21 @@ def test_row_defects_reach_their_severity(warehouse, run_suite, dimension, assig
         assert source["message"].startswith(f"{100 * rows / ROWS:.1f}% rows differ from nba_analytics.player_game_summary "
                                             f"({rows}/{ROWS}): worst {feature} on {rows} rows"), source["message"]
     assert source["severity"] == source_severity
+    # drift (issue 18) sees the rows whose column it tracks: a NULL bin, a category's share
+    drift = run.verdict("drift")
+    drift_severity, drift_says = DRIFT_SEES.get((assignment, rows), ("OK", "18 columns within their usual distribution"))
+    assert drift["severity"] == drift_severity and drift_says in drift["message"], drift["message"]
     others = [check["severity"] for check in run.checks(None)
               if (check["table"], check["dimension"]) not in {("player_daily_cache", dimension),
                                                              ("player_daily_cache", "anomalies"),
-                                                             ("player_daily_cache", "source_consistency")}]
-    assert others == ["OK"] * (PER_DATE - 3)  # the composite table's checks included
+                                                             ("player_daily_cache", "source_consistency"),
+                                                             ("player_daily_cache", "drift")}]
+    assert others == ["OK"] * (PER_DATE - 4)  # the composite table's checks included
     anomalies = run.verdict("anomalies")
     assert anomalies["severity"] == anomaly[0]
     if anomaly[1] is not None:
         assert anomaly[1] in anomalies["message"]
-    worst = max(severity, anomaly[0], source_severity, key=RANK.get)
+    worst = max(severity, anomaly[0], source_severity, drift_severity, key=RANK.get)
     assert run.ret == (0 if worst == "WARNING" else 1)
     expected_status = {"WARNING": "DEGRADED", "ERROR": "UNHEALTHY", "CRITICAL": "CRITICAL"}[worst]
     assert run.results["status"] == expected_status
