@@ -199,7 +199,10 @@ def test_a_run_names_the_models_reading_each_flagged_column_and_changes_no_sever
     not_ok = {key: severity for key, (severity, _) in severities(run).items() if severity not in ("OK", "SKIPPED")}
     assert not_ok == {(CACHE, FIRST, "source_consistency"): "CRITICAL", (CACHE, FIRST, "anomalies"): "ERROR",
                       (CACHE, CHECKED, "null_rates"): "ERROR", (CACHE, CHECKED, "source_consistency"): "ERROR",
-                      (CACHE, CHECKED, "anomalies"): "WARNING"}
+                      (CACHE, CHECKED, "anomalies"): "WARNING",
+                      # drift and continuity (issue 18): the window bug moves every player; the NULL bin
+                      (CACHE, FIRST, "drift"): "CRITICAL", (CACHE, FIRST, "continuity"): "CRITICAL",
+                      (CACHE, CHECKED, "drift"): "WARNING"}
     assert "models" not in plain.results
 
     # console: a line under each check that names a column a model reads, and only there
@@ -207,8 +210,9 @@ def test_a_run_names_the_models_reading_each_flagged_column_and_changes_no_sever
     affected = [(lines[index - 1].split(":")[0], line.strip()) for index, line in enumerate(lines)
                 if "Models affected" in line]
     assert affected == [("🚨 Source Consistency", MINUTES_LINE), ("❌ Anomalies", MINUTES_LINE),
+                        ("🚨 Drift", MINUTES_LINE), ("🚨 Continuity", MINUTES_LINE),
                         ("❌ NULL Rates", CATBOOST_LINE), ("❌ Source Consistency", CATBOOST_LINE),
-                        ("⚠️ Anomalies", CATBOOST_LINE)]
+                        ("⚠️ Anomalies", CATBOOST_LINE), ("⚠️ Drift", CATBOOST_LINE)]
     assert "Models affected" not in plain.stdout
 
     # results JSON: each model's worst check of those --model would run, and the features touched
@@ -222,8 +226,9 @@ def test_a_run_names_the_models_reading_each_flagged_column_and_changes_no_sever
     breakout_checks = models["breakout_classifier"]["checks"]
     assert [(c["date"], c["dimension"], c["severity"], c["features"]) for c in breakout_checks] == [
         (FIRST, "source_consistency", "CRITICAL", ["minutes_avg_last_10"]),
-        (FIRST, "anomalies", "ERROR", ["minutes_avg_last_10"])]
-    assert len(models["catboost_v9"]["checks"]) == 5
+        (FIRST, "anomalies", "ERROR", ["minutes_avg_last_10"]),
+        (FIRST, "drift", "CRITICAL", ["minutes_avg_last_10"]), (FIRST, "continuity", "CRITICAL", ["minutes_avg_last_10"])]
+    assert len(models["catboost_v9"]["checks"]) == 8
 
     # Slack: the same line under each of those checks
     (message,) = [request["json"] for request in webhook.received]
@@ -236,7 +241,9 @@ def test_a_run_names_the_models_reading_each_flagged_column_and_changes_no_sever
                      (f"🚨 *Source Consistency* · {FIRST}", MINUTES_LINE),
                      (f"❌ *Source Consistency* · {CHECKED}", CATBOOST_LINE),
                      (f"❌ *Anomalies* · {FIRST}", MINUTES_LINE),
-                     (f"⚠️ *Anomalies* · {CHECKED}", CATBOOST_LINE)]
+                     (f"⚠️ *Anomalies* · {CHECKED}", CATBOOST_LINE),
+                     (f"🚨 *Drift* · {FIRST}", MINUTES_LINE), (f"⚠️ *Drift* · {CHECKED}", CATBOOST_LINE),
+                     (f"🚨 *Continuity* · {FIRST}", MINUTES_LINE)]
 
 
 def test_the_report_shows_the_models_affected(browser, run_suite, demo_file, models_config, tmp_path):
@@ -254,7 +261,8 @@ def test_the_report_shows_the_models_affected(browser, run_suite, demo_file, mod
     })()""")
     assert table == [[CHECKED, CACHE, "NULL Rates", "ERROR", CATBOOST_LINE.removeprefix("Models affected: ")],
                      [CHECKED, CACHE, "Source Consistency", "ERROR", CATBOOST_LINE.removeprefix("Models affected: ")],
-                     [CHECKED, CACHE, "Anomalies", "WARNING", CATBOOST_LINE.removeprefix("Models affected: ")]]
+                     [CHECKED, CACHE, "Anomalies", "WARNING", CATBOOST_LINE.removeprefix("Models affected: ")],
+                     [CHECKED, CACHE, "Drift", "WARNING", CATBOOST_LINE.removeprefix("Models affected: ")]]
     # the failing check's card, as pytest-html shows it under its row
     card = page.evaluate(f"""(() => {{
         const row = Array.from(document.querySelectorAll('tbody.results-table-row'))
@@ -264,7 +272,7 @@ def test_the_report_shows_the_models_affected(browser, run_suite, demo_file, mod
     }})()""")
     assert card == [CATBOOST_LINE, True]
     cards = page.evaluate("document.querySelectorAll('.extra p.models-affected').length")
-    assert cards == 3   # the three checks not OK; no line on the 19 others
+    assert cards == 4   # the four checks not OK (drift's NULL bin too); no line on the 21 others
 
 
 # -- --model: a model's own gate ---------------------------------------------------------
@@ -307,7 +315,8 @@ def test_a_model_not_reading_the_null_feature_goes_where_the_full_run_holds(run_
 @pytest.mark.parametrize(("model", "collected"), [
     ("catboost_v9", "25 tests collected"),                       # both tables, every dimension
     ("breakout_classifier", "15 tests collected"),               # its tables list: the cache only
-    ("fatigue_adjuster", "9/15 tests collected (6 deselected)"),  # the composite factors' 9: no drift (see report)
+    # the composite factors' 9 but drift: fatigue_score and fatigue_adjustment are schedule-driven, no drift column
+    ("fatigue_adjuster", "9/15 tests collected (6 deselected)"),
 ])
 def test_the_checks_collected_for_a_model(run_suite, demo_file, models_config, model, collected):
     run = run_suite(f"--database={demo_file}", f"--date={CHECKED}", f"--health-config={models_config}",
@@ -316,7 +325,7 @@ def test_the_checks_collected_for_a_model(run_suite, demo_file, models_config, m
     assert run.stdout.splitlines()[-1].startswith(f"{collected} in ")
     ids = [line.split("::")[1] for line in run.stdout.splitlines() if "::" in line]
     if model == "fatigue_adjuster":   # the composite factors' every dimension; none of the cache's
-        assert ids == [f"test_{d}[{COMPOSITE}-{CHECKED}]" for d in COMPOSITE_DIMENSIONS]
+        assert ids == [f"test_{d}[{COMPOSITE}-{CHECKED}]" for d in COMPOSITE_DIMENSIONS if d != "drift"]
 
 
 def test_a_model_run_reads_the_history_and_records_nothing(run_suite, demo_file, models_config, tmp_path):
