@@ -342,48 +342,52 @@ def test_four_morning_runs_alert_once_then_new_and_worse_then_resolved(morning, 
         assert again.results["slack"]["sent"] is False
     assert len(webhook.received) == 1  # four runs, one message
 
-    warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")  # a second dimension fails: WARNING, new
+    # a second dimension fails: WARNING, new; drift (issue 18) sees the POOR share too: WARNING, new
+    warehouse.affect_rows(DATE, 6, "quality_tier = 'POOR'")
     second = morning("2026-02-05 14:30:00")  # 09:30
     assert len(webhook.received) == 2
     message = webhook.received[1]["json"]
-    assert message["text"] == ("❌ Feature store UNHEALTHY: player_daily_cache 2026-02-05 (1 failing, 3 not OK) "
-                               "· 1 new, 2 still open (not re-sent)")
+    assert message["text"] == ("❌ Feature store UNHEALTHY: player_daily_cache 2026-02-05 (1 failing, 4 not OK) "
+                               "· 2 new, 2 still open (not re-sent)")
     lines = checks_text(message).splitlines()  # every open incident listed; those not new marked
     assert [line.rpartition("|runbook>")[2] for line in lines[2:]] == [
-        " — still open since 02:45 (not re-sent)", "", " — still open since 02:45 (not re-sent)"]
+        " — still open since 02:45 (not re-sent)", "", " — still open since 02:45 (not re-sent)", ""]
     assert lines[3].startswith("⚠️ *Quality Tiers* · 2026-02-05: 2.4% POOR (6/252)")
     assert [i[:3] for i in incidents(second)] == [("production_readiness", "ERROR", "unchanged"),
                                                   ("quality_tiers", "WARNING", "opened"),
-                                                  ("anomalies", "WARNING", "unchanged")]
+                                                  ("anomalies", "WARNING", "unchanged"),
+                                                  ("drift", "WARNING", "opened")]
 
     not_ready(warehouse, 30)  # 87.7 % ready: CRITICAL, and anomalies ERROR
     worse = morning("2026-02-05 14:45:00")  # 09:45
     assert len(webhook.received) == 3
     message = webhook.received[2]["json"]
-    assert message["text"] == ("🚨 Feature store CRITICAL: player_daily_cache 2026-02-05 (2 failing, 3 not OK) "
-                               "· 2 worse, 1 still open (not re-sent)")
+    assert message["text"] == ("🚨 Feature store CRITICAL: player_daily_cache 2026-02-05 (2 failing, 4 not OK) "
+                               "· 2 worse, 2 still open (not re-sent)")
     lines = checks_text(message).splitlines()
     assert lines[2].startswith("🚨 *Production Readiness* · 2026-02-05: 87.7% production ready (221/252)")
     assert [line.rpartition("|runbook>")[2] for line in lines[2:]] == [
         " — worse: was ERROR, open since 02:45", " — still open since 09:30 (not re-sent)",
-        " — worse: was WARNING, open since 02:45"]
+        " — worse: was WARNING, open since 02:45", " — still open since 09:30 (not re-sent)"]
     assert incidents(worse) == [
         ("production_readiness", "CRITICAL", "worse", "2026-02-05T07:45:00+00:00", "2026-02-05T14:45:00+00:00"),
         ("quality_tiers", "WARNING", "unchanged", "2026-02-05T14:30:00+00:00", "2026-02-05T14:30:00+00:00"),
-        ("anomalies", "ERROR", "worse", "2026-02-05T07:45:00+00:00", "2026-02-05T14:45:00+00:00")]
+        ("anomalies", "ERROR", "worse", "2026-02-05T07:45:00+00:00", "2026-02-05T14:45:00+00:00"),
+        ("drift", "WARNING", "unchanged", "2026-02-05T14:30:00+00:00", "2026-02-05T14:30:00+00:00")]
 
     restore(warehouse, healthy_warehouse_file)
     fixed = morning("2026-02-05 15:00:00")  # 10:00
     assert fixed.ret == 0 and len(webhook.received) == 4
     assert slack_line(fixed) == "Slack: resolved message sent (HTTP 200, 1 attempt)"
     resolved = webhook.received[3]["json"]
-    assert resolved["text"] == "✅ resolved: 3 incidents are OK again"
+    assert resolved["text"] == "✅ resolved: 4 incidents are OK again"
     assert resolved["blocks"][0]["text"]["text"] == (
         "✅ resolved: player_daily_cache · production_readiness · 2026-02-05 is OK again after 7 h 15 m\n"
         "✅ resolved: player_daily_cache · quality_tiers · 2026-02-05 is OK again after 30 m\n"
-        "✅ resolved: player_daily_cache · anomalies · 2026-02-05 is OK again after 7 h 15 m")
+        "✅ resolved: player_daily_cache · anomalies · 2026-02-05 is OK again after 7 h 15 m\n"
+        "✅ resolved: player_daily_cache · drift · 2026-02-05 is OK again after 30 m")
     assert [block["type"] for block in resolved["blocks"]] == ["section", "context"]  # and the report
-    assert [i[2] for i in incidents(fixed)] == ["resolved", "resolved", "resolved"]
+    assert [i[2] for i in incidents(fixed)] == ["resolved", "resolved", "resolved", "resolved"]
     quiet = morning("2026-02-05 16:00:00")  # 11:00: nothing open, nothing to say
     assert quiet.ret == 0 and len(webhook.received) == 4
     assert slack_line(quiet) == "Slack: no message (status HEALTHY, --slack-on=warning)"
