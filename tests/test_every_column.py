@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.config import load_config
-from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS
+from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS, DISTRIBUTION_DIMENSIONS
 
 DATE = dt.date(2026, 2, 5)  # healthy: 252 rows, 18 teams playing
 TABLE = load_config().tables[0]
@@ -376,9 +376,9 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
     assert "rows per team playing 10.2, expected 11.4–15.9" in anomalies["2026-03-12"][1]
     assert "landing time 06:40, expected 23:51 the day before to 04:21" in anomalies["2026-03-25"][1]
     # the shifts the seven fixed checks (and schema, uniqueness, value ranges) cannot see
-    for day, seen_by in (("2026-03-05", {"source_consistency", "anomalies"}),
-                         ("2026-03-12", {"source_consistency", "anomalies"}),
-                         ("2026-03-19", {"source_consistency"})):
+    for day, seen_by in (("2026-03-05", {"source_consistency", "anomalies", "drift", "continuity"}),
+                         ("2026-03-12", {"source_consistency", "anomalies", "drift"}),
+                         ("2026-03-19", {"source_consistency", "continuity"})):
         others = {c["dimension"]: c["severity"] for c in cache if c["date"] == day and c["dimension"] not in seen_by}
         assert set(others.values()) == {"OK"}, others
     # the composite factors: their own incident and the two nights Phase 4 did not run on time (they
@@ -398,6 +398,10 @@ def test_demo_season_new_dimensions_fail_only_on_their_incident_dates(demo_gener
         severities = {(c["table"], c["dimension"]): c["severity"] for c in run.checks(None) if c["date"] == str(day)}
         assert sorted(severities) == sorted([(CACHE, dimension) for dimension in CACHE_DIMENSIONS]
                                             + [(COMPOSITE, dimension) for dimension in COMPOSITE_DIMENSIONS])
-        assert set(severities.values()) == {"OK"}, (day, severities)
+        earlier = {key: severity for key, severity in severities.items()
+                   if not (key[0] == CACHE and key[1] in DISTRIBUTION_DIMENSIONS)}
+        assert set(earlier.values()) == {"OK"}, (day, earlier)
+        # ... and drift or continuity sees each (tests/test_distributions.py: which, naming the column)
+        assert {severities[(CACHE, "drift")], severities[(CACHE, "continuity")]} - {"OK"}, (day, severities)
     early = [c["message"] for c in cache if c["dimension"] == "anomalies" and c["date"] == "2025-10-30"]
     assert early[0].startswith("early season: 100% of rows early_season_flag")
