@@ -67,9 +67,15 @@ class Distributions:
             first = self.settings.dates[0]
             oldest = first - dt.timedelta(days=self.config.baseline.learned_refresh_days)
             drift, continuity = self._learning_columns(table)
+            # the values the newest recorded day before the run was counted with come first (a rerun
+            # of an earlier date learned its own: reusing them spares counting the lookback again),
+            # then the newest
+            counted = next((values.get(LEARNED_ID) for (name, day), values in sorted(recorded.items(), reverse=True)
+                            if name == table.name and day < first and values.get(LEARNED_ID)), None)
             candidates = sorted((day for (name, day), values in recorded.items()
                                  if name == table.name and LEARNED_RECORD in values and oldest < day <= first),
-                                reverse=True)
+                                key=lambda day: ((recorded[(table.name, day)][LEARNED_RECORD] or {}).get("id") == counted,
+                                                 day), reverse=True)
             for day in candidates:
                 learned = from_record(recorded[(table.name, day)][LEARNED_RECORD])
                 if learned is not None and learned.covers(drift, continuity):
