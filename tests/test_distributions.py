@@ -98,7 +98,7 @@ def test_the_messages_name_the_value_and_its_expected_range(season_run):
     assert spread["severity"] == "CRITICAL"
     assert "three_pt_rate_last_10:" in spread["message"] and "spread wider: stddev 14.2 against" in spread["message"]
     clip = by_key[(CACHE, "2026-01-07", "drift")]
-    assert clip["severity"] == "WARNING" and "assisted_rate_last_10: rows 0.684–0.699 (p95–usual max) 0.0 % of rows" \
+    assert clip["severity"] == "WARNING" and "assisted_rate_last_10: rows 0.6845–0.699 (p95–usual max) 0.0 % of rows" \
         in clip["message"]
     permutation = by_key[(CACHE, "2026-01-23", "continuity")]
     assert permutation["severity"] == "CRITICAL"
