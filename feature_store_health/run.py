@@ -77,6 +77,11 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
         self._judged_early: dict[CheckSpec, Verdict] = {}   # anomalies of earlier dates, judged ahead of pytest
         self._reread_error: dict[str, str] = {}
         self._arrivals: dict[tuple[str, dt.date], Any] = {}  # (table, date) -> ArrivalContext
+        # drift and continuity (run_distributions.py): per table, the learned values the query counted
+        # with, the history's newest usable record (None: none), and the tables this run learned anew
+        self._learned: dict[str, Any] = {}
+        self._recorded_learned: dict[str, Any] = {}
+        self._learned_now: set[str] = set()
         self.gate_decision = None   # the checked date's go/no-go (checks/gate.py), once the checks ran
         # JSON objects recorded with the run's history write: (table name, date, name, payload)
         self.records: list[tuple[str, dt.date, str, dict[str, Any]]] = []

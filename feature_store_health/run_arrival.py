@@ -42,7 +42,7 @@ class Arrivals:
         if key not in cache:
             try:
                 if self._judges_anomalies(table):  # the earlier days' flags, whichever check reads them first
-                    self._judge_earlier_anomalies(table.name, check_date)
+                    self._judge_earlier(table.name, check_date)
                 recorded = self.history().get(key)
                 cache[key] = ArrivalContext(tuple(self._landings(table, check_date)),
                                             first_landing(recorded) if recorded and recorded.get("row_count") else None,

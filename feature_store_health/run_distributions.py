@@ -17,11 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TYPE_CHECKING
 
-from feature_store_health.checks.dimensions import DIMENSIONS
+from feature_store_health.checks.baseline_days import LEVELS, BaselineDay, DayFlags, view
+from feature_store_health.checks.dimensions.continuity import pairs_rows_sql
 from feature_store_health.checks.dimensions.drift import DistributionContext
 from feature_store_health.checks.learned import (
     LEARNED_ID, LEARNED_RECORD, Learned, computed_cte, from_record, from_values, literal_cte, output_names,
 )
+from feature_store_health.checks.metrics import Source
 from feature_store_health.checks.plan import distribution_rows
 from feature_store_health.history import HistoryError
 
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["Distributions", "LEARNING"]
 
 LEARNING = ("drift", "continuity")
-_LEVELS = ("mean", "median", "stddev")
 
 
 class Distributions:
@@ -45,8 +46,6 @@ class Distributions:
         a selection never leaves a counted column without its learned values."""
         schema = self.schema(table.name)
         drift = tuple(column for column in table.drift_columns if schema.usable(column))
-        from feature_store_health.checks.metrics import Source
-
         rows = distribution_rows(table, schema)
         continuity = tuple(column for column in table.continuity_columns
                            if schema.usable(column)) if Source.PAIRS in rows else ()
@@ -55,9 +54,8 @@ class Distributions:
     def recorded_learned(self, table: "TableConfig") -> Learned | None:
         """The newest learned values the history holds for the table, if fresh enough and covering
         the columns this run judges."""
-        cache = self.__dict__.setdefault("_recorded_learned", {})
-        if table.name in cache:
-            return cache[table.name]
+        if table.name in self._recorded_learned:
+            return self._recorded_learned[table.name]
         found = None
         if not self.settings.history_off:
             try:
@@ -81,7 +79,7 @@ class Distributions:
                 if learned is not None and learned.covers(drift, continuity):
                     found = learned
                     break
-        cache[table.name] = found
+        self._recorded_learned[table.name] = found
         return found
 
     def learned_cte(self, table: "TableConfig") -> str | None:
@@ -89,13 +87,12 @@ class Distributions:
         if not self._learns(table):
             return None
         drift, continuity = self._learning_columns(table)
-        known = self.__dict__.get("_learned", {}).get(table.name) or self.recorded_learned(table)
+        known = self._learned.get(table.name) or self.recorded_learned(table)
         if known is not None:
             return literal_cte(known, drift, continuity)
-        rows = distribution_rows(table, self.schema(table.name))
-        from feature_store_health.checks.metrics import Source
-
-        return computed_cte(table, drift, continuity, rows.get(Source.PAIRS))
+        schema = self.schema(table.name)
+        pairs = pairs_rows_sql(table, schema.usable, "@learn_start", "@learn_end") if continuity else None
+        return computed_cte(table, drift, continuity, pairs)
 
     def learn_window(self, table: "TableConfig") -> dict[str, dt.date]:
         """The days the learned values are computed from: the lookback before the run's first date
@@ -144,7 +141,6 @@ class Distributions:
             for name in names:
                 if name in day_values:
                     returned[name] = day_values.pop(name)
-        learned_all = self.__dict__.setdefault("_learned", {})
         if known is not None:
             learned = known
         elif computed:
@@ -152,9 +148,10 @@ class Distributions:
             learned = from_values(returned, drift, continuity, self.settings.dates[0],
                                   (window["learn_start"].isoformat(), window["learn_end"].isoformat()))
             self.records.append((table.name, self.settings.dates[0], LEARNED_RECORD, learned.record()))
+            self._learned_now.add(table.name)
         else:
             learned = self.recorded_learned(table)
-        learned_all[table.name] = learned
+        self._learned[table.name] = learned
         if learned is None:
             return
         for day_values in values.values():
@@ -162,16 +159,15 @@ class Distributions:
                 day_values[LEARNED_ID] = learned.id
 
     def learned(self, table_name: str) -> Learned | None:
-        return self.__dict__.get("_learned", {}).get(table_name)
+        return self._learned.get(table_name)
 
     def learned_json(self) -> dict[str, Any]:
         """The results JSON's ``learned``: per table, the bin edges and |Δ| limits this run used and
         where they came from ("history": recorded by an earlier run; "computed": by this run's query)."""
         found = {}
-        for name, learned in self.__dict__.get("_learned", {}).items():
+        for name, learned in self._learned.items():
             if learned is not None:
-                computed = any(table == name and record == LEARNED_RECORD for table, _, record, _ in self.records)
-                found[name] = {**learned.record(), "source": "computed" if computed else "history"}
+                found[name] = {**learned.record(), "source": "computed" if name in self._learned_now else "history"}
         return found
 
     def _distribution_context(self, table: "TableConfig", check_date: dt.date, dimension: str) -> DistributionContext:
@@ -188,40 +184,38 @@ class Distributions:
                                    notes={"left_out": left_out} if left_out else {})
 
     def _drift_baseline(self, table: "TableConfig", check_date: dt.date, learned: Learned | None):
-        """Column -> the clean baseline days' (date, counts, stddev), newest first; and column ->
-        the days left out of it (their verdicts flagged the column or the day's rows)."""
+        """Column -> the baseline days' (date, counts, stddev), newest first; and column -> the days
+        left out of it. The baseline's own view (checks/baseline_days.py) picks them, as anomalies':
+        ``game_days`` clean values per column, a day flagged on it left out (drift itself, its
+        mean/median/stddev, or the day's rows: ``rows_per_team``), older days filling in, and a
+        declared ``[[baseline.new_levels]]`` of the column restarting it."""
         if learned is None:
             return {}, {}
         if table.name in self._reread_error:   # changed baseline days could not be read again
             raise HistoryError(self._reread_error[table.name])
-        left_out: dict[str, list[str]] = {}
-        wanted = self.config.baseline.game_days
-        found: dict[str, list[tuple[dt.date, Any, Any]]] = {}
-        columns = [(column, f"bins__{column}") for column in table.drift_columns] + \
-                  [(column, f"categories__{column}") for column in table.category_columns]
+        columns = {column: f"bins__{column}" for column in table.drift_columns} | \
+                  {column: f"categories__{column}" for column in table.category_columns}
+        days = []
         for day, values in self._candidate_days(table.name, check_date):
             if values.get(LEARNED_ID) != learned.id:
-                continue
+                continue   # counted in other bins: no baseline of these
             flagged = self._day_flags(table.name, day, values).flagged
-            whole_day = "rows_per_team" in flagged
-            for column, name in columns:
-                kept = found.setdefault(column, [])
-                if len(kept) >= wanted or name not in values:
-                    continue
-                if whole_day or f"drift:{column}" in flagged or any(f"{level}:{column}" in flagged for level in _LEVELS):
-                    left_out.setdefault(column, []).append(day.isoformat())
-                    continue
-                kept.append((day, [int(count or 0) for count in values[name] or ()], values.get(f"stddev__{column}")))
+            held = {f"drift:{column}" for column in columns if "rows_per_team" in flagged
+                    or any(f"{level}:{column}" in flagged for level in LEVELS)}
+            observed = {f"drift:{column}": (day, [int(count or 0) for count in values[name] or ()],
+                                            values.get(f"stddev__{column}"))
+                        for column, name in columns.items() if name in values}
+            days.append(BaselineDay(day, observed, DayFlags(flagged | held)))
+        settings = self.config.baseline
+        levels = [level for level in settings.new_levels if level.table == table.name]
+        seen = view(days, check_date, levels, settings.game_days, settings.minimum_game_days)
+        found: dict[str, list[tuple[dt.date, Any, Any]]] = {}
+        for observed in [found_ for _, found_ in seen.days] + list(seen.fill):
+            for metric, entry in observed.items():
+                found.setdefault(metric.removeprefix("drift:"), []).append(entry)
+        left_out: dict[str, list[str]] = {}
+        for day, metrics in sorted((seen.notes.get("metrics_left_out") or {}).items(), reverse=True):
+            for metric in metrics:
+                if metric.startswith("drift:"):
+                    left_out.setdefault(metric.removeprefix("drift:"), []).append(day)
         return found, left_out
-
-    def _judge_earlier(self, table_name: str, check_date: dt.date, dimension: str) -> None:
-        """``dimension`` of every earlier day a baseline of ``check_date`` may draw on that nobody
-        judged yet, oldest first (as anomalies'): what they flag is no baseline of later dates."""
-        from feature_store_health.checks.plan import CheckSpec
-
-        if dimension not in DIMENSIONS:
-            return
-        for day in self._unjudged_days(table_name, check_date, dimension):
-            spec = CheckSpec(table_name, day, dimension)
-            if spec not in self._verdicts and spec not in self._judged_early:
-                self._judged_early[spec] = self._judge(spec, baseline_only=True)

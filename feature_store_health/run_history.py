@@ -20,7 +20,7 @@ from feature_store_health.checks.baseline_days import (
     FIRST_LANDED, LANDING_PENDING, BaselineDay, changed_days, day_flags, first_landing, recorded_verdicts, verdict_metrics, view,
 )
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
-from feature_store_health.checks.dimensions.anomalies import settling
+from feature_store_health.checks.dimensions.base import settling
 from feature_store_health.checks.plan import CheckSpec, applicable_dimensions, table_query
 from feature_store_health.checks.verdict import Verdict
 from feature_store_health.clock import today_in
@@ -233,6 +233,7 @@ class HistoryAndBaselines:
         verdicts = {dimension: (found.get("severity", "OK"), found.get("flagged") or ())
                     for dimension, found in recorded.items()}
         levels = (recorded.get("anomalies") or {}).get("levels") or {}
+        # a day before the run's window: the dimensions judged ahead for later baselines
         for dimension in DIMENSIONS if day in self.settings.dates else ("anomalies", "drift", "continuity"):
             spec = CheckSpec(table_name, day, dimension)
             verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
@@ -296,8 +297,7 @@ class HistoryAndBaselines:
         for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
             # a recorded day judged ahead: its verdicts keep the fingerprint of the rows they judged
             recorded = (self._history if isinstance(self._history, dict) else {}).get((table_name, check_date)) or {}
-            fingerprint = {name: recorded[name] for name in ("row_count", "max_processed_at") if name in recorded}
-            rows.extend(history_rows(info, table_name, check_date, fingerprint, remaining, self._verdict_metrics))
+            rows.extend(history_rows(info, table_name, check_date, {}, remaining, self._verdict_metrics, judged=recorded))
         # what the run decided beside its verdicts (the gate, incidents, reprocess requests)
         rows.extend(record_row(info, table_name, check_date, name, payload)
                     for table_name, check_date, name, payload in self.records)
@@ -329,14 +329,14 @@ class HistoryAndBaselines:
         return verdict_metrics(verdict.dimension, verdict.severity.value, verdict.details, verdict.threshold,
                                self._tables[verdict.table])
 
-    def _judge_earlier_anomalies(self, table_name: str, check_date: dt.date) -> None:
-        """anomalies of every earlier day a baseline of ``check_date`` may draw on that nobody has
-        judged yet, oldest first: the run's earlier dates pytest has not reached (or deselected),
-        and the days the one query fetched from the warehouse with no verdict on their rows (the
-        history lacked them, or they changed since). What they flag is no baseline of later dates;
-        they are recorded with the run."""
-        for day in self._unjudged_days(table_name, check_date):
-            spec = CheckSpec(table_name, day, "anomalies")
+    def _judge_earlier(self, table_name: str, check_date: dt.date, dimension: str = "anomalies") -> None:
+        """``dimension`` (anomalies, drift) of every earlier day a baseline of ``check_date`` may
+        draw on that nobody has judged yet, oldest first: the run's earlier dates pytest has not
+        reached (or deselected), and the days the one query fetched from the warehouse with no
+        verdict on their rows (the history lacked them, or they changed since). What they flag is
+        no baseline of later dates; they are recorded with the run."""
+        for day in self._unjudged_days(table_name, check_date, dimension):
+            spec = CheckSpec(table_name, day, dimension)
             if spec not in self._verdicts and spec not in self._judged_early:
                 self._judged_early[spec] = self._judge(spec, baseline_only=True)
 
@@ -375,7 +375,7 @@ class HistoryAndBaselines:
         """The baseline anomalies judges a date against (what was left out, and why, in its notes)
         and the date's first recorded landing; or why it has none (the history unreadable)."""
         try:
-            self._judge_earlier_anomalies(table.name, check_date)
+            self._judge_earlier(table.name, check_date)
             levels = [level for level in self.config.baseline.new_levels if level.table == table.name]
             settings = self.config.baseline
             seen = view(self._baseline_days(table.name, check_date), check_date, levels, settings.game_days,

@@ -196,3 +196,4 @@ class Page:
                                  session=self.session)
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
+

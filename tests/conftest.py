@@ -261,3 +261,20 @@ def bigquery_emulator(tmp_path_factory):
     yield emulator
     emulator.stop()
 
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (tests/browser.py) for a module's pages; skips without one, unless
+    REQUIRE_BROWSER=1 (as in .ci/run) makes a missing browser a failure."""
+    from browser import Chromium, find_chromium
+
+    executable = find_chromium()
+    if executable is None:
+        message = "no Chromium found: apt-get install chromium (or set CHROMIUM=/path/to/chrome)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    chromium = Chromium(executable)
+    yield chromium
+    chromium.close()

@@ -10,29 +10,12 @@ REQUIRE_BROWSER=1 (as in .ci/run), where a missing browser fails.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
-import pytest
 from freezegun import freeze_time
 
-from browser import Chromium, find_chromium
-
 DATE = "2026-02-05"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    if executable is None:
-        message = "no Chromium found: apt-get install chromium (or set CHROMIUM=/path/to/chrome)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    chromium = Chromium(executable)
-    yield chromium
-    chromium.close()
 
 
 def only_report(reports: Path) -> Path:

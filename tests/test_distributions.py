@@ -4,7 +4,6 @@ shown next to the incidents'; the learned bins kept in the history; the math at 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import random
 import statistics

@@ -4,7 +4,6 @@ as DuckDB, the learned bin edges within one bin of DuckDB's (APPROX_QUANTILES ag
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
@@ -60,13 +59,17 @@ def test_drift_and_continuity_parity_on_the_emulator(month_file, run_suite, bigq
                 assert abs(found[column]["score"] - entry["score"]) <= 1.5, (key, column)
                 assert sum(found[column]["shares"]) == pytest.approx(100.0, abs=0.1)
         else:
-            jumps = {(e["column"], e["rule"]): e for e in check["details"]["checks"]}
-            assert {(e["column"], e["rule"]): e["beyond"] for e in other["details"]["checks"]}.keys() == jumps.keys()
-            for entry in other["details"]["checks"]:
-                expected = jumps[(entry["column"], entry["rule"])]
-                assert entry["players"] == expected["players"] if "players" in entry else True
-                if entry["rule"] != "jump":   # exact rules count exactly
-                    assert entry["beyond"] == expected["beyond"], entry
+            expected = {(e["column"], e["rule"]): e for e in check["details"]["checks"]}
+            found = {(e["column"], e["rule"]): e for e in other["details"]["checks"]}
+            assert found.keys() == expected.keys() and len(found) >= 9
+            for key, entry in found.items():
+                # the same players paired (or teams grouped): the pairing is exact on both backends
+                assert (entry.get("players"), entry.get("teams")) == (expected[key].get("players"),
+                                                                     expected[key].get("teams")), key
+                if entry["rule"] == "jump":   # the usual move: the emulator's 99th percentile reads one late
+                    assert abs(entry["beyond"] - expected[key]["beyond"]) <= max(2, 0.02 * entry["players"]), key
+                else:                          # exact rules count exactly
+                    assert entry["beyond"] == expected[key]["beyond"], key
     # the learned edges the two backends computed: within one bin of each other
     learned = lambda run: {(t, c): v for t, record in run.results.get("learned", {}).items()
                            for c, v in record["edges"].items()}
@@ -77,4 +80,3 @@ def test_drift_and_continuity_parity_on_the_emulator(month_file, run_suite, bigq
             assert edges == theirs[key]
             continue
         assert _within_one_bin(theirs[key], edges), (key, theirs[key], edges)
-    json.dumps(bigquery_run.results)  # the document stays JSON

@@ -4,26 +4,9 @@ rendered in headless Chromium (tests/browser.py), self-contained, no request bey
 from __future__ import annotations
 
 import json
-import os
 
-import pytest
-
-from browser import Chromium, find_chromium
 from conftest import ROOT
 from feature_store_health.warehouse import demo_warehouse_path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    if executable is None:
-        message = "no Chromium found: apt-get install chromium (or set CHROMIUM=/path/to/chrome)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    chromium = Chromium(executable)
-    yield chromium
-    chromium.close()
 
 
 def _card(page, test_id: str) -> str:

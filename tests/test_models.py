@@ -21,10 +21,9 @@ from feature_store_health.checks.concerns import concerned_columns
 from feature_store_health.checks.verdict import Severity, Verdict
 from feature_store_health.config import DEFAULT_CONFIG_PATH, load_config
 from feature_store_health.models import model_features
-from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS, FAST_SLACK
-from test_browser import browser  # noqa: F401  the headless Chromium (skips without one)
+from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE, COMPOSITE_DIMENSIONS, FAST_SLACK, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+
 CHECKED, FIRST = "2026-03-10", "2026-03-05"
 CATBOOST_LINE = "Models affected: catboost_v9 (1 of 38 features: usage_rate_last_10)"
 MINUTES_LINE = ("Models affected: catboost_v9 (1 of 38 features: minutes_avg_last_10); "

@@ -153,7 +153,8 @@ def _edge_of_day(index: int, column: str) -> str:
 
 
 def computed_cte(table: Any, drift_columns, continuity_columns, pairs_sql: str | None) -> str:
-    """The learned values computed from the days of @learn_start .. @learn_end."""
+    """The learned values computed from the days of @learn_start .. @learn_end (``pairs_sql``: the
+    continuity pairs of those days, checks/dimensions/continuity.pairs_rows_sql)."""
     selects, sources = [], []
     if drift_columns:
         per_day = ",\n      ".join(_day_quantiles(column) for column in drift_columns)
@@ -170,7 +171,7 @@ def computed_cte(table: Any, drift_columns, continuity_columns, pairs_sql: str |
         selects.append(",\n    ".join(f"{_median_of(f'p__{column}')} AS jump__{column}" for column in continuity_columns))
         sources.append(
             f"(\n    SELECT check_date AS learn_day,\n      {per_day}\n"
-            f"    FROM ({pairs_sql.replace('@start_date', '@learn_start').replace('@end_date', '@learn_end')})\n"
+            f"    FROM ({pairs_sql})\n"
             f"    GROUP BY learn_day\n  ) AS jump_days")
     if not selects:
         return "learned AS (SELECT 1 AS nothing)"

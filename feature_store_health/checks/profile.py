@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
     from feature_store_health.config import TableConfig
 
-__all__ = ["APPROXIMATE", "column_stats", "profile_columns", "profile_metrics"]
+__all__ = ["APPROXIMATE", "column_stats", "profile_columns", "profile_metrics", "stddev_metric"]
 
 # Which numbers are approximate (APPROX_QUANTILES, APPROX_COUNT_DISTINCT): a backend may differ
 APPROXIMATE = ("median", "distinct")
@@ -31,13 +31,18 @@ def _stat(name: str, column: str, sql: str, empty: Any = None) -> Metric:
     return Metric(Source.FEATURES, f"{name}__{column}", sql, empty_value=empty, columns=(column,))
 
 
+def stddev_metric(column: str) -> Metric:
+    """A numeric column's standard deviation (the profile's; drift reads it for its spread message)."""
+    return _stat("stddev", column, f"STDDEV_SAMP({column})")
+
+
 def _stats(column: str, column_kind: str) -> dict[str, Metric]:
     """The profile's statistics of one column, by the kind of its type."""
     stats = {"nulls": null_metric(column)}
     if column_kind == "number":
         stats |= {
             "mean": _stat("mean", column, f"AVG({column})"),
-            "stddev": _stat("stddev", column, f"STDDEV_SAMP({column})"),
+            "stddev": stddev_metric(column),
             "min": column_min(column),
             # the 50th of 100 quantiles, not the middle of 2: the BigQuery emulator reads OFFSET one
             # element late, which costs a percentile here instead of giving the maximum

@@ -28,6 +28,11 @@ class Severity(enum.Enum):
     def icon(self) -> str:
         return _ICONS[self]
 
+    @property
+    def rank(self) -> int:
+        """How bad: 0 (OK, SKIPPED) to 3 (CRITICAL); NOT_EVALUATED ranks with ERROR."""
+        return _RANK[self.value]
+
     def fails(self, fail_on: str) -> bool:
         """Whether this outcome fails the run under ``--fail-on`` (``error`` or ``warning``)."""
         if self in (Severity.ERROR, Severity.CRITICAL, Severity.NOT_EVALUATED):

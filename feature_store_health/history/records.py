@@ -97,9 +97,12 @@ def decode(kind: str, value: float | None, text: str | None) -> Any:
 
 
 def history_rows(run: RunInfo, table: str, check_date: dt.date, values: Mapping[str, Any],
-                 verdicts: Iterable[Any] = (), flagged_of: Callable[[Any], list[str]] | None = None) -> list[dict[str, Any]]:
+                 verdicts: Iterable[Any] = (), flagged_of: Callable[[Any], list[str]] | None = None,
+                 judged: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """The rows recording one table's date: each metric, then each verdict, with the metrics it
-    holds against the day as a baseline day (``flagged_of``; anomalies' flagged ones by default)."""
+    holds against the day as a baseline day (``flagged_of``; anomalies' flagged ones by default)
+    and the fingerprint of the rows it judged (``judged``'s, when those are not ``values``: a
+    recorded day judged ahead, whose metrics are not written again)."""
     base = {"run_id": run.run_id, "run_at": run.run_at.astimezone(dt.timezone.utc).isoformat(),
             "backend": run.backend, "source": run.source, "config_hash": run.config_hash,
             "table_name": table, "check_date": check_date.isoformat()}
@@ -107,7 +110,7 @@ def history_rows(run: RunInfo, table: str, check_date: dt.date, values: Mapping[
     for name, metric_value in values.items():
         kind, number, text = encode(metric_value)
         rows.append({**base, "name": name, "kind": kind, "value": number, "text": text})
-    fingerprint = day_fingerprint(values)
+    fingerprint = day_fingerprint(values if judged is None else judged)
     for verdict in verdicts:
         number = verdict.value if isinstance(verdict.value, (int, float)) and not isinstance(verdict.value, bool) \
             and math.isfinite(verdict.value) else None

@@ -13,18 +13,18 @@ import math
 from typing import Any, Mapping, TYPE_CHECKING
 
 from feature_store_health.checks.dimensions.base import (
-    BASE, TEAMS, Dimension, Judgement, JudgeContext, Values, band, count_true, nothing_to_judge,
+    BASE, TEAMS, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, settling, settling_metrics,
 )
 from feature_store_health.checks.dimensions import completeness, production_readiness, quality_tiers
 from feature_store_health.checks.dimensions.quality_tiers import tier_metric_name
 from feature_store_health.checks.dimensions.staleness import max_processed_at
-from feature_store_health.checks.metrics import Metric, Source
+from feature_store_health.checks.metrics import Metric
 from feature_store_health.checks.verdict import Severity
 
 if TYPE_CHECKING:
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["DIMENSION", "clock_time", "early_season_metric", "expected_range", "settling", "shown_value"]
+__all__ = ["DIMENSION", "clock_time", "expected_range", "shown_value"]
 
 SHOWN_IN_MESSAGE = 5
 RELEASE_SHARE = 0.5  # an incident ends when its metric is back within half the warning score of its old level  # flagged metrics named in the message (all of them are in the details)
@@ -40,22 +40,8 @@ def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
     for dimension in (production_readiness.DIMENSION, completeness.DIMENSION, quality_tiers.DIMENSION):
         if dimension.applies(table):
             tracked.extend(metric for metric in dimension.metrics(table, config) if metric.name in shares)
-    if table.early_season_column:
-        tracked.append(early_season_metric(table.early_season_column))
+    tracked += settling_metrics(table)
     return tuple(tracked)
-
-
-def early_season_metric(column: str) -> Metric:
-    return Metric(Source.FEATURES, "early_season_count", count_true(column), columns=(column,))
-
-
-def settling(values: Values, table: "TableConfig") -> float | None:
-    """The % of the date's rows flagged early season, when above the table's limit (else None)."""
-    rows, early = values.get("row_count") or 0, values.get("early_season_count")
-    if not table.early_season_column or not rows or early is None:
-        return None
-    share = 100.0 * early / rows
-    return share if share > table.early_season_max_pct else None
 
 
 def shown_value(metric: str, value: float) -> str:

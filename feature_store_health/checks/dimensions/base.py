@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASE", "Dimension", "GAMES", "JudgeContext", "Judgement", "ROWS", "SampleRule", "TEAMS", "Values",
-    "band", "count_true", "judged_value", "nothing_to_judge", "optional", "pct", "share_of_true_rows", "shown",
+    "band", "count_true", "early_season_metric", "settling", "settling_metrics", "judged_value", "nothing_to_judge", "optional", "pct", "share_of_true_rows", "shown",
     "sql_string",
 ]
 
@@ -191,6 +191,25 @@ TEAMS = Metric(Source.SCHEDULE, "teams_playing", "COUNT(DISTINCT team)")
 # every dimension needs the rows and the games of the date, and whether a date without games is
 # known to be a day off (the schedule's last game)
 BASE = (ROWS, GAMES, LAST_GAME)
+
+
+def early_season_metric(column: str) -> Metric:
+    return Metric(Source.FEATURES, "early_season_count", count_true(column), columns=(column,))
+
+
+def settling_metrics(table: "TableConfig") -> tuple[Metric, ...]:
+    """What tells whether a date is still settling (its early-season rows): anomalies, drift and
+    continuity judge no such date."""
+    return (early_season_metric(table.early_season_column),) if table.early_season_column else ()
+
+
+def settling(values: Values, table: "TableConfig") -> float | None:
+    """The % of the date's rows flagged early season, when above the table's limit (else None)."""
+    rows, early = values.get("row_count") or 0, values.get("early_season_count")
+    if not table.early_season_column or not rows or early is None:
+        return None
+    share = 100.0 * early / rows
+    return share if share > table.early_season_max_pct else None
 
 
 def count_true(column: str) -> str:

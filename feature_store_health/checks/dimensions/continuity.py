@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, TYPE_CHECKING
 
 from feature_store_health.checks.dimensions.base import (
-    BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, shown, unreadable,
+    BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, settling, settling_metrics, shown, unreadable,
 )
 from feature_store_health.checks.learned import jump, output_metrics
 from feature_store_health.checks.metrics import Metric, Source
@@ -49,8 +49,10 @@ def team_columns(table: "TableConfig", usable: Usable = _everything) -> tuple[st
     return tuple(column for column in table.team_columns if usable(column))
 
 
-def pairs_rows_sql(table: "TableConfig", usable: Usable = _everything) -> str:
-    """Each row of @start_date..@end_date with the player's previous row within PAIR_DAYS days,
+def pairs_rows_sql(table: "TableConfig", usable: Usable = _everything, start: str = "@start_date",
+                   end: str = "@end_date") -> str:
+    """Each row of ``start``..``end`` (query parameters: the run's window, or the learning window)
+    with the player's previous row within PAIR_DAYS days,
     and the row before that (within 2 × PAIR_DAYS): a value back at the level of the row before
     its previous one is a recovery from a bad previous row, not a move of its own."""
     columns = pair_columns(table, usable)
@@ -67,9 +69,9 @@ def pairs_rows_sql(table: "TableConfig", usable: Usable = _everything) -> str:
         f"        LAG({table.date_column}) {window} AS prev_date, LAG({table.date_column}, 2) {window} AS prev2_date,\n"
         f"        {lagged}\n"
         f"      FROM `{table.table}`\n"
-        f"      WHERE {table.date_column} BETWEEN DATE_SUB(@start_date, INTERVAL {2 * PAIR_DAYS} DAY) AND @end_date\n"
+        f"      WHERE {table.date_column} BETWEEN DATE_SUB({start}, INTERVAL {2 * PAIR_DAYS} DAY) AND {end}\n"
         f"    ) AS lagged\n"
-        f"    WHERE check_date BETWEEN @start_date AND @end_date AND prev_date < check_date\n"
+        f"    WHERE check_date BETWEEN {start} AND {end} AND prev_date < check_date\n"
         f"      AND prev_date >= DATE_SUB(check_date, INTERVAL {PAIR_DAYS} DAY)"
     )
 
@@ -86,10 +88,7 @@ def team_rows_sql(table: "TableConfig", usable: Usable = _everything) -> str:
 
 def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
     found = [*BASE, Metric(Source.PAIRS, "paired_rows", "COUNT(*)", columns=(table.player_column,))]
-    if table.early_season_column:   # a date still settling is not judged (anomalies' own metric)
-        from feature_store_health.checks.dimensions.anomalies import early_season_metric
-
-        found.append(early_season_metric(table.early_season_column))
+    found += settling_metrics(table)   # a date still settling is not judged
     for column in table.continuity_columns:
         moved = f"ABS({column} - prev__{column})"
         found += [
@@ -156,7 +155,6 @@ def _rule_entries(values: Values, table: "TableConfig", limits: Mapping[str, flo
     return entries
 
 
-_RANK = {"OK": 0, "WARNING": 1, "ERROR": 2, "CRITICAL": 3}
 
 
 def _describe(entry: Mapping[str, Any], limits: Mapping[str, float]) -> str:
@@ -169,8 +167,6 @@ def _describe(entry: Mapping[str, Any], limits: Mapping[str, float]) -> str:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    from feature_store_health.checks.dimensions.anomalies import settling
-
     if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
     early = settling(values, table)
@@ -194,7 +190,7 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
         return Judgement(Severity.SKIPPED, None, f"no player has a row within {PAIR_DAYS} days before: "
                          "nothing to compare", {"paired_rows": 0})
     entries = _jump_entries(values, table, limits, learned) + _rule_entries(values, table, limits)
-    entries.sort(key=lambda entry: (-_RANK[entry["severity"]], -entry["pct"], entry["column"]))
+    entries.sort(key=lambda entry: (-Severity(entry["severity"]).rank, -entry["pct"], entry["column"]))
     flagged = [entry for entry in entries if entry["severity"] != "OK"]
     details: dict[str, Any] = {"paired_rows": paired, "rows": values["row_count"], "checks": entries,
                                "flagged": sorted({f"continuity:{entry['column']}" for entry in flagged}),

@@ -16,7 +16,7 @@ import statistics
 from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.checks.dimensions.base import (
-    BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, sql_string, unreadable,
+    BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, settling, settling_metrics, sql_string, unreadable,
 )
 from feature_store_health.checks.distributions import (
     baseline_scores, day_counts, pooled, share_range, shares, statistic, worst_bins,
@@ -66,17 +66,12 @@ def categories_metric(table: "TableConfig", column: str) -> Metric:
                   columns=(column,))
 
 
-def stddev_metric(column: str) -> Metric:
-    # the profile's own metric (shared in the query when the profile covers the column)
-    return Metric(Source.FEATURES, f"stddev__{column}", f"STDDEV_SAMP({column})", empty_value=None, columns=(column,))
-
-
 def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
-    found = [*BASE]
-    if table.early_season_column:   # a date still settling is not judged (anomalies' own metric)
-        from feature_store_health.checks.dimensions.anomalies import early_season_metric
+    # the profile's stddev metric, shared in the query (imported here: the profile imports dimensions)
+    from feature_store_health.checks.profile import stddev_metric
 
-        found.append(early_season_metric(table.early_season_column))
+    found = [*BASE]
+    found += settling_metrics(table)   # a date still settling is not judged
     for column in table.drift_columns:
         found += [bins_metric(column), stddev_metric(column)]
     found += [categories_metric(table, column) for column in table.category_columns]
@@ -149,8 +144,6 @@ def _describe(entry: Mapping[str, Any]) -> str:
 
 
 def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx: JudgeContext) -> Judgement:
-    from feature_store_health.checks.dimensions.anomalies import settling
-
     if (skip := nothing_to_judge(values, ctx)) is not None:
         return skip
     early = settling(values, table)
