@@ -199,6 +199,7 @@ class HealthConfig(NamedTuple):
     baseline: BaselineConfig = BaselineConfig()
     remediation: "RemediationConfig | None" = None   # [remediation]: the reprocess request; None: off
     models: tuple[Any, ...] = ()     # [[models]]: ModelConfig per consumer (feature_store_health/models.py)
+    mutes: tuple[Any, ...] = ()      # [[mutes]]: Mute per entry (alerting/mutes.py); their length is checked per run
 
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1]  # the checkout, for an editable install
@@ -251,7 +252,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> HealthConfig:
     _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack", "runbook",
-                           "history", "baseline", "remediation", "models"}, "")
+                           "history", "baseline", "remediation", "models", "mutes"}, "")
     deadline = _section(raw, "deadline", {"time", "timezone"})
     default_thresholds = _thresholds(raw.get("thresholds", {}), "thresholds")
     tables = raw.get("tables")
@@ -294,7 +295,20 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         baseline=baseline,
         remediation=_remediation(raw.get("remediation"), table_configs),
         models=_models(raw.get("models"), table_configs),
+        mutes=_mutes(raw.get("mutes"), table_configs),
     )
+
+
+def _mutes(raw: Any, tables: tuple[TableConfig, ...]) -> tuple[Any, ...]:
+    """``[[mutes]]``: validated against the tables, the dimensions and the contracts (alerting/mutes.py)."""
+    if raw is None:
+        return ()
+    from feature_store_health.alerting.mutes import MuteError, parse_mutes
+
+    try:
+        return parse_mutes(raw, tables, DIMENSIONS)
+    except MuteError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _models(raw: Any, tables: tuple[TableConfig, ...]) -> tuple[Any, ...]:

@@ -55,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return make_backend(settings, config.rootpath, getattr(config, "cache", None))
 
     _check_lookback(settings, health_config.baseline.lookback_days)
+    _check_mutes(health_config, today_in(health_config.timezone, now))
     _check_reprocess(settings, health_config)
     if settings.model is not None:  # --model: the model's tables, cut to its features (models.py)
         from feature_store_health.models import narrow_to_model
@@ -94,6 +95,19 @@ def _check_lookback(settings: RunSettings, lookback_days: int) -> None:
         f"{lookback_days} days ([baseline] lookback_days), too close to {dt.date.min.isoformat()}; "
         f"give --date={earliest.isoformat()} or later" + (", or fewer --days" if days else "")
     )
+
+
+def _check_mutes(health_config: HealthConfig, today: dt.date) -> None:
+    """A mute ending more than 30 days after today (New York) is bad input (exit 4): measured
+    against the run's day, so it is checked here, not when the file is read."""
+    if not health_config.mutes:
+        return
+    from feature_store_health.alerting.mutes import MuteError, check_lengths
+
+    try:
+        check_lengths(health_config.mutes, today)
+    except MuteError as exc:
+        raise pytest.UsageError(f"config {health_config.path}: {exc}") from None
 
 
 def _check_reprocess(settings: RunSettings, health_config: HealthConfig) -> None:

@@ -11,7 +11,7 @@ import os
 import shlex
 import uuid
 from collections import Counter
-from typing import Any, Callable
+from typing import Any, Callable, TYPE_CHECKING
 
 from feature_store_health.backends.base import Backend, BackendError, QueryStats
 from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
@@ -30,6 +30,9 @@ from feature_store_health.run_arrival import Arrivals, skipped_waiting
 from feature_store_health.run_distributions import LEARNING, Distributions
 from feature_store_health.run_history import HistoryAndBaselines
 from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
+
+if TYPE_CHECKING:
+    from feature_store_health.alerting.mutes import RunMutes
 
 __all__ = ["CheckSpec", "HealthRun"]
 
@@ -86,6 +89,18 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
         # JSON objects recorded with the run's history write: (table name, date, name, payload)
         self.records: list[tuple[str, dt.date, str, dict[str, Any]]] = []
         self.reprocess_outcomes: list[Any] = []   # alerting/remediation_run.py: this run's reprocess decisions
+        self._mutes: Any = None   # alerting/mutes.py RunMutes, made on first use
+
+    @property
+    def mutes(self) -> "RunMutes":
+        """The [[mutes]] holding on the run's day (New York), the expired ones, and which verdict
+        each silences (alerting/mutes.py): a muted check is judged and shown, and sends nothing."""
+        if self._mutes is None:
+            from feature_store_health.alerting.mutes import RunMutes
+
+            self._mutes = RunMutes(self.config.mutes, today_in(self.config.timezone, self.started_at),
+                                   self.config.tables)
+        return self._mutes
 
     # -- plan --------------------------------------------------------------------------------
     def specs(self, dimension: str) -> list[CheckSpec]:

@@ -22,9 +22,9 @@ def message_kind(assessment: Assessment, slack_on: str, complete: bool, should_a
     """Which message the run sends: the digest when an incident opened, got worse or is due again
     (``always``: every run; an INCOMPLETE run as ``--slack-on`` says: it has no incident of its
     own); the short resolved message when incidents resolved and nothing else is to say; None."""
-    if slack_on == "always" or assessment.of_kind(OPENED, WORSE, REPEAT) or (not complete and should_alert):
+    if slack_on == "always" or assessment.sending_of_kind(OPENED, WORSE, REPEAT) or (not complete and should_alert):
         return DIGEST
-    if assessment.of_kind(RESOLVED):
+    if assessment.sending_of_kind(RESOLVED):
         return RESOLVED_ONLY
     return None
 
@@ -72,8 +72,8 @@ def marks(assessment: Assessment, repeat_after: dt.timedelta, timezone: str,
 
 def summary(assessment: Assessment, every_run: bool = False) -> str:
     """``1 new, 1 worse, 2 still open (not re-sent)``, for the message's notification text."""
-    parts = [(len(assessment.of_kind(OPENED)), "new"), (len(assessment.of_kind(WORSE)), "worse"),
-             (len(assessment.of_kind(REPEAT)), "re-sent"), (len(assessment.of_kind(RESOLVED)), "resolved"),
+    parts = [(len(assessment.sending_of_kind(OPENED)), "new"), (len(assessment.sending_of_kind(WORSE)), "worse"),
+             (len(assessment.sending_of_kind(REPEAT)), "re-sent"), (len(assessment.sending_of_kind(RESOLVED)), "resolved"),
              (len(assessment.still_open), "still open" + ("" if every_run else " (not re-sent)"))]
     return ", ".join(f"{count} {label}" for count, label in parts if count)
 
@@ -86,7 +86,7 @@ def resolved_line(event: IncidentEvent) -> str:
 def resolved_message(assessment: Assessment, timezone: str, report_location: str | None) -> dict[str, Any]:
     """The short message of a run whose only news is incidents resolved; the incidents still open
     (not re-sent) are named below."""
-    lines = [resolved_line(event) for event in assessment.of_kind(RESOLVED)]
+    lines = [resolved_line(event) for event in assessment.sending_of_kind(RESOLVED)]
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": _escape("\n".join(lines))}}]
     still = [f"still open since {local_time(event.opened_at, event.now, timezone)} (not re-sent): {_name(event.incident)}"
              for event in assessment.still_open]

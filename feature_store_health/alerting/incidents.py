@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from feature_store_health.checks.verdict import Severity, Verdict
 
@@ -50,6 +50,9 @@ class IncidentState(NamedTuple):
     alerted_severity: str | None
     message: str
     closed_at: dt.datetime | None = None
+    # what each other channel (alerting/oncall.py: "pagerduty", "slack_bot") last did about it, as
+    # that channel records it; None: none did anything
+    channels: Mapping[str, Any] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -59,9 +62,12 @@ class IncidentState(NamedTuple):
         def moment(value: dt.datetime | None) -> str | None:
             return None if value is None else value.astimezone(dt.timezone.utc).isoformat()
 
-        return {"severity": self.severity, "opened_at": moment(self.opened_at), "alerted_at": moment(self.alerted_at),
-                "alerted_severity": self.alerted_severity, "message": self.message,
-                "closed_at": moment(self.closed_at)}
+        record = {"severity": self.severity, "opened_at": moment(self.opened_at),
+                  "alerted_at": moment(self.alerted_at), "alerted_severity": self.alerted_severity,
+                  "message": self.message, "closed_at": moment(self.closed_at)}
+        if self.channels:
+            record["channels"] = {name: dict(state) for name, state in self.channels.items()}
+        return record
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> "IncidentState | None":
@@ -77,8 +83,11 @@ class IncidentState(NamedTuple):
             severity, alerted = record["severity"], record.get("alerted_severity")
             if severity not in _RANK or (alerted is not None and alerted not in _RANK):
                 return None
+            channels = record.get("channels")
+            channels = {str(name): state for name, state in channels.items() if isinstance(state, Mapping)} \
+                if isinstance(channels, Mapping) else None
             return cls(severity, moment("opened_at", required=True), moment("alerted_at"), alerted,
-                       str(record.get("message") or ""), moment("closed_at"))
+                       str(record.get("message") or ""), moment("closed_at"), channels or None)
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -90,10 +99,11 @@ class IncidentEvent(NamedTuple):
     message: str                    # this run's verdict's message
     now: dt.datetime                # the run's start
     previous: IncidentState | None  # the recorded open state (None: opened now)
+    muted: Any = None               # the Mute silencing it (alerting/mutes.py): judged, shown, never sent
 
     @property
     def sends(self) -> bool:
-        return self.kind in SENDING
+        return self.kind in SENDING and self.muted is None
 
     @property
     def opened_at(self) -> dt.datetime:
@@ -144,6 +154,14 @@ class Assessment(NamedTuple):
     def of_kind(self, *kinds: str) -> tuple[IncidentEvent, ...]:
         return tuple(event for event in self.events if event.kind in kinds)
 
+    def sending_of_kind(self, *kinds: str) -> tuple[IncidentEvent, ...]:
+        """The events of these kinds a message carries: a muted one is left out."""
+        return tuple(event for event in self.sending if event.kind in kinds)
+
+    @property
+    def muted(self) -> tuple[IncidentEvent, ...]:
+        return tuple(event for event in self.events if event.muted is not None)
+
     @property
     def still_open(self) -> tuple[IncidentEvent, ...]:
         """Open incidents this run judged and does not alert again (marked "still open … (not re-sent)")."""
@@ -153,11 +171,19 @@ class Assessment(NamedTuple):
         counted = Counter(event.kind for event in self.events)
         return {kind: counted[kind] for kind in (*SENDING, UNCHANGED, BETTER, CLOSED)}
 
-    def records(self, delivered: bool) -> list[tuple[str, dt.date, str, dict[str, Any]]]:
-        """(table, date, name, payload) for the run's history write: the states that changed."""
+    def records(self, delivered: bool, channels: Mapping[Incident, Mapping[str, Any]] | None = None
+                ) -> list[tuple[str, dt.date, str, dict[str, Any]]]:
+        """(table, date, name, payload) for the run's history write: the states that changed.
+        ``delivered``: the Slack message carrying the events arrived; ``channels``: per incident,
+        each other channel's new state (alerting/oncall.py), merged into what is recorded."""
         rows = []
+        channels = channels or {}
         for event in self.events:
             state = event.state(delivered and event.sends)
+            updates = channels.get(event.incident)
+            if updates:
+                base = state if state is not None else event.after(False)
+                state = base._replace(channels={**(base.channels or {}), **updates})
             if state is not None:
                 incident = event.incident
                 rows.append((incident.table, incident.check_date, INCIDENT_PREFIX + incident.dimension,
@@ -178,7 +204,7 @@ def recorded_states(history: Mapping[tuple[str, dt.date], Mapping[str, Any]]) ->
 
 
 def assess(recorded: Mapping[Incident, IncidentState], verdicts: Iterable[Verdict], now: dt.datetime,
-           repeat_after: dt.timedelta, slack_on: str) -> Assessment:
+           repeat_after: dt.timedelta, slack_on: str, muted: Callable[[Verdict], Any] | None = None) -> Assessment:
     """One event per incident this run's verdicts touch (SKIPPED verdicts, and checks that did not
     run, leave their incident as recorded: never resolved by a check that did not judge it).
 
@@ -190,6 +216,9 @@ def assess(recorded: Mapping[Incident, IncidentState], verdicts: Iterable[Verdic
     - better but not OK: BETTER (no message; it stays open at its recorded severity), unless it
       was never delivered and is still at the level: REPEAT;
     - OK: RESOLVED when it was alerted, else CLOSED (no message).
+
+    ``muted`` gives the Mute silencing a verdict (None: not muted): its event is what it would be,
+    marked muted, and sends nothing; recorded as not delivered, it alerts once the mute ends.
     """
     level = _LEVEL[slack_on]
     events = []
@@ -204,7 +233,8 @@ def assess(recorded: Mapping[Incident, IncidentState], verdicts: Iterable[Verdic
             previous = None
         kind = _kind(previous, rank, level, now, repeat_after)
         if kind is not None:
-            events.append(IncidentEvent(incident, kind, severity, verdict.message, now, previous))
+            mute = muted(verdict) if muted is not None else None
+            events.append(IncidentEvent(incident, kind, severity, verdict.message, now, previous, mute))
     return Assessment(tuple(events))
 
 

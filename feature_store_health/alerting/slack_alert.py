@@ -62,19 +62,19 @@ def incidents_of(run: "HealthRun") -> Assessment | None:
         return None
     repeat_after = dt.timedelta(hours=run.config.slack.repeat_after_hours)
     return assess(recorded_states(history), run.verdicts, run.started_at.astimezone(dt.timezone.utc),
-                  repeat_after, run.settings.slack_on)
+                  repeat_after, run.settings.slack_on, muted=run.mutes.of)
 
 
 def alert(run: "HealthRun", report_location: str | None,
-          reshape: Callable[[dict[str, Any]], dict[str, Any] | None]) -> AlertResult:
-    """Decide, build, reshape (the conftest hook), send; then add the incident states to the run's
-    history records (delivered or not). Never raises for a message that could not be built or sent."""
+          reshape: Callable[[dict[str, Any]], dict[str, Any] | None], assessment: Assessment | None) -> AlertResult:
+    """Decide, build, reshape (the conftest hook), send. The incident states are the caller's to
+    record (alerting/oncall.py), delivered as ``sent`` says. Never raises for a message that could
+    not be built or sent."""
     settings, config = run.settings, run.config
     webhook = settings.slack_webhook
     assert webhook is not None
     status = run.status
     wanted = should_alert(status, settings.slack_on)
-    assessment = incidents_of(run)
     repeat_after = dt.timedelta(hours=config.slack.repeat_after_hours)
     if assessment is None:
         kind = DIGEST if wanted else None
@@ -84,7 +84,6 @@ def alert(run: "HealthRun", report_location: str | None,
         note = None
         if assessment is not None:
             note = quiet_note(assessment, repeat_after, config.timezone, run.started_at, settings.slack_on)
-            run.records.extend(assessment.records(delivered=False))
         note = note or f"Slack: no message (status {status}, --slack-on={settings.slack_on})"
         return AlertResult(note, False, note.removeprefix("Slack: "), assessment)
     try:
@@ -93,7 +92,7 @@ def alert(run: "HealthRun", report_location: str | None,
             if assessment is not None:
                 every_run = settings.slack_on == "always"
                 incident_parts = {"marks": marks(assessment, repeat_after, config.timezone, every_run),
-                                  "resolved": [resolved_line(event) for event in assessment.of_kind(RESOLVED)],
+                                  "resolved": [resolved_line(event) for event in assessment.sending_of_kind(RESOLVED)],
                                   "summary": summary(assessment, every_run)}
             message = build_message(run, report_location, **incident_parts)
         else:
@@ -101,12 +100,8 @@ def alert(run: "HealthRun", report_location: str | None,
         outcome = send(webhook, reshape(message) or message, config.slack)
     except Exception as exc:  # an alert must never change the verdict
         detail = redact(f"{type(exc).__name__}: {exc}", webhook)
-        if assessment is not None:
-            run.records.extend(assessment.records(delivered=False))
         return AlertResult(f"WARNING: Slack alert failed: {detail}; the data verdict and exit code stand",
                            False, f"failed: {detail}", assessment)
-    if assessment is not None:
-        run.records.extend(assessment.records(delivered=outcome.sent))
     attempts = f"{outcome.attempts} attempt{'s' if outcome.attempts != 1 else ''}"
     if outcome.sent:
         what = "resolved message" if kind != DIGEST else "alert"

@@ -40,6 +40,7 @@ class RunOutputs:
         # the Slack outcome and the incidents, for the results JSON (never the webhook)
         self.slack_json: dict = {"sent": False, "detail": "no webhook configured", "events": {}}
         self.incidents_json: list[dict] = []
+        self.channels_json: dict[str, dict] = {}   # each other on-call channel's outcome (alerting/oncall.py)
         # pytest-html makes its folder now and writes at the very end, junitxml both at the end: a
         # path they can never write is a usage error now, not a traceback that loses every output
         for flag, value, example in (("--html", self.user_html, "report.html"),
@@ -97,7 +98,8 @@ class RunOutputs:
         from feature_store_health.reporting.results_json import results_json
 
         # built only for a file that holds it: a weekly run's document is ~600 kB
-        document = results_json(run, slack=self.slack_json, incidents=self.incidents_json) \
+        document = results_json(run, slack=self.slack_json, incidents=self.incidents_json,
+                                channels=self.channels_json) \
             if run.settings.results_json is not None or self.archive is not None else ""
         if run.settings.results_json is not None:
             try:
@@ -183,14 +185,38 @@ class RunOutputs:
         return str(Path(self.user_html).resolve()) if self.user_html else None
 
     def _alert(self, report: str | None) -> None:
+        """The incidents (with a readable history, whatever is configured), the Slack webhook, then
+        each other channel (alerting/oncall.py); the incident states recorded say what each delivered."""
+        from feature_store_health.alerting.oncall import merged_states, run_channels
+        from feature_store_health.alerting.slack_alert import incidents_of
+
+        run = self.run
+        assessment = incidents_of(run)
+        sent = self._slack_webhook(report, assessment)
+        channels = run_channels(run, assessment, report)
+        for result in channels:
+            if result.note:
+                self.notes.append(result.note)
+            self.channels_json[result.name] = dict(result.json)
+        if assessment is not None:
+            run.records.extend(assessment.records(delivered=sent, channels=merged_states(channels)))
+            if not self.incidents_json:
+                from feature_store_health.alerting.slack_alert import AlertResult
+
+                self.incidents_json = AlertResult("", sent, "", assessment).incidents_json()
+        for line in run.mutes.expiry_lines():
+            self.notes.append(f"WARNING: {line}")
+
+    def _slack_webhook(self, report: str | None, assessment) -> bool:
+        """The webhook's message, if one is configured; whether it was delivered."""
         settings = self.run.settings
         if settings.slack_webhook_problem is not None:
             self.notes.append(f"WARNING: Slack alert not sent: {settings.slack_webhook_problem}; "
                               "the data verdict and exit code stand")
             self.slack_json = {"sent": False, "detail": f"not sent: {settings.slack_webhook_problem}", "events": {}}
-            return
+            return False
         if settings.slack_webhook is None:
-            return
+            return False
         from feature_store_health.alerting.secret import redact
         from feature_store_health.alerting.slack_alert import alert
 
@@ -198,14 +224,15 @@ class RunOutputs:
             return self.config.hook.pytest_feature_store_health_slack_message(run=self.run, message=message)
 
         try:
-            result = alert(self.run, report, reshape)
+            result = alert(self.run, report, reshape, assessment)
         except Exception as exc:  # an alert must never change the verdict
             detail = redact(f"{type(exc).__name__}: {exc}", settings.slack_webhook)
             self.notes.append(f"WARNING: Slack alert failed: {detail}; the data verdict and exit code stand")
             self.slack_json = {"sent": False, "detail": f"failed: {detail}", "events": {}}
-            return
+            return False
         self.notes.append(result.note)
         self.slack_json, self.incidents_json = result.slack_json(), result.incidents_json()
+        return result.sent
 
 
 def self_contained_copy(report: Path) -> str:

@@ -51,7 +51,8 @@ def _tables(run: "HealthRun") -> dict[str, Any]:
 
 
 def results_document(run: "HealthRun", slack: dict[str, Any] | None = None,
-                     incidents: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                     incidents: list[dict[str, Any]] | None = None,
+                     channels: dict[str, Any] | None = None) -> dict[str, Any]:
     """``slack``: the alert's outcome ({"sent", "detail", "events"}; never the webhook);
     ``incidents``: each (table, dimension, date) incident the run judged, with its event."""
     settings = run.settings
@@ -81,6 +82,7 @@ def results_document(run: "HealthRun", slack: dict[str, Any] | None = None,
         "reprocess": _reprocess(run),
         "learned": run.learned_json(),
         **_models(run),
+        **(channels or {}),   # each other on-call channel's outcome by name (alerting/oncall.py): "pagerduty", ...
     }
 
 
@@ -146,11 +148,11 @@ def _profiles(run: "HealthRun") -> dict[str, Any]:
 
 
 def results_json(run: "HealthRun", slack: dict[str, Any] | None = None,
-                 incidents: list[dict[str, Any]] | None = None) -> str:
+                 incidents: list[dict[str, Any]] | None = None, channels: dict[str, Any] | None = None) -> str:
     """Strict JSON: a non-finite number (which no config admits) is written as null, never NaN.
     Compact: an indented document goes through json's pure-Python encoder, 10 times slower on a
     weekly run's 600 kB (`python -m json.tool` or `jq` indents it for reading)."""
-    return json.dumps(_finite(results_document(run, slack, incidents)), separators=(",", ":"), default=str, allow_nan=False) + "\n"
+    return json.dumps(_finite(results_document(run, slack, incidents, channels)), separators=(",", ":"), default=str, allow_nan=False) + "\n"
 
 
 def _finite(value: Any) -> Any:
