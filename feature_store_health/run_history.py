@@ -126,28 +126,43 @@ class HistoryAndBaselines:
         one read per run; {} with history off. Raises HistoryError when it cannot be read."""
         if self._history is None:
             dates = self.settings.dates
-            started = time.perf_counter()
-            try:
-                store = self.history_store
-                if store is None:
-                    self._history = {}
-                else:
-                    start = dates[0] - dt.timedelta(days=self.config.baseline.lookback_days)
-                    # the same warehouse's records only: a demo rebuilt by a newer generator, or
-                    # another DuckDB file, is not compared with what another one recorded
-                    self._history = store.read([table.name for table in self.config.tables], start, dates[-1],
-                                               self.source_description())
-                    self.history_read = {"location": store.location, "dates": len(self._history),
-                                         "seconds": round(time.perf_counter() - started, 4)}
-                    damaged = getattr(store, "damaged", [])
-                    if damaged:  # left out, named: a damaged value never switches the baselines off
-                        self.history_read["damaged"] = damaged
-            except HistoryError as exc:
-                self._history = exc
-                self.history_read = {"error": str(exc)}
+            self._history = self._read_history(dates[0] - dt.timedelta(days=self.config.baseline.lookback_days))
         if isinstance(self._history, HistoryError):
             raise self._history
         return self._history
+
+    def run_dates_history(self) -> dict[tuple[str, dt.date], dict[str, Any]]:
+        """The records of the run's own dates (its incidents): the run's history read if it was
+        made, else a read of those dates alone, so a run that judges nothing against a baseline
+        (``-m staleness``) still reads no baseline day. Raises HistoryError."""
+        if self._history is not None:
+            return self.history()
+        recorded = self._read_history(self.settings.dates[0], scope="the run's dates")
+        if isinstance(recorded, HistoryError):
+            raise recorded
+        return recorded
+
+    def _read_history(self, start: dt.date, scope: str | None = None) -> "dict[tuple[str, dt.date], dict[str, Any]] | HistoryError":
+        started = time.perf_counter()
+        try:
+            store = self.history_store
+            if store is None:
+                return {}
+            # the same warehouse's records only: a demo rebuilt by a newer generator, or another
+            # DuckDB file, is not compared with what another one recorded
+            recorded = store.read([table.name for table in self.config.tables], start, self.settings.dates[-1],
+                                  self.source_description())
+            self.history_read = {"location": store.location, "dates": len(recorded),
+                                 "seconds": round(time.perf_counter() - started, 4)}
+            if scope is not None:
+                self.history_read["scope"] = scope
+            damaged = getattr(store, "damaged", [])
+            if damaged:  # left out, named: a damaged value never switches the baselines off
+                self.history_read["damaged"] = damaged
+            return recorded
+        except HistoryError as exc:
+            self.history_read = {"error": str(exc)}
+            return exc
 
     def _query_start(self, table: TableConfig) -> dt.date:
         """The run's first date, or the earliest baseline day the history lacks while the warehouse

@@ -57,7 +57,7 @@ def incidents_of(run: "HealthRun") -> Assessment | None:
     if run.settings.history_off or run.settings.model is not None:
         return None   # a --model run records no incident: its verdicts are the model's, not the table's
     try:
-        history = run.history()
+        history = run.run_dates_history()   # the run's dates: where its incidents are recorded
     except HistoryError:
         return None
     repeat_after = dt.timedelta(hours=run.config.slack.repeat_after_hours)
