@@ -200,6 +200,7 @@ class HealthConfig(NamedTuple):
     remediation: "RemediationConfig | None" = None   # [remediation]: the reprocess request; None: off
     models: tuple[Any, ...] = ()     # [[models]]: ModelConfig per consumer (feature_store_health/models.py)
     mutes: tuple[Any, ...] = ()      # [[mutes]]: Mute per entry (alerting/mutes.py); their length is checked per run
+    pagerduty: Any = None            # [pagerduty]: PagerDutyConfig (alerting/pagerduty_config.py); None: off
 
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1]  # the checkout, for an editable install
@@ -252,7 +253,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> HealthConfig:
     _no_unknown_keys(raw, {"deadline", "schedule", "predictions", "thresholds", "tables", "slack", "runbook",
-                           "history", "baseline", "remediation", "models", "mutes"}, "")
+                           "history", "baseline", "remediation", "models", "mutes", "pagerduty"}, "")
     deadline = _section(raw, "deadline", {"time", "timezone"})
     default_thresholds = _thresholds(raw.get("thresholds", {}), "thresholds")
     tables = raw.get("tables")
@@ -296,7 +297,17 @@ def _build(raw: dict[str, Any], source: Path, folders: tuple[Path, ...]) -> Heal
         remediation=_remediation(raw.get("remediation"), table_configs),
         models=_models(raw.get("models"), table_configs),
         mutes=_mutes(raw.get("mutes"), table_configs),
+        pagerduty=_pagerduty(raw.get("pagerduty")),
     )
+
+
+def _pagerduty(raw: Any) -> Any:
+    """``[pagerduty]`` (alerting/pagerduty_config.py); None when absent: the channel is never imported."""
+    if raw is None:
+        return None
+    from feature_store_health.alerting.pagerduty_config import parse_pagerduty
+
+    return parse_pagerduty(raw)
 
 
 def _mutes(raw: Any, tables: tuple[TableConfig, ...]) -> tuple[Any, ...]:
