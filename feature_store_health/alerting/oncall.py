@@ -33,7 +33,9 @@ class ChannelResult(NamedTuple):
 Channel = Callable[["HealthRun", "Assessment | None", "str | None"], "ChannelResult | None"]
 
 # the channels after the Slack webhook, in the order they are told; each is imported on first use
-CHANNELS: list[tuple[str, str]] = []   # (module, function name)
+CHANNELS: list[tuple[str, str]] = [   # (module, function name)
+    ("feature_store_health.alerting.slack_bot", "slack_bot"),   # the Slack bot's incident threads
+]
 
 
 def run_channels(run: "HealthRun", assessment: Assessment | None, report: str | None) -> list[ChannelResult]:
