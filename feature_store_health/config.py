@@ -161,6 +161,11 @@ class SlackConfig(NamedTuple):
     max_attempts: int = 4
     # an incident alerted and unchanged since is not alerted again before this many hours
     repeat_after_hours: float = 24.0
+    # the Slack bot's incident threads (alerting/slack_bot.py): on when a channel is set and the
+    # environment variable named here holds a bot token; the Web API base is for loopback tests
+    channel: str | None = None
+    bot_token_env: str = "SLACK_BOT_TOKEN"
+    api_url: str = "https://slack.com/api/"
 
 
 class HistoryConfig(NamedTuple):
@@ -423,7 +428,10 @@ def _runbook(raw: Any) -> str | None:
 def _slack(raw: Any) -> SlackConfig:
     if not isinstance(raw, dict):
         raise ConfigError("[slack] must be a table")
-    _no_unknown_keys(raw, {"timeout_seconds", "total_seconds", "max_attempts", "repeat_after_hours"}, "slack.")
+    _no_unknown_keys(raw, {"timeout_seconds", "total_seconds", "max_attempts", "repeat_after_hours",
+                           *_SLACK_BOT_KEYS}, "slack.")
+    bot = _slack_bot(raw)
+    raw = {key: value for key, value in raw.items() if key not in _SLACK_BOT_KEYS}
     for key, value in raw.items():
         if not _is_number(value) or value <= 0:
             raise ConfigError(f"slack.{key} must be a positive finite number, got {value!r}")
@@ -432,7 +440,34 @@ def _slack(raw: Any) -> SlackConfig:
     if raw.get("repeat_after_hours", 0) > MAX_REPEAT_AFTER_HOURS:  # a timedelta must hold it
         raise ConfigError(f"slack.repeat_after_hours must be at most {MAX_REPEAT_AFTER_HOURS} (a year), "
                           f"got {raw['repeat_after_hours']!r}")
-    return SlackConfig(**raw)
+    return SlackConfig(**raw, **bot)
+
+
+_SLACK_BOT_KEYS = ("channel", "bot_token_env", "api_url")
+
+
+def _slack_bot(raw: dict[str, Any]) -> dict[str, str]:
+    """The bot's keys of [slack]: a channel (ID or #name), the token's variable name, the API base."""
+    found = {}
+    channel = raw.get("channel")
+    if channel is not None:
+        if not isinstance(channel, str) or not channel.strip() or any(char.isspace() for char in channel.strip()):
+            raise ConfigError(f"slack.channel must be a channel ID or #name, e.g. \"C0123\" or \"#feature-store\", "
+                              f"got {channel!r}")
+        found["channel"] = channel.strip()
+    name = raw.get("bot_token_env")
+    if name is not None:
+        # never echoed: a token pasted here instead of its variable's name is a secret
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ConfigError("slack.bot_token_env must name the environment variable that holds the bot token "
+                              "(e.g. \"SLACK_BOT_TOKEN\"), not the token itself")
+        found["bot_token_env"] = name
+    url = raw.get("api_url")
+    if url is not None:
+        if not isinstance(url, str) or not re.fullmatch(r"https?://\S+", url.strip()):
+            raise ConfigError(f"slack.api_url must be an http(s) URL, e.g. \"https://slack.com/api/\", got {url!r}")
+        found["api_url"] = url.strip().rstrip("/") + "/"   # the SDK joins the method name onto it
+    return found
 
 
 def _section(raw: dict[str, Any], name: str, keys: set[str]) -> dict[str, Any]:

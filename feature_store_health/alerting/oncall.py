@@ -34,6 +34,7 @@ Channel = Callable[["HealthRun", "Assessment | None", "str | None"], "ChannelRes
 
 # the channels after the Slack webhook, in the order they are told; each is imported on first use
 CHANNELS: list[tuple[str, str]] = [   # (module, function name)
+    ("feature_store_health.alerting.slack_bot", "slack_bot"),   # the Slack bot's incident threads
     ("feature_store_health.alerting.pagerduty", "pagerduty_channel"),   # [pagerduty]: Events API v2
 ]
 
