@@ -196,7 +196,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if verdict is None or not verdict.severity.fails(run.settings.fail_on):
             run.record_unjudged(spec, f"the test failed in {report.when}: {_failure_text(report)}")
             run.finished.add(spec)
+        _say_muted(run, spec, report)
     return report
+
+
+def _say_muted(run: HealthRun, spec: CheckSpec, report: pytest.TestReport) -> None:
+    """A muted check's test still fails (a mute silences alerts, never the exit code: the CI gate
+    stays honest); its failure text says it is muted, in the short summary and under the failure."""
+    verdict = run.verdict_for(spec)
+    mute = run.mutes.of(verdict) if verdict is not None else None
+    if mute is None:
+        return
+    report.sections.append(("feature store health: muted", f"{mute.label}\nThe test still fails: a mute silences "
+                            "alerts, never the status or the exit code."))
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and mute.label not in crash.message:
+        crash.message = f"{crash.message} ({mute.label})"
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

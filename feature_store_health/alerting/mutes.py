@@ -13,6 +13,7 @@ A column mute silences a verdict only when every column the finding concerns is 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any, Iterable, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.checks.verdict import Severity, Verdict
@@ -82,6 +83,14 @@ def _date(value: Any, where: str) -> dt.date:
     raise MuteError(f"{where} must be a date like 2026-03-20, got {value!r}")
 
 
+def _columns_of(table: "TableConfig") -> tuple[frozenset[str], str]:
+    """The columns a column mute of ``table`` may name: its contract's (a mapping column -> type),
+    or, for a table without a contract, its critical features (the only columns it knows)."""
+    if table.contract is not None:
+        return frozenset(table.contract), "contract"
+    return frozenset(table.critical_features), "critical_features (it has no contract)"
+
+
 def parse_mutes(raw: Any, tables: Iterable["TableConfig"], dimensions: Iterable[str]) -> tuple[Mute, ...]:
     """The [[mutes]] entries, validated against the monitored tables, the registered dimensions and
     each table's contract; any problem is a MuteError naming the entry and the key."""
@@ -113,8 +122,9 @@ def parse_mutes(raw: Any, tables: Iterable["TableConfig"], dimensions: Iterable[
             if not isinstance(column, str) or not column.strip():
                 raise MuteError(f"{where}.column must be a column name, got {column!r}")
             column = column.strip()
-            if column not in by_name[table].contract.columns:
-                raise MuteError(f"{where}.column = {column!r} is not a column of {table}'s contract")
+            columns, named_in = _columns_of(by_name[table])
+            if column not in columns:
+                raise MuteError(f"{where}.column = {column!r} is not a column of {table}'s {named_in}")
         first = _date(entry["from"], f"{where}.from") if "from" in entry else None
         last = _date(entry["to"], f"{where}.to") if "to" in entry else None
         if first and last and last < first:
@@ -176,6 +186,30 @@ class RunMutes:
         table = self._tables.get(verdict.table)
         concerned = concerned_columns(verdict, table) if table is not None else ()
         return mute_for(verdict, self.active, concerned)
+
+    def expired_for(self, verdict: Verdict) -> Mute | None:
+        """The expired mute that would have silenced ``verdict`` (and no active one does): it is
+        ignored, the check alerts as usual, and its alert line says the mute expired."""
+        if not self.expired or self.of(verdict) is not None:
+            return None
+        from feature_store_health.checks.concerns import concerned_columns
+
+        table = self._tables.get(verdict.table)
+        concerned = concerned_columns(verdict, table) if table is not None else ()
+        return mute_for(verdict, self.expired, concerned)
+
+    def muted_verdicts(self, verdicts: Iterable[Verdict]) -> list[tuple[Verdict, Mute]]:
+        """Each of ``verdicts`` a mute silences, with its mute, in order."""
+        return [(verdict, mute) for verdict in verdicts if (mute := self.of(verdict)) is not None]
+
+    def to_json(self, verdicts: Iterable[Verdict]) -> dict[str, Any]:
+        """The results JSON's ``mutes``: the active and the expired entries, each with the number of
+        this run's checks it silences (active) or would have silenced (expired: they alert as usual)."""
+        verdicts = tuple(verdicts)
+        silenced = Counter(mute.index for _, mute in self.muted_verdicts(verdicts))
+        ignored = Counter(mute.index for verdict in verdicts if (mute := self.expired_for(verdict)) is not None)
+        return {"active": [{**mute.to_json(), "checks": silenced[mute.index]} for mute in self.active],
+                "expired": [{**mute.to_json(), "checks": ignored[mute.index]} for mute in self.expired]}
 
     def expiry_lines(self) -> list[str]:
         """One line per expired mute: ``mutes[0] (…) expired on 2026-03-20 and is ignored: remove it ...``."""

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from feature_store_health.config import SlackConfig
     from feature_store_health.run import HealthRun
 
-__all__ = ["SlackOutcome", "build_message", "send", "should_alert"]
+__all__ = ["SlackOutcome", "alert_status", "build_message", "mute_mark", "send", "should_alert"]
 
 SECTION_LIMIT = 2900   # Slack allows 3000 characters in a section's text
 MAX_CHECK_SECTIONS = 10
@@ -41,6 +41,29 @@ def should_alert(status: str, slack_on: str) -> bool:
     if slack_on == "warning":
         return status != "HEALTHY"
     return status in ("UNHEALTHY", "CRITICAL", "INCOMPLETE")
+
+
+def alert_status(run: "HealthRun") -> str:
+    """The status the alert decides from without a history: the run's, with the muted checks left
+    out (a run whose only checks not OK are muted has nothing to send). INCOMPLETE stays: a stopped
+    run is news whatever is muted. Never the run's reported status or its exit code."""
+    if not run.complete:
+        return run.status
+    from feature_store_health.checks.verdict import overall_status
+
+    return overall_status([verdict.severity for verdict in run.verdicts if run.mutes.of(verdict) is None])
+
+
+def mute_mark(run: "HealthRun", verdict) -> str | None:
+    """What a check's digest line says of its mute: ``🔇 muted until 2026-03-20: <reason>``, or, for
+    a mute that has expired (ignored: the check alerts), ``its mute expired on 2026-03-20 (<reason>)``."""
+    mute = run.mutes.of(verdict)
+    if mute is not None:
+        return f"🔇 {mute.label}"
+    expired = run.mutes.expired_for(verdict)
+    if expired is not None:
+        return f"its mute expired on {expired.until} ({expired.reason})"
+    return None
 
 
 def _escape(text: str) -> str:
@@ -104,7 +127,7 @@ def build_message(run: "HealthRun", report_location: str | None, *,
             f"{v.severity.icon} *{DIMENSIONS[v.dimension].label}* · {v.check_date}: "
             f"{_escape(v.message)} (value {v.value if v.value is not None else 'n/a'}; {_escape(v.threshold_text())}) "
             f"<{_link(run.runbook_link(v.dimension))}|runbook>"
-            + (f" — {_escape(mark)}" if (mark := marks.get((v.table, v.dimension, v.check_date))) else "")
+            + (f" — {_escape(mark)}" if (mark := _line_mark(run, v, marks)) else "")
             + (f"\n{_escape(affected)}" if (affected := models_affected_line(run, v)) else "")
             for v in failing
         ]
@@ -145,8 +168,20 @@ def build_message(run: "HealthRun", report_location: str | None, *,
     if report_location:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Report: {_escape(report_location)}"}]})
     failing = counts["checks"] - counts["passed"]
-    text = f"{STATUS_ICONS[status]} Feature store {status}: {tables} {shown_dates} ({failing} failing, {len(problems)} not OK)"
+    muted = len(run.mutes.muted_verdicts(problems))
+    text = (f"{STATUS_ICONS[status]} Feature store {status}: {tables} {shown_dates} ({failing} failing, "
+            f"{len(problems)} not OK{f', {muted} muted' if muted else ''})")
     return {"text": text + (f" · {summary}" if summary else ""), "blocks": blocks}
+
+
+def _line_mark(run: "HealthRun", verdict, marks: Mapping[tuple[str, str, Any], str]) -> str | None:
+    """A muted check says so instead of its incident's mark (it is not news: nothing was sent for
+    it); an expired mute is said after the incident's mark."""
+    about_mute = mute_mark(run, verdict)
+    if run.mutes.of(verdict) is not None:
+        return about_mute
+    incident = marks.get((verdict.table, verdict.dimension, verdict.check_date))
+    return " · ".join(mark for mark in (incident, about_mute) if mark) or None
 
 
 def send(

@@ -17,7 +17,7 @@ from feature_store_health.alerting.incident_messages import (
 )
 from feature_store_health.alerting.incidents import RESOLVED, Assessment, assess, recorded_states
 from feature_store_health.alerting.secret import redact
-from feature_store_health.alerting.slack import build_message, send, should_alert
+from feature_store_health.alerting.slack import alert_status, build_message, send, should_alert
 
 if TYPE_CHECKING:
     from feature_store_health.run import HealthRun
@@ -65,6 +65,15 @@ def incidents_of(run: "HealthRun") -> Assessment | None:
                   repeat_after, run.settings.slack_on, muted=run.mutes.of)
 
 
+def muted_note(run: "HealthRun") -> str | None:
+    """``2 checks not OK muted (production_readiness until 2026-02-20, anomalies until 2026-02-20)``."""
+    muted = run.mutes.muted_verdicts(run.verdicts)
+    if not muted:
+        return None
+    which = ", ".join(dict.fromkeys(f"{verdict.dimension} until {mute.until}" for verdict, mute in muted))
+    return f"{len(muted)} check{'s' if len(muted) != 1 else ''} not OK muted ({which})"
+
+
 def alert(run: "HealthRun", report_location: str | None,
           reshape: Callable[[dict[str, Any]], dict[str, Any] | None], assessment: Assessment | None) -> AlertResult:
     """Decide, build, reshape (the conftest hook), send. The incident states are the caller's to
@@ -74,7 +83,8 @@ def alert(run: "HealthRun", report_location: str | None,
     webhook = settings.slack_webhook
     assert webhook is not None
     status = run.status
-    wanted = should_alert(status, settings.slack_on)
+    # without a history the status decides; a check a mute silences is left out of it (alert_status)
+    wanted = should_alert(alert_status(run), settings.slack_on)
     repeat_after = dt.timedelta(hours=config.slack.repeat_after_hours)
     if assessment is None:
         kind = DIGEST if wanted else None
@@ -84,6 +94,9 @@ def alert(run: "HealthRun", report_location: str | None,
         note = None
         if assessment is not None:
             note = quiet_note(assessment, repeat_after, config.timezone, run.started_at, settings.slack_on)
+        muted = muted_note(run)
+        if muted:
+            note = f"{note}; {muted}" if note else f"Slack: no message: {muted}"
         note = note or f"Slack: no message (status {status}, --slack-on={settings.slack_on})"
         return AlertResult(note, False, note.removeprefix("Slack: "), assessment)
     try:

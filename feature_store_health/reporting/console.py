@@ -33,6 +33,9 @@ def summary_lines(run: "HealthRun") -> list[str]:
             affected = models_affected_line(run, verdict)   # [[models]]: who reads the columns it names
             if affected:
                 lines.append(f"   {affected}")
+            mute = run.mutes.of(verdict)   # [[mutes]]: its alerts silenced; still judged and counted
+            if mute is not None:
+                lines.append(f"   🔇 {mute.label}")
         lines.extend(_flagged_lines(run, table, verdicts))
         lines.append("")
     if run.settings.days > 1:
@@ -48,6 +51,9 @@ def summary_lines(run: "HealthRun") -> list[str]:
         summary += f", {counts['skipped']} skipped (nothing to judge)"
     if counts["not_run"]:
         summary += f", {counts['not_run']} never ran"
+    muted = len(run.mutes.muted_verdicts(run.verdicts))
+    if muted:   # a mute silences alerts only: the status and the exit code count the check as it is
+        summary += f", {muted} muted (alerts off; still counted in the status and exit code)"
     lines.append(summary)
     seconds = sum(stats.seconds for stats in run.queries)
     billed = [stats.bytes_processed for stats in run.queries if stats.bytes_processed is not None]
@@ -104,7 +110,14 @@ def _flagged_lines(run: "HealthRun", table: str, verdicts: list) -> list[str]:
     flags = flagged_columns(run, table, verdicts)
     if not flags:
         return []
-    return ["Columns flagged: " + "; ".join(f"{column} ({', '.join(why)})" for column, why in flags.items())]
+    # a column flagged only by muted checks says so: its finding is known and accepted for now
+    muted = run.mutes.muted_verdicts(verdicts)
+    unmuted = flagged_columns(run, table, [v for v in verdicts if run.mutes.of(v) is None]) if muted else flags
+    labels = {column: mute.label for verdict, mute in muted
+              for column in flagged_columns(run, table, [verdict]) if column not in unmuted}
+    return ["Columns flagged: " + "; ".join(
+        f"{column} ({', '.join([*why, *([labels[column]] if column in labels else [])])})"
+        for column, why in flags.items())]
 
 
 def dry_run_lines(run: "HealthRun", planned: list[tuple[str, str, dict, int | None, str | None]]) -> list[str]:

@@ -17,6 +17,7 @@ from feature_store_health.checks.plan import applicable_dimensions
 from feature_store_health.checks.trend import configured_fields
 from feature_store_health.checks.verdict import STATUS_COLORS, Severity, Verdict
 from feature_store_health.reporting.models_affected import models_affected_line
+from feature_store_health.reporting.mutes_html import muted_badge, mutes_html
 from feature_store_health.reporting.results_json import summary_counts
 
 if TYPE_CHECKING:
@@ -108,14 +109,14 @@ from feature_store_health.reporting.distribution_html import distribution_html  
 
 
 def check_card(verdict: Verdict, samples: list[dict[str, Any]] | str | None = None, runbook: str | None = None,
-               models: str | None = None) -> str:
-    """One check: severity, message, the models reading the columns it names, value against
-    thresholds, NULL table, samples when failing."""
+               models: str | None = None, mute: Any = None) -> str:
+    """One check: severity (and its mute), message, the models reading the columns it names, value
+    against thresholds, NULL table, samples when failing."""
     dimension = DIMENSIONS[verdict.dimension]
     value = "n/a" if verdict.value is None else verdict.value
     parts = [
         f'<div class="fsh">{STYLE}<p><b>{_e(dimension.label)}</b> · {_e(verdict.table)} · {_e(verdict.check_date)} · '
-        f"{_badge(verdict.severity)}</p><p>{_e(verdict.message)}</p>"
+        f"{_badge(verdict.severity)}{muted_badge(mute)}</p><p>{_e(verdict.message)}</p>"
         + (f'<p class="models-affected">{_e(models)}</p>' if models else ""),
         _table(("value", "thresholds"), [(value, verdict.threshold_text())]),
         null_table(verdict),
@@ -138,7 +139,8 @@ def summary_html(run: "HealthRun") -> str:
         f'background:{STATUS_COLORS[status]};font-size:18px;font-weight:bold">Overall Status: '
         f"{status_icon_svg(status)} {_e(status)} · {counts['passed']}/{counts['checks']} checks passed"
         + (f" · {counts['skipped']} skipped" if counts["skipped"] else "")
-        + (f" · {counts['not_run']} never ran" if counts["not_run"] else "") + "</div>",
+        + (f" · {counts['not_run']} never ran" if counts["not_run"] else "")
+        + (f" · {muted} muted" if (muted := len(run.mutes.muted_verdicts(run.verdicts))) else "") + "</div>",
         "" if run.complete else f"<p><b>Incomplete run</b>: {_e(run.incomplete_reason())}; "
         f"the checks that ran say {_e(run.judged_status)}.</p>",
         f"<p>Rerun: <code>{_e(run.rerun_command())}</code></p>",
@@ -147,7 +149,7 @@ def summary_html(run: "HealthRun") -> str:
         "<h3>Checks</h3>",
         _table(
             ("date", "table", "check", "severity", "value", "thresholds", "message", "runbook"),
-            ((v.check_date, v.table, DIMENSIONS[v.dimension].label, _badge(v.severity),
+            ((v.check_date, v.table, DIMENSIONS[v.dimension].label, _badge(v.severity) + muted_badge(run.mutes.of(v)),
               "n/a" if v.value is None else v.value, v.threshold_text(), v.message,
               "" if v.severity in (Severity.OK, Severity.SKIPPED)
               else f'<a href="{_e(run.runbook_link(v.dimension))}">{_e(v.dimension)}</a>') for v in run.verdicts),
@@ -155,6 +157,7 @@ def summary_html(run: "HealthRun") -> str:
         ),
     ]
     parts.append(models_affected_html(run))
+    parts.append(mutes_html(run))
     for table in run.config.tables:  # a dimension whose columns the table's entry does not name
         missing = [DIMENSIONS[d].label for d in DIMENSIONS if d not in applicable_dimensions(table)]
         if missing:
@@ -228,7 +231,9 @@ def matrix_html(run: "HealthRun") -> str:
                     cells.append("<td></td>")
                     continue
                 shown_value = verdict.severity.value if verdict.value is None else verdict.value
-                cells.append(f'<td class="cell" title="{_e(verdict.severity.value)}: {_e(verdict.message)}" '
+                mute = run.mutes.of(verdict)
+                muted = f" ({_e(mute.label)})" if mute is not None else ""
+                cells.append(f'<td class="cell" title="{_e(verdict.severity.value)}: {_e(verdict.message)}{muted}" '
                              f'style="background:{SEVERITY_COLORS[verdict.severity]};color:#fff">{_e(shown_value)}</td>')
             body.append(f"<tr><td>{_e(check_date)}</td>{''.join(cells)}</tr>")
         parts.append(f"<h3>Checks by date · {_e(table.name)}</h3><table class=\"matrix\"><thead><tr><th>date</th>{head}"
@@ -437,7 +442,8 @@ class HtmlReportHooks:
         from pytest_html import extras
 
         runbook = None if verdict.severity in (Severity.OK, Severity.SKIPPED) else self.run.runbook_link(verdict.dimension)
-        card = check_card(verdict, samples, runbook, models_affected_line(self.run, verdict))
+        card = check_card(verdict, samples, runbook, models_affected_line(self.run, verdict),
+                          self.run.mutes.of(verdict))
         report.extras = [*getattr(report, "extras", []), extras.html(card)]
         return report
 

@@ -72,7 +72,8 @@ def results_document(run: "HealthRun", slack: dict[str, Any] | None = None,
         "summary": summary_counts(run),
         "gate": run.gate_json(),
         "tables": _tables(run),
-        "checks": [verdict.to_json() for verdict in run.verdicts],
+        "checks": [{**verdict.to_json(), "muted": _muted(run, verdict)} for verdict in run.verdicts],
+        "mutes": run.mutes.to_json(run.verdicts),   # [[mutes]]: active (with the checks each silences) and expired
         "queries": [stats.to_json() for stats in run.queries],
         "metadata_lookups": run.metadata_lookups,
         "profile": _profiles(run),
@@ -84,6 +85,13 @@ def results_document(run: "HealthRun", slack: dict[str, Any] | None = None,
         **_models(run),
         **(channels or {}),   # each other on-call channel's outcome by name (alerting/oncall.py): "pagerduty", ...
     }
+
+
+def _muted(run: "HealthRun", verdict: Any) -> dict[str, str] | None:
+    """A check's ``muted``: {"until", "reason"} of the mute silencing its alerts, or null. Its
+    severity, the status and the exit code are what they would be without it."""
+    mute = run.mutes.of(verdict)
+    return None if mute is None else {"until": mute.until.isoformat(), "reason": mute.reason}
 
 
 def _models(run: "HealthRun") -> dict[str, Any]:
