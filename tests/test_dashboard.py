@@ -236,3 +236,25 @@ def test_the_summary_counts_the_incidents_of_its_dates_and_each_channel_that_rec
     summary = summarize(TABLE, [DAY + dt.timedelta(days=n) for n in range(4)], states, landings, "America/New_York")
     assert summary._replace(channels={}) == (4, 3, 1, 3 * hours, 10 * hours, 3, {}, 2, 1, 1)
     assert summary.channels == {"pagerduty": 2, "slack_bot": 1} and summary.alerts == 6
+
+
+def test_the_dashboard_read_takes_only_its_names_from_either_history_store(bigquery_emulator, tmp_path):
+    from feature_store_health.history.bigquery_store import BigQueryHistory
+    from feature_store_health.history.duckdb_store import DuckDBHistory
+    from feature_store_health.history.records import RunInfo, history_rows, record_row
+    from feature_store_health.reporting.dashboard_data import DASHBOARD_NAMES
+
+    info = RunInfo("r1", dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc), "duckdb", "src", "x")
+    rows = history_rows(info, "t", DAY, {"row_count": 5, "null_pct_points": 1.5})
+    rows += [record_row(info, "t", DAY, "incident:coverage", {"severity": "ERROR"}),
+             record_row(info, "t", DAY, "verdict:schema", {"severity": "OK"}),
+             record_row(info, "t", DAY, "reprocess", {"sent": True})]
+    client = bigquery_emulator.client("dashboard")
+    client.create_dataset("ops", exists_ok=True)
+    stores = [DuckDBHistory(tmp_path / "h.duckdb"), BigQueryHistory(lambda: client, "dashboard.ops.history", {}, 30, str)]
+    for store in stores:
+        store.write(rows)
+        assert set(store.read(["t"], DAY, DAY, "src")[("t", DAY)]) == \
+            {"row_count", "null_pct_points", "incident:coverage", "verdict:schema", "reprocess"}
+        assert store.read(["t"], DAY, DAY, "src", DASHBOARD_NAMES) == \
+            {("t", DAY): {"row_count": 5, "incident:coverage": {"severity": "ERROR"}, "verdict:schema": {"severity": "OK"}}}

@@ -69,7 +69,7 @@ class BigQueryHistory:
             query_parameters=[bigquery.ScalarQueryParameter("start_date", "DATE", start),
                               bigquery.ScalarQueryParameter("end_date", "DATE", end),
                               bigquery.ArrayQueryParameter("tables", "STRING", list(tables)),
-                              bigquery.ScalarQueryParameter("source", "STRING", source)],
+                              bigquery.ScalarQueryParameter("source", "STRING", source), *named],
             labels={**self.labels, "purpose": "history-read"},
         )
         try:
