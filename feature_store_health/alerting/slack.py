@@ -82,12 +82,13 @@ def _link(url: str) -> str:
 
 def build_message(run: "HealthRun", report_location: str | None, *,
                   marks: Mapping[tuple[str, str, Any], str] | None = None, resolved: Sequence[str] = (),
-                  summary: str | None = None) -> dict[str, Any]:
+                  summary: str | None = None, weekly: str | None = None) -> dict[str, Any]:
     """The Block Kit message: dates, status, each non-OK check with value and thresholds, rerun, report.
 
     With the incidents (a readable history): ``marks`` adds to a check's line what its incident is
     (``still open since 04:00 (not re-sent)``), ``resolved`` lists the incidents OK again, and
-    ``summary`` ends the notification text (``1 new, 1 still open (not re-sent)``)."""
+    ``summary`` ends the notification text (``1 new, 1 still open (not re-sent)``). ``weekly``: the
+    weekly ops review's section (alerting/weekly_review.py), a Monday ``--days=7`` run's only."""
     marks = marks or {}
     status = run.status
     dates = run.settings.dates
@@ -164,6 +165,8 @@ def build_message(run: "HealthRun", report_location: str | None, *,
     if reprocess:   # the outcome of the reprocess requests: never a verdict
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text":
                        "*Reprocess*\n" + "\n".join(_escape(line.removeprefix("Reprocess: ")) for line in reprocess)}})
+    if weekly:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape(weekly)[:SECTION_LIMIT]}})
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Rerun*\n```{run.rerun_command()}```"}})
     if report_location:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Report: {_escape(report_location)}"}]})

@@ -90,6 +90,11 @@ def alert(run: "HealthRun", report_location: str | None,
         kind = DIGEST if wanted else None
     else:
         kind = message_kind(assessment, settings.slack_on, run.complete, wanted)
+    from feature_store_health.alerting.weekly_review import weekly_review
+
+    weekly = weekly_review(run, assessment)
+    if weekly is not None:
+        kind = DIGEST   # the weekly review goes out on Monday even when no incident changed
     if kind is None:
         note = None
         if assessment is not None:
@@ -107,7 +112,7 @@ def alert(run: "HealthRun", report_location: str | None,
                 incident_parts = {"marks": marks(assessment, repeat_after, config.timezone, every_run),
                                   "resolved": [resolved_line(event) for event in assessment.sending_of_kind(RESOLVED)],
                                   "summary": summary(assessment, every_run)}
-            message = build_message(run, report_location, **incident_parts)
+            message = build_message(run, report_location, weekly=weekly, **incident_parts)
         else:
             message = resolved_message(assessment, config.timezone, report_location)
         outcome = send(webhook, reshape(message) or message, config.slack)

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 from typing import Any, Callable, Sequence
 
-from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, decode_rows, ndjson
+from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, Names, decode_rows, ndjson
 
 __all__ = ["BigQueryHistory"]
 
@@ -40,8 +40,8 @@ class BigQueryHistory:
     def _full_ref(self, client) -> str:
         return self.table_ref if self.table_ref.count(".") == 2 else f"{client.project}.{self.table_ref}"
 
-    def read(self, tables: Sequence[str], start: dt.date, end: dt.date,
-             source: str) -> dict[tuple[str, dt.date], dict[str, Any]]:
+    def read(self, tables: Sequence[str], start: dt.date, end: dt.date, source: str,
+             only: Names | None = None) -> dict[tuple[str, dt.date], dict[str, Any]]:
         from google.api_core import exceptions
         from google.cloud import bigquery
 
@@ -49,11 +49,19 @@ class BigQueryHistory:
 
         client = self._client()
         ref = self._full_ref(client)
+        named: list = []
+        where = ""
+        if only is not None:   # some names only (the dashboard's): filtered before the newest-per-name window
+            where = " AND (name IN UNNEST(@names)" + "".join(
+                f" OR STARTS_WITH(name, @prefix{index})" for index in range(len(only.prefixes))) + ")"
+            named = [bigquery.ArrayQueryParameter("names", "STRING", list(only.names)),
+                     *(bigquery.ScalarQueryParameter(f"prefix{index}", "STRING", prefix)
+                       for index, prefix in enumerate(only.prefixes))]
         sql = (
             f"SELECT {', '.join(READ_COLUMNS)}\n"
             f"FROM `{ref}`\n"
             f"WHERE check_date BETWEEN @start_date AND @end_date AND table_name IN UNNEST(@tables) "
-            f"AND source = @source\n"
+            f"AND source = @source{where}\n"
             f"QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name "
             f"ORDER BY run_at DESC, run_id DESC) = 1"
         )
@@ -61,7 +69,7 @@ class BigQueryHistory:
             query_parameters=[bigquery.ScalarQueryParameter("start_date", "DATE", start),
                               bigquery.ScalarQueryParameter("end_date", "DATE", end),
                               bigquery.ArrayQueryParameter("tables", "STRING", list(tables)),
-                              bigquery.ScalarQueryParameter("source", "STRING", source)],
+                              bigquery.ScalarQueryParameter("source", "STRING", source), *named],
             labels={**self.labels, "purpose": "history-read"},
         )
         try:

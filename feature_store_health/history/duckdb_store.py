@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, decode_rows, ndjson
+from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, Names, decode_rows, ndjson
 
 __all__ = ["DuckDBHistory", "history_path_problem"]
 
@@ -26,9 +26,18 @@ _DUCKDB_TYPES = {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMPTZ", "DATE": "DATE"
 READ_SQL = f"""
 SELECT {", ".join(READ_COLUMNS)}
 FROM {TABLE}
-WHERE check_date BETWEEN $start AND $end AND table_name IN (SELECT unnest($tables)) AND source = $source
+WHERE check_date BETWEEN $start AND $end AND table_name IN (SELECT unnest($tables)) AND source = $source{{only}}
 QUALIFY ROW_NUMBER() OVER (PARTITION BY table_name, check_date, name ORDER BY run_at DESC, run_id DESC) = 1
 """
+
+
+def _only(only: Names | None) -> tuple[str, dict[str, Any]]:
+    """The read's filter on names (before the newest-per-name window) and its parameters."""
+    if only is None:
+        return "", {}
+    prefixes = {f"prefix{index}": prefix for index, prefix in enumerate(only.prefixes)}
+    tests = ["list_contains($names, name)", *(f"starts_with(name, ${key})" for key in prefixes)]
+    return f"\n  AND ({' OR '.join(tests)})", {"names": list(only.names), **prefixes}
 
 
 def history_path_problem(path: Path) -> str | None:
@@ -71,8 +80,8 @@ class DuckDBHistory:
         finally:
             handle.close()
 
-    def read(self, tables: Sequence[str], start: dt.date, end: dt.date,
-             source: str) -> dict[tuple[str, dt.date], dict[str, Any]]:
+    def read(self, tables: Sequence[str], start: dt.date, end: dt.date, source: str,
+             only: Names | None = None) -> dict[tuple[str, dt.date], dict[str, Any]]:
         import duckdb
 
         if not self.path.exists():
@@ -89,8 +98,10 @@ class DuckDBHistory:
                     "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]).fetchone()[0]
                 if not exists:
                     return {}
-                rows = connection.execute(READ_SQL, {"start": start, "end": end, "tables": list(tables),
-                                                     "source": source}).fetchall()
+                where, parameters = _only(only)
+                rows = connection.execute(READ_SQL.format(only=where),
+                                          {"start": start, "end": end, "tables": list(tables), "source": source,
+                                           **parameters}).fetchall()
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot read it: {_first_line(exc)}") from None
             finally:

@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
-__all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "READ_COLUMNS", "RECORD_KIND", "RunInfo", "VERDICT_PREFIX",
+__all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "Names", "READ_COLUMNS", "RECORD_KIND", "RunInfo", "VERDICT_PREFIX",
            "day_fingerprint", "decode_rows", "encode", "flagged_levels", "flagged_metrics", "history_rows", "ndjson",
            "record_row"]
 
@@ -36,6 +36,14 @@ class HistoryError(Exception):
     """The history could not be read or written; one line a user can act on."""
 
 
+class Names(NamedTuple):
+    """A read of some names only: these exactly, and every name starting with one of ``prefixes``
+    (constants of the code, e.g. ``verdict:``, never user input)."""
+
+    names: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+
 class RunInfo(NamedTuple):
     run_id: str
     run_at: dt.datetime
@@ -47,10 +55,12 @@ class RunInfo(NamedTuple):
 class HistoryStore(Protocol):
     location: str   # for messages and the results JSON (a file path or project.dataset.table)
 
-    def read(self, tables: Sequence[str], start: dt.date, end: dt.date,
-             source: str) -> dict[tuple[str, dt.date], dict[str, Any]]:
+    def read(self, tables: Sequence[str], start: dt.date, end: dt.date, source: str,
+             only: "Names | None" = None) -> dict[tuple[str, dt.date], dict[str, Any]]:
         """Metric values per (table, date) in [start, end] recorded from ``source`` (the warehouse:
-        another warehouse's numbers are no baseline of this one): the newest run's value of each."""
+        another warehouse's numbers are no baseline of this one): the newest run's value of each.
+        ``only``: just these names (and those with its prefixes), e.g. the dashboard's few per day
+        instead of the ~500 metrics."""
         ...
 
     def write(self, rows: list[dict[str, Any]]) -> None:

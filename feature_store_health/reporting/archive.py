@@ -139,12 +139,15 @@ def _index_html(root: Path, runs: list[tuple[str, Path, dict]], zone: ZoneInfo) 
             "</tr>"
         )
     body = "\n".join(rows) or '<tr><td colspan="6">No runs yet.</td></tr>'
+    # the ops dashboard (reporting/dashboard.py), once a run with a history has built it
+    dashboard = ('<p><a class="dashboard" href="dashboard.html">Ops dashboard</a>: the last 90 days of every table, '
+                 'from the history</p>\n') if (root / "dashboard.html").is_file() else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Feature store health: runs</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ddd;padding:4px 10px;text-align:left}}th{{background:#f6f8fa}}</style></head>
 <body><h1>Feature store health: runs</h1>
-<p>{len(runs)} run(s), newest first. Times in {html.escape(zone.key)}.</p>
+{dashboard}<p>{len(runs)} run(s), newest first. Times in {html.escape(zone.key)}.</p>
 <table><thead><tr><th>run at</th><th>dates checked</th><th>status</th><th>checks passed</th><th>backend</th><th>files</th></tr></thead>
 <tbody>
 {body}

@@ -171,8 +171,24 @@ class RunOutputs:
                 archive.publish(JUNIT, source=Path(self.user_junit))
             elif archive.staged(JUNIT).exists():
                 log_xml.logfile = os.fspath(archive.publish(JUNIT))
+        self._dashboard(archive.root)   # before the index, which links it
         archive.finish(self.run.config.timezone)
         self.notes.append(f"Archived: {_shown(archive.folder)} (index: {_shown(archive.root / 'index.html')})")
+
+    def _dashboard(self, root: Path) -> None:
+        """reports/dashboard.html, rebuilt from the history after this run's write (never from the
+        warehouse). Without a readable history the last one stands; a --model run, which sees a
+        narrowed config, leaves it too. A file that cannot be written is the archive's ERROR."""
+        run = self.run
+        if run.settings.history_off or run.settings.model is not None:
+            return
+        from feature_store_health.history import HistoryError
+        from feature_store_health.reporting.dashboard import write_dashboard
+
+        try:
+            self.notes.append(write_dashboard(run, root))
+        except HistoryError as exc:
+            self.notes.append(f"WARNING: dashboard not rebuilt: {exc}")
 
     def _report_location(self) -> str | None:
         """Where the HTML report will be once the run is archived (or the user's --html)."""
