@@ -340,3 +340,33 @@ def test_the_bot_keys_of_the_slack_section(tmp_path):
         with pytest.raises(ConfigError) as error:
             load_config(path)
         assert message in str(error.value) and "secret" not in str(error.value)
+
+
+def test_a_resolution_slack_refused_is_told_by_the_next_run_after_the_webhook_closed_the_incident(
+        bot, warehouse, slack_api, webhook, healthy_warehouse_file):
+    """The webhook delivers the resolved message (the incident closes in the history) while the bot's
+    reply is refused: the next run still tells the thread and edits the parent, once."""
+    not_ready(warehouse, 13)
+    bot("2026-02-05 07:45:00", f"--slack-webhook={webhook.url}")  # 02:45
+    (parent,) = slack_api.calls
+    restore(warehouse, healthy_warehouse_file)
+    slack_api.script((200, {"ok": False, "error": "channel_not_found"}, {}))
+    fixed = bot("2026-02-05 09:00:00", f"--slack-webhook={webhook.url}")  # 04:00
+    assert fixed.ret == 0 and len(webhook.received) == 2   # the webhook's resolved message
+    assert bot_line(fixed).startswith("WARNING: Slack bot: channel_not_found")
+    assert recorded(bot.history, "production_readiness").get("resolved_at") is None
+    later = bot("2026-02-05 10:00:00", f"--slack-webhook={webhook.url}")  # 05:00: nothing new to the webhook
+    assert len(webhook.received) == 2
+    assert bot_line(later) == "Slack bot: 1 reply, 1 parent updated (#feature-store)"
+    reply, update = slack_api.calls[2:]
+    assert reply["body"]["thread_ts"] == update["body"]["ts"] == parent_ts_of(parent)
+    assert lines(reply) == [f"✅ resolved after 1 h 15 m · {PR}", f"✅ resolved after 1 h 15 m · {AN}"]
+    assert update["body"]["text"].splitlines()[0] == "✅ resolved after 1 h 15 m · Feature store: 2 incidents OK again"
+    assert recorded(bot.history, "production_readiness")["resolved_at"] == "2026-02-05T10:00:00+00:00"
+    quiet = bot("2026-02-05 11:00:00", f"--slack-webhook={webhook.url}")
+    assert bot_line(quiet) == "Slack bot: nothing to say" and len(slack_api.calls) == 4
+    assert_token_nowhere(bot)
+
+
+def parent_ts_of(call: dict) -> str:
+    return "1770000000.000001" if call["method"] == "chat.postMessage" else call["body"]["ts"]

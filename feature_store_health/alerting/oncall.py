@@ -16,9 +16,10 @@ from typing import Any, Callable, Mapping, NamedTuple, TYPE_CHECKING
 from feature_store_health.alerting.incidents import Assessment, Incident
 
 if TYPE_CHECKING:
+    from feature_store_health.alerting.incidents import IncidentState
     from feature_store_health.run import HealthRun
 
-__all__ = ["CHANNELS", "ChannelResult", "Channel", "run_channels"]
+__all__ = ["CHANNELS", "ChannelResult", "Channel", "closed_but_held", "closed_records", "merged_states", "run_channels"]
 
 
 class ChannelResult(NamedTuple):
@@ -64,3 +65,52 @@ def merged_states(results: list[ChannelResult]) -> dict[Incident, dict[str, Any]
         for incident, state in result.states.items():
             merged.setdefault(incident, {})[result.name] = dict(state)
     return merged
+
+
+def closed_but_held(run: "HealthRun", channel: str, touched: set[Incident]) -> list[tuple[Incident, "IncidentState"]]:
+    """Incidents the history holds as closed (OK again, no event this run) whose ``channel`` state
+    has no ``resolved_at``: the channel's resolve failed when the incident closed, so it is tried
+    again from the record itself. The channel returns its new state for them like any other; the
+    record is written again with it (``closed_records``)."""
+    from feature_store_health.alerting.incidents import INCIDENT_PREFIX, IncidentState
+    from feature_store_health.history import HistoryError
+
+    try:
+        history = run.history()
+    except HistoryError:
+        return []
+    found = []
+    for (table, check_date), values in history.items():
+        for name, record in values.items():
+            if not name.startswith(INCIDENT_PREFIX) or not isinstance(record, Mapping):
+                continue
+            incident = Incident(table, name[len(INCIDENT_PREFIX):], check_date)
+            state = IncidentState.from_record(record)
+            if state is None or state.is_open or incident in touched:
+                continue
+            held = (state.channels or {}).get(channel)
+            if isinstance(held, Mapping) and held and held.get("resolved_at") is None:
+                found.append((incident, state))
+    return found
+
+
+def closed_records(run: "HealthRun", assessment: Assessment, merged: Mapping[Incident, Mapping[str, Any]]
+                   ) -> list[tuple[str, Any, str, dict[str, Any]]]:
+    """The history records of the closed incidents a channel resolved this run (no event of the
+    run's carries them): the closed state with that channel's new state merged in."""
+    from feature_store_health.alerting.incidents import INCIDENT_PREFIX
+
+    touched = {event.incident for event in assessment.events}
+    orphans = {incident: updates for incident, updates in merged.items() if incident not in touched}
+    if not orphans:
+        return []
+    rows = []
+    names = {name for updates in orphans.values() for name in updates}
+    closed = {incident: state for name in names for incident, state in closed_but_held(run, name, touched)}
+    for incident, updates in orphans.items():
+        state = closed.get(incident)
+        if state is None:
+            continue
+        state = state._replace(channels={**(state.channels or {}), **updates})
+        rows.append((incident.table, incident.check_date, INCIDENT_PREFIX + incident.dimension, state.to_record()))
+    return rows

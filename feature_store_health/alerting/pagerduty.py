@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from typing import Any, Callable, Iterator, Mapping, NamedTuple, TYPE_CHECKING
+from typing import Any, Callable, Mapping, NamedTuple, TYPE_CHECKING
 
 from feature_store_health.alerting.http import RetryPolicy, post, retry_transient
 from feature_store_health.alerting.incidents import (
-    CLOSED, INCIDENT_PREFIX, RESOLVED, Assessment, Incident, IncidentEvent, IncidentState,
+    CLOSED, RESOLVED, Assessment, Incident, IncidentEvent, IncidentState,
 )
 from feature_store_health.alerting.oncall import ChannelResult
 from feature_store_health.alerting.secret import Redactor, Secret
@@ -148,7 +148,6 @@ class Planned(NamedTuple):
     severity: str                     # ours: the trigger's, or what PagerDuty held (a resolve)
     body: dict[str, Any]              # the event without its routing key
     state: Mapping[str, Any]          # the channel state to record once PagerDuty accepted it
-    record: IncidentState | None = None   # a closed incident's record to write again (a resolve left over)
 
 
 def plan(run: "HealthRun", assessment: Assessment, config: "PagerDutyConfig", report: str | None) -> list[Planned]:
@@ -170,31 +169,15 @@ def plan(run: "HealthRun", assessment: Assessment, config: "PagerDutyConfig", re
                                     {**held, "resolved_at": moment}))
     touched = {event.incident for event in assessment.events}
     now = run.started_at.astimezone(dt.timezone.utc).isoformat()
-    for incident, state in _left_over(run, touched):
+    from feature_store_health.alerting.oncall import closed_but_held
+
+    for incident, state in closed_but_held(run, CHANNEL, touched):
         held = told(state)
-        assert held is not None
+        if held is None:   # recorded, but not at a severity PagerDuty was told of
+            continue
         resolves.append(Planned(incident, RESOLVE, str(held["severity"]), resolve_body(incident),
-                                {**held, "resolved_at": now}, state))
+                                {**held, "resolved_at": now}))
     return triggers + resolves
-
-
-def _left_over(run: "HealthRun", touched: set[Incident]) -> Iterator[tuple[Incident, IncidentState]]:
-    """Incidents closed (OK again) while PagerDuty still holds them open: their resolve failed.
-    A closed incident is in no assessment, so its resolve is retried from the record itself."""
-    from feature_store_health.history import HistoryError
-
-    try:
-        history = run.history()
-    except HistoryError:
-        return
-    for (table, check_date), values in history.items():
-        for name, record in values.items():
-            if not name.startswith(INCIDENT_PREFIX) or not isinstance(record, Mapping):
-                continue
-            incident = Incident(table, name[len(INCIDENT_PREFIX):], check_date)
-            state = IncidentState.from_record(record)
-            if state is not None and not state.is_open and incident not in touched and told(state) is not None:
-                yield incident, state
 
 
 class Sent(NamedTuple):
@@ -287,17 +270,8 @@ def _result(run: "HealthRun", outcomes: list[Sent]) -> ChannelResult:
     delivered = [sent for sent in outcomes if sent.delivered]
     failed = [sent for sent in outcomes if not sent.delivered]
     states: dict[Incident, Mapping[str, Any]] = {}
-    for sent in delivered:
-        planned = sent.planned
-        if planned.record is None:
-            states[planned.incident] = planned.state
-        else:
-            # a closed incident is in no assessment, so no channel state of it is merged: its
-            # record is written again here, with PagerDuty's resolve, beside the run's records
-            record = planned.record._replace(channels={**(planned.record.channels or {}), CHANNEL: dict(planned.state)})
-            incident = planned.incident
-            run.records.append((incident.table, incident.check_date, INCIDENT_PREFIX + incident.dimension,
-                                record.to_record()))
+    for sent in delivered:   # a closed incident's resolve too: its record is written again (oncall.closed_records)
+        states[sent.planned.incident] = sent.planned.state
     attempts = sum(sent.attempts for sent in outcomes)
     sent_text = (f"{_count([sent.planned for sent in delivered])} sent "
                  f"({delivered[-1].detail}, {_attempts(sum(sent.attempts for sent in delivered))})") if delivered else ""

@@ -55,7 +55,7 @@ def slack_bot(run: "HealthRun", assessment: Assessment | None, report: str | Non
         return _quiet("nothing sent: no incidents this run (--no-history, --model, or an unreadable history)")
     token = Secret(value, "Slack bot token")
     judged = _bot_assessment(run, assessment).events
-    events = [event for event in judged if event.sends]
+    events = [event for event in judged if event.sends] + _owed(run, assessment)
     if not events:
         return _quiet(_nothing_note(assessment))
     try:
@@ -67,6 +67,20 @@ def slack_bot(run: "HealthRun", assessment: Assessment | None, report: str | Non
                              f"nothing sent; {_STAND}",
                              {"sent": False, "detail": "slack_sdk is not installed"}, {})
     return _deliver(run, client, events, judged, report)
+
+
+def _owed(run: "HealthRun", assessment: Assessment) -> list[IncidentEvent]:
+    """The resolutions a previous run could not deliver: incidents closed in the history (the
+    webhook delivered, or none is configured) whose thread was never told (oncall.closed_but_held)."""
+    from feature_store_health.alerting.oncall import closed_but_held
+
+    now = run.started_at.astimezone(dt.timezone.utc)
+    touched = {event.incident for event in assessment.events}
+    order = {Incident(verdict.table, verdict.dimension, verdict.check_date): index
+             for index, verdict in enumerate(run.verdicts)}   # told in the run's order of checks
+    owed = [(incident, state) for incident, state in closed_but_held(run, CHANNEL, touched) if _state(state) is not None]
+    owed.sort(key=lambda item: (order.get(item[0], len(order)), _name(item[0])))
+    return [IncidentEvent(incident, RESOLVED, "OK", state.message, now, state) for incident, state in owed]
 
 
 def _quiet(detail: str) -> ChannelResult:
@@ -177,7 +191,9 @@ def _reply(event: IncidentEvent, timezone: str) -> _Reply | None:
     elif event.kind == REPEAT:
         text = f"still open since {local_time(event.opened_at, event.now, timezone)} · {name}: {event.message}"
     elif event.kind == RESOLVED:
-        return _Reply(event, f"✅ resolved after {duration_text(event.open_for)} · {name}",
+        # a resolution owed since the incident closed: how long it was open, not until now
+        ended = event.previous.closed_at if event.previous is not None and event.previous.closed_at else event.now
+        return _Reply(event, f"✅ resolved after {duration_text(ended - event.opened_at)} · {name}",
                       {**state, "said": "OK", "said_at": now, "resolved_at": now})
     else:
         return None
@@ -217,8 +233,9 @@ def _resolved_parent(run: "HealthRun", channel: str, ts: str, resolved: list[Inc
         event = current.get(incident)
         if event is not None and ended is None:
             entries[incident] = (state._replace(severity=event.severity, message=event.message), None)
-    for event in resolved:
-        entries[event.incident] = (event.after(True), now)
+    for event in resolved:   # closed before (a resolution owed): when it closed
+        closed = event.previous.closed_at if event.previous is not None else None
+        entries[event.incident] = (event.after(True), closed or now)
     # as the parent listed them: by opening, then in the run's order of checks
     order = {Incident(verdict.table, verdict.dimension, verdict.check_date): index
              for index, verdict in enumerate(run.verdicts)}

@@ -203,7 +203,7 @@ class RunOutputs:
     def _alert(self, report: str | None) -> None:
         """The incidents (with a readable history, whatever is configured), the Slack webhook, then
         each other channel (alerting/oncall.py); the incident states recorded say what each delivered."""
-        from feature_store_health.alerting.oncall import merged_states, run_channels
+        from feature_store_health.alerting.oncall import closed_records, merged_states, run_channels
         from feature_store_health.alerting.slack_alert import incidents_of
 
         run = self.run
@@ -215,7 +215,9 @@ class RunOutputs:
                 self.notes.append(result.note)
             self.channels_json[result.name] = dict(result.json)
         if assessment is not None:
-            run.records.extend(assessment.records(delivered=sent, channels=merged_states(channels)))
+            merged = merged_states(channels)
+            run.records.extend(assessment.records(delivered=sent, channels=merged))
+            run.records.extend(closed_records(run, assessment, merged))   # a resolve a channel owed
             if not self.incidents_json:
                 from feature_store_health.alerting.slack_alert import AlertResult
 
