@@ -24,8 +24,9 @@ from feature_store_health.checks.learned import (
     LEARNED_ID, LEARNED_RECORD, Learned, computed_cte, from_record, from_values, literal_cte, output_names,
 )
 from feature_store_health.checks.metrics import Source
-from feature_store_health.checks.plan import distribution_rows
+from feature_store_health.checks.plan import CheckSpec, distribution_rows
 from feature_store_health.history import HistoryError
+from feature_store_health.history.records import flagged_levels
 
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
@@ -178,10 +179,28 @@ class Distributions:
                 return DistributionContext(learned=learned)
             self._judge_earlier(table.name, check_date, "drift")
             baseline, left_out = self._drift_baseline(table, check_date, learned)
+            carried = self._drift_carried(table, check_date) if learned is not None else {}
         except HistoryError as exc:
             return DistributionContext(error=f"the history could not be read: {exc}")
         return DistributionContext(learned=learned, baseline=baseline,
-                                   notes={"left_out": left_out} if left_out else {})
+                                   notes={"left_out": left_out} if left_out else {}, carried=carried)
+
+    def _drift_carried(self, table: "TableConfig", check_date: dt.date) -> dict[str, Any]:
+        """Column -> the level the last game day's drift verdict judged a flagged column against
+        (this run's verdict, else the recorded one of the rows the day holds now): an incident
+        goes on being judged against it, so its own days never become its baseline."""
+        candidates = self._candidate_days(table.name, check_date)
+        if not candidates:
+            return {}
+        day, values = candidates[0]
+        spec = CheckSpec(table.name, day, "drift")
+        verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
+        if verdict is not None:
+            levels = flagged_levels(verdict.details)
+        else:
+            levels = (self._verdicts_on_record(table.name, day, values).get("drift") or {}).get("levels") or {}
+        return {metric.removeprefix("drift:"): level for metric, level in levels.items()
+                if metric.startswith("drift:") and isinstance(level, dict)}
 
     def _drift_baseline(self, table: "TableConfig", check_date: dt.date, learned: Learned | None):
         """Column -> the baseline days' (date, counts, stddev), newest first; and column -> the days

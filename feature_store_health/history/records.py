@@ -151,11 +151,15 @@ def day_fingerprint(values: Mapping[str, Any]) -> list[Any]:
     return [values.get("row_count"), encode(landed)[2] if isinstance(landed, dt.datetime) else None]
 
 
-def flagged_levels(details: Mapping[str, Any] | None) -> dict[str, list[float]]:
-    """The level each flagged metric was judged against ([baseline median, spread]): carried
-    while the incident lasts, so it is judged against its level from before it began."""
-    return {drift["metric"]: list(drift["level"]) for drift in (details or {}).get("drifts", ())
-            if drift.get("flagged") and drift.get("level")}
+def flagged_levels(details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The level each flagged metric was judged against (anomalies: [baseline median, spread,
+    since]; drift, per column: its baseline's pooled counts, median and spread of scores, since):
+    carried while the incident lasts, so it is judged against its level from before it began."""
+    levels: dict[str, Any] = {drift["metric"]: list(drift["level"]) for drift in (details or {}).get("drifts", ())
+                              if drift.get("flagged") and drift.get("level")}
+    levels.update({f"drift:{entry['column']}": dict(entry["level"]) for entry in (details or {}).get("columns", ())
+                   if isinstance(entry, Mapping) and entry.get("level")})
+    return levels
 
 
 def flagged_metrics(details: Mapping[str, Any] | None) -> list[str]:

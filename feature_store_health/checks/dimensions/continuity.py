@@ -62,7 +62,7 @@ def pairs_rows_sql(table: "TableConfig", usable: Usable = _everything, start: st
     earlier = ", ".join(f"prev__{column}, IF(prev2_date >= DATE_SUB(check_date, INTERVAL {2 * PAIR_DAYS} DAY), "
                         f"prev2__{column}, NULL) AS prev2__{column}" for column in columns)
     return (
-        f"    SELECT check_date, prev_date, {table.player_column}, "
+        f"    SELECT check_date, prev_date, prev2_date, {table.player_column}, "
         + ", ".join(columns) + f", {earlier}\n"
         f"    FROM (\n"
         f"      SELECT {table.date_column} AS check_date, {table.player_column}, {', '.join(columns)},\n"
@@ -100,10 +100,13 @@ def metrics(table: "TableConfig", config: "HealthConfig") -> tuple[Metric, ...]:
                    f"OR ABS({column} - prev2__{column}) > {jump(column)}))", columns=(column,)),
         ]
     for column in table.continuity_counters:
+        # a fall back to the row before the previous one is a recovery only when the previous row
+        # was itself bad (rose by more than its days allow): after a healthy +1, 52 -> 51 is a fall
+        bad_previous = f"prev__{column} - prev2__{column} > DATE_DIFF(prev_date, prev2_date, DAY)"
         found += [
             Metric(Source.PAIRS, f"decreases__{column}",
-                   f"COUNTIF({column} < prev__{column} AND (prev2__{column} IS NULL OR {column} < prev2__{column}))",
-                   columns=(column,)),
+                   f"COUNTIF({column} < prev__{column} AND (prev2__{column} IS NULL OR {column} < prev2__{column} "
+                   f"OR NOT ({bad_previous})))", columns=(column,)),
             Metric(Source.PAIRS, f"overruns__{column}",
                    f"COUNTIF({column} - prev__{column} > DATE_DIFF(check_date, prev_date, DAY))", columns=(column,)),
         ]
@@ -226,7 +229,11 @@ def sample_sql(table: "TableConfig", learned_cte: str, usable: Usable = _everyth
     moved = ", ".join(f"IFNULL(ABS({column} - prev__{column}) / NULLIF(learned.jump__{column}, 0), 0)"
                       if column in table.continuity_columns else f"IFNULL(ABS({column} - prev__{column}), 0)"
                       for column in picked)
-    order = f"GREATEST({moved}, 0)"
+    # a row breaking a counter's exact rule first: its move (one game) is every healthy player's
+    broken = " OR ".join(f"IFNULL({column} < prev__{column} OR {column} - prev__{column} > "
+                         f"DATE_DIFF(check_date, prev_date, DAY), FALSE)" for column in picked
+                         if column in table.continuity_counters) or "FALSE"
+    order = f"IF({broken}, 1, 0) DESC, GREATEST({moved}, 0)"
     return (f"WITH {learned_cte}\n"
             f"SELECT check_date, prev_date, {table.player_column}, "
             + ", ".join(f"prev__{column}, {column}" for column in picked) + "\n"

@@ -12,9 +12,11 @@ the baseline's).
 
 from __future__ import annotations
 
+import math
 import statistics
 from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
 
+from feature_store_health.checks.dimensions.anomalies import RELEASE_SHARE
 from feature_store_health.checks.dimensions.base import (
     BASE, Dimension, Judgement, JudgeContext, Values, band, nothing_to_judge, settling, settling_metrics, sql_string, unreadable,
 )
@@ -41,6 +43,9 @@ class DistributionContext(NamedTuple):
     baseline: Mapping[str, list[tuple[Any, Any]]] = {}
     error: str | None = None             # why there is no baseline (the history unreadable)
     notes: Mapping[str, Any] = {}
+    # column -> the level an incident flagged on the last game day was judged against (its
+    # baseline's pooled counts, median and spread of scores, since, learned id): carried
+    carried: Mapping[str, Mapping[str, Any]] = {}
 
 
 def bins_metric(column: str) -> Metric:
@@ -93,26 +98,51 @@ def _range_text(low: float, high: float) -> str:
 
 
 def _judge_column(column: str, kind: str, today: list[int], days: list[tuple[Any, list[int], Any]],
-                  labels: list[str], limits: Mapping[str, float], stddev: Any) -> dict[str, Any]:
+                  labels: list[str], limits: Mapping[str, float], stddev: Any,
+                  carried: Mapping[str, Any] | None = None, level_of: tuple[Any, str | None] = (None, None)
+                  ) -> dict[str, Any]:
+    """The column against its baseline days and, while an incident lasts, against the level it
+    left (``carried``): the larger score stands, and the incident goes on until the day is back
+    within RELEASE_SHARE of the warning score of that level, as anomalies' (a lasting shift
+    outliving its clean days would otherwise become the baseline). ``level_of``: (date, learned id)."""
     counts = [found for _, found, _ in days]
-    reference = pooled(counts)
-    scores = baseline_scores(counts, limits["minimum_spread"])
-    value = statistic(today, reference)
-    score = scores.score(value)
+    warning = limits["warning_above"]
+    reference, median, spread, scored = [], 0.0, 1.0, ()
+    value = score = -math.inf
+    if counts:
+        scores = baseline_scores(counts, limits["minimum_spread"])
+        reference, median, spread, scored = pooled(counts), scores.median, scores.spread, scores.scores
+        value = statistic(today, reference)
+        score = scores.score(value)
+    level = {"reference": reference, "median": median, "spread": spread, "since": level_of[0],
+             "learned_id": level_of[1]}
+    carrying = False
+    if carried is not None:
+        carried_value = statistic(today, carried["reference"])
+        carried_score = (carried_value - carried["median"]) / carried["spread"]
+        carrying = carried_score > warning * RELEASE_SHARE   # not back within its level yet: it goes on
+        if carried_score > score:
+            reference, value, score = list(carried["reference"]), carried_value, carried_score
+            median, spread = carried["median"], carried["spread"]
     rows = sum(today)
     order = worst_bins(today, reference)
     worst = order[0]
-    expected = share_range([(found[worst], sum(found)) for found in counts], rows)
+    behind = [(found[worst], sum(found)) for found in counts] or [(reference[worst], sum(reference))]
+    expected = share_range(behind, rows)
     entry: dict[str, Any] = {
         "column": column, "kind": kind, "score": round(score, 2), "statistic": round(value, 3),
-        "usual_statistic": [round(scores.median, 3), round(scores.usual_high(limits["warning_above"]), 3)],
+        "usual_statistic": [round(median, 3), round(median + warning * spread, 3)],
         "rows": rows, "baseline_days": len(days), "bins": labels,
         "shares": [round(share, 2) for share in shares(today)],
         "baseline_shares": [round(share, 2) for share in shares(reference)],
         "worst_bin": labels[worst], "worst_share": round(shares(today)[worst], 2), "worst_rows": today[worst],
         "worst_expected": [round(expected.low, 2), round(expected.high, 2)],
-        "baseline_scores": [round(s, 3) for s in scores.scores],
+        "baseline_scores": [round(s, 3) for s in scored],
     }
+    if carrying:
+        entry["level"], entry["since"] = dict(carried), carried["since"]
+    elif score > warning:   # a new incident: today's baseline is its level, carried by the next game days
+        entry["level"] = level
     base_sd = [float(sd) for _, _, sd in days if _number(sd)]
     if kind == "numeric" and _number(stddev) and base_sd:
         entry["stddev"] = round(float(stddev), 4)
@@ -133,8 +163,9 @@ def _describe(entry: Mapping[str, Any]) -> str:
         f"rows {entry['worst_bin']}"
     # the share from the counts, rounded once (its 2-decimal worst_share rounded again can say 7.8 for 7.746)
     share = 100.0 * entry["worst_rows"] / entry["rows"] if entry["rows"] else 0.0
+    since = f", off since {entry['since']}" if "since" in entry else ""
     text = (f"{entry['column']}: {where} {share:.1f} % of rows, expected "
-            f"{_range_text(*entry['worst_expected'])} (score {entry['score']:.1f})")
+            f"{_range_text(*entry['worst_expected'])} (score {entry['score']:.1f}{since})")
     if "stddev" in entry and entry["baseline_stddev"]:
         ratio = entry["stddev"] / entry["baseline_stddev"]
         if ratio >= 1.15 or ratio <= 0.87:
@@ -173,11 +204,18 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
             labels = [*category_values(table, column), "NULL", "other"]
         days = [(day, counts, sd) for day, counts, sd in context.baseline.get(column, ())
                 if counts is not None and len(counts) == len(labels) and sum(counts)]
-        if today is None or len(today) != len(labels) or len(days) < needed:
+        learned_id = learned.id if numeric and learned is not None else None
+        carried = (context.carried or {}).get(column)
+        if carried is not None and (carried.get("learned_id") != learned_id or len(carried["reference"]) != len(labels)
+                                    or not sum(carried["reference"]) or not carried["spread"]):
+            carried = None   # counted in other bins: not comparable
+        if today is None or len(today) != len(labels) or (len(days) < needed and carried is None):
             short.append(column)
             continue
-        judged.append(_judge_column(column, "numeric" if numeric else "category", today, days, labels, limits,
-                                    values.get(f"stddev__{column}")))
+        judged.append(_judge_column(column, "numeric" if numeric else "category", today,
+                                    days if len(days) >= needed else [], labels, limits,
+                                    values.get(f"stddev__{column}"), carried,
+                                    (ctx.check_date.isoformat() if ctx.check_date else None, learned_id)))
     details: dict[str, Any] = {"columns_judged": len(judged), "columns_without_baseline": short,
                                **dict(context.notes or {})}
     # a column not judged for want of learned bins or baseline days is named, never silently dropped
@@ -193,12 +231,14 @@ def judge(values: Values, table: "TableConfig", limits: Mapping[str, float], ctx
                          f"insufficient history: no column has {needed} baseline game days counted in the same bins"
                          + unevaluated, details)
     judged.sort(key=lambda entry: (-entry["score"], entry["column"]))
-    flagged = [entry for entry in judged if band(entry["score"], limits, "above") is not Severity.OK]
+    flagged = [entry for entry in judged if "level" in entry]
     details["columns"] = judged
     details["flagged"] = [f"drift:{entry['column']}" for entry in flagged]
     details["columns_affected"] = [entry["column"] for entry in flagged]
     worst = judged[0]
     severity = band(worst["score"], limits, "above")
+    if flagged and severity is Severity.OK:   # an incident not yet back within its level: still flagged
+        severity = Severity.WARNING
     if not flagged:
         message = (f"{len(judged)} columns within their usual distribution ({worst['baseline_days']} game days); "
                    f"largest score {worst['score']:.1f} ({worst['column']})")
