@@ -409,6 +409,12 @@ def _baseline(raw: Any) -> BaselineConfig:
                           f"baseline.game_days ({config.game_days})")
     if config.lookback_days > MAX_EXPIRATION_DAYS:
         raise ConfigError(f"baseline.lookback_days must be at most {MAX_EXPIRATION_DAYS}")
+    if config.learned_refresh_days > config.lookback_days:
+        # the history is read back lookback_days: an older learned record is never seen, so the
+        # values would be learned again after lookback_days whatever this says
+        raise ConfigError(f"baseline.learned_refresh_days ({config.learned_refresh_days}) is more than "
+                          f"baseline.lookback_days ({config.lookback_days}), the days of history a run reads: "
+                          "set it to at most lookback_days")
     return config
 
 
