@@ -71,17 +71,42 @@ class Distributions:
             # then the newest
             counted = next((values.get(LEARNED_ID) for (name, day), values in sorted(recorded.items(), reverse=True)
                             if name == table.name and day < first and values.get(LEARNED_ID)), None)
+            # a drift incident carried into this run was judged in its bins: they are kept past the
+            # refresh while it lasts, else a refresh would learn the incident's own days as usual
+            carrying = self._carried_learned_id(table, first, recorded)
+
+            def record_id(day: dt.date) -> Any:
+                return (recorded[(table.name, day)][LEARNED_RECORD] or {}).get("id")
+
             candidates = sorted((day for (name, day), values in recorded.items()
-                                 if name == table.name and LEARNED_RECORD in values and oldest < day <= first),
-                                key=lambda day: ((recorded[(table.name, day)][LEARNED_RECORD] or {}).get("id") == counted,
-                                                 day), reverse=True)
+                                 if name == table.name and LEARNED_RECORD in values and day <= first
+                                 and (oldest < day or (carrying is not None and record_id(day) == carrying))),
+                                key=lambda day: (carrying is not None and record_id(day) == carrying,
+                                                 record_id(day) == counted, day), reverse=True)
             for day in candidates:
                 learned = from_record(recorded[(table.name, day)][LEARNED_RECORD])
                 if learned is not None and learned.covers(drift, continuity):
                     found = learned
+                    if day <= oldest:   # kept for the incident: recorded again, so it stays within reach
+                        self.records.append((table.name, first, LEARNED_RECORD, learned.record()))
                     break
         self._recorded_learned[table.name] = found
         return found
+
+    def _carried_learned_id(self, table: "TableConfig", first: dt.date, recorded: dict) -> Any:
+        """The learned id the newest recorded drift verdict before ``first`` judged a flagged
+        column in (None: no drift incident open then)."""
+        for (name, day), values in sorted(recorded.items(), reverse=True):
+            if name != table.name or day >= first:
+                continue
+            drift = self._verdicts_on_record(table.name, day, values).get("drift")
+            if drift is None:
+                continue
+            levels = (drift or {}).get("levels") or {}
+            ids = [level.get("learned_id") for metric, level in levels.items()
+                   if metric.startswith("drift:") and isinstance(level, dict) and level.get("learned_id")]
+            return ids[0] if ids else None
+        return None
 
     def learned_cte(self, table: "TableConfig") -> str | None:
         """The ``learned`` CTE of the table's query: literal (recorded) or computed (None: not judged)."""

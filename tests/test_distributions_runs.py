@@ -88,3 +88,32 @@ def test_a_lasting_incident_stays_flagged_after_its_clean_days_leave_the_lookbac
     # released: the next day the column waits for clean days, named, never judged against the incident's
     assert seen["2026-03-19"] == ("OK", None, None)
     assert messages["2026-03-19"].endswith("; without a baseline in the same bins yet: three_pt_rate_last_10")
+
+
+def test_a_refresh_of_the_learned_bins_during_a_lasting_incident_keeps_the_incidents_bins(run_suite, warehouse,
+                                                                                          tmp_path):
+    """learned_refresh_days = 7 while three_pt_rate_last_10's spread is x1.7 from 2026-02-22 to
+    03-06: the bins of 02-21 are due again on 02-28, in the incident. Learned again then, the
+    lookback's bad days would set the new bins and the carried level (of the old bins) would be
+    dropped: the incident healed. The bins the incident is judged in are kept (and recorded again,
+    so they stay within the history's reach) while it lasts; learned again once it is over."""
+    import datetime as dt
+
+    config = tmp_path / "health.toml"
+    config.write_text((ROOT / "feature_store_health" / "health.toml").read_text().replace(
+        "learned_refresh_days = 28\n", "learned_refresh_days = 7\n"))
+    _spread(warehouse, "2026-02-22", "2026-03-06")
+    args = [f"--database={warehouse}", f"--history={tmp_path / 'history.duckdb'}", f"--health-config={config}",
+            "-m", "drift"]
+    seen, learned = {}, {}
+    day = dt.date(2026, 2, 21)
+    while day <= dt.date(2026, 3, 8):
+        run = run_suite(*args, f"--date={day}")
+        seen[day.isoformat()] = run.verdict("drift")["severity"]
+        learned[day.isoformat()] = run.results["learned"]["player_daily_cache"]["id"]
+        day += dt.timedelta(days=1)
+    incident = {day: severity for day, severity in seen.items() if "2026-02-22" <= day <= "2026-03-06"}
+    assert [day for day, severity in incident.items() if severity not in ("WARNING", "ERROR", "CRITICAL")] == [], seen
+    # the bins of the first run throughout the incident, past the refresh due on 02-28
+    assert {learned[day] for day in incident} == {learned["2026-02-21"]}, learned
+    assert seen["2026-03-07"] == "OK"
