@@ -258,3 +258,26 @@ def test_the_dashboard_read_takes_only_its_names_from_either_history_store(bigqu
             {"row_count", "null_pct_points", "incident:coverage", "verdict:schema", "reprocess"}
         assert store.read(["t"], DAY, DAY, "src", DASHBOARD_NAMES) == \
             {("t", DAY): {"row_count": 5, "incident:coverage": {"severity": "ERROR"}, "verdict:schema": {"severity": "OK"}}}
+
+
+def test_a_rerun_of_a_past_date_leaves_the_calendar_and_the_open_incidents_of_the_daily_runs(demo, run_suite,
+                                                                                             tmp_path):
+    history, reports = tmp_path / "h.duckdb", tmp_path / "reports"
+    common = (f"--database={demo.path}", f"--history={history}", f"--reports-dir={reports}")
+    dashboard = reports / "dashboard.html"
+
+    def shown() -> tuple[str, int]:
+        import re
+
+        page = dashboard.read_text()
+        (dates,) = re.findall(r"Check dates (\S+ … \S+),", page)
+        return dates, page.count('class="open-incident"')
+
+    with freeze_time("2026-03-27 14:00:00"):   # the morning of 2026-03-27: its coverage incident opens
+        today = run_suite(*common, "--date=2026-03-27", "-m", "coverage")
+    assert today.ret == 1
+    assert shown() == ("2025-12-28 … 2026-03-27", 2)   # both tables
+    with freeze_time("2026-03-27 15:00:00"):   # a backfill check of January, later that morning
+        backfill = run_suite(*common, "--date=2026-01-05", "-m", "coverage")
+    assert backfill.ret == 0
+    assert shown() == ("2025-12-28 … 2026-03-27", 2)   # not 2025-10-08 … 2026-01-05, no incident open

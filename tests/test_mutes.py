@@ -266,6 +266,9 @@ ENTRY = 'table = "player_daily_cache"\ndimension = "null_rates"\nreason = "DATA-
     (ENTRY.replace("null_rates", "nulls") + 'until = "2026-02-20"\n', "mutes[0].dimension = 'nulls' is not a dimension"),
     (ENTRY + 'column = "usage_rate_last_11"\nuntil = "2026-02-20"\n',
      "mutes[0].column = 'usage_rate_last_11' is not a column of player_daily_cache's contract"),
+    (ENTRY.replace("null_rates", "production_readiness") + 'column = "usage_rate_last_10"\nuntil = "2026-02-20"\n',
+     "mutes[0].column: a production_readiness finding concerns no column, so a column mute of it would never "
+     "silence anything; remove column to mute the whole check"),
     (ENTRY + 'until = "2026-02-30"\n', "mutes[0].until must be a date like 2026-03-20, got '2026-02-30'"),
     (ENTRY + 'from = "last week"\nuntil = "2026-02-20"\n',
      "mutes[0].from must be a date like 2026-03-20, got 'last week'"),
@@ -275,7 +278,8 @@ ENTRY = 'table = "player_daily_cache"\ndimension = "null_rates"\nreason = "DATA-
      "mutes[0]: unknown key 'expires'; the keys are column, dimension, from, reason, table, to, until"),
     (ENTRY.replace('reason = "DATA-77"\n', "") + 'until = "2026-02-20"\n',
      "mutes[0].reason is required: a non-empty string"),
-], ids=["until-missing", "more-than-30-days", "unknown-table", "unknown-dimension", "unknown-column", "bad-until",
+], ids=["until-missing", "more-than-30-days", "unknown-table", "unknown-dimension", "unknown-column",
+                                "column-of-a-table-level-check", "bad-until",
         "bad-from", "to-before-from", "unknown-key", "reason-missing"])
 def test_a_bad_mute_is_one_line_and_exit_4(run_suite, tmp_path, entry, error):
     config = tmp_path / "health.toml"

@@ -404,3 +404,16 @@ def test_without_a_history_nothing_is_sent(pager, warehouse, pagerduty):
     run = pager("2026-02-05 07:45:00", "--no-history")
     assert run.ret == 1 and pagerduty.received == []
     assert pd_line(run) == "PagerDuty: no event: --no-history (incidents are kept in the history)"
+
+
+def test_a_routing_key_echoed_across_the_cut_of_an_error_body_is_redacted_whole(pager, warehouse, pagerduty):
+    # an endpoint that echoes the event back in its 400: the key straddles the 200 characters kept
+    pagerduty.script(Reply(400, "x" * 170 + json.dumps({"routing_key": ROUTING_KEY})))
+    not_ready(warehouse, 13)
+    run = pager("2026-02-05 07:45:00")
+    assert run.ret == 1 and len(pagerduty.received) == 1
+    assert pd_line(run) == ("WARNING: PagerDuty: 1 trigger not delivered after 1 attempt: HTTP 400 " + "x" * 170
+                            + '{"routing_key": "<redacted Pag (not retried: check the routing key and the event); the next '
+                            "run tries again; the data verdict and exit code stand")
+    for text in (run.stdout, json.dumps(run.results)):
+        assert ROUTING_KEY[:4] not in text   # "R0UT": no part of the key

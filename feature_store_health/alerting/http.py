@@ -138,8 +138,9 @@ def _attempt(url: str, body: Any, headers: Mapping[str, str] | None, timeout: fl
         return Answer(error=error, error_summary=redactor(summary), unsent=unsent, detail=error)
     if 200 <= response.status_code < 300:
         return Answer(status=response.status_code, detail=f"HTTP {response.status_code}")
-    text = response.text.strip()
-    shown = redactor(text[:BODY_SHOWN])
+    # redacted before it is cut: a secret the endpoint echoes across the cut would leave its start
+    text = redactor(response.text.strip())
+    shown = text[:BODY_SHOWN]
     return Answer(status=response.status_code, body=shown, body_cut=len(text) > BODY_SHOWN,
                   retry_after=_retry_after(response.headers.get("Retry-After")),
                   detail=f"HTTP {response.status_code}" + (f" {shown}" if shown else ""))

@@ -122,6 +122,11 @@ def parse_mutes(raw: Any, tables: Iterable["TableConfig"], dimensions: Iterable[
             if not isinstance(column, str) or not column.strip():
                 raise MuteError(f"{where}.column must be a column name, got {column!r}")
             column = column.strip()
+            from feature_store_health.checks.concerns import TABLE_LEVEL
+
+            if dimension in TABLE_LEVEL:
+                raise MuteError(f"{where}.column: a {dimension} finding concerns no column, so a column mute of it "
+                                "would never silence anything; remove column to mute the whole check")
             columns, named_in = _columns_of(by_name[table])
             if column not in columns:
                 raise MuteError(f"{where}.column = {column!r} is not a column of {table}'s {named_in}")

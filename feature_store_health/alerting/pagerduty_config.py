@@ -28,7 +28,7 @@ class PagerDutyConfig(NamedTuple):
     severities: tuple[str, ...] = ("ERROR", "CRITICAL")
     source: str = "feature-store-health"           # payload.source: where PagerDuty says it came from
     timeout_seconds: float = 10.0                  # per attempt
-    total_seconds: float = 30.0                    # per event, all attempts together
+    total_seconds: float = 30.0                    # all the run's events and their attempts together
     max_attempts: int = 4
 
 

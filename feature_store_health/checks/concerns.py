@@ -16,9 +16,13 @@ from feature_store_health.checks.verdict import Severity, Verdict
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
 
-__all__ = ["COLUMNS_AFFECTED", "concerned_columns"]
+__all__ = ["COLUMNS_AFFECTED", "TABLE_LEVEL", "concerned_columns"]
 
 COLUMNS_AFFECTED = "columns_affected"   # the key a dimension's details may name its columns under
+# the built-in dimensions whose findings never concern a column: a column mute of one would never
+# silence anything (alerting/mutes.py refuses it)
+TABLE_LEVEL = frozenset({"arrival", "coverage", "production_readiness", "quality_tiers", "completeness",
+                         "downstream_usage", "staleness", "uniqueness"})
 
 
 def _null_rates(details: Mapping[str, Any], limits: Mapping[str, float], table: "TableConfig") -> list[str]:

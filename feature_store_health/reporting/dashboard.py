@@ -66,9 +66,9 @@ def write_dashboard(run: "HealthRun", root: Path) -> str:
     """Read the history (one narrow read) and write ``root/dashboard.html``; the console line
     saying what it cost. Raises HistoryError (not readable) or OSError (not written)."""
     started = time.perf_counter()
-    history = read_dashboard_history(run)
+    history, last = read_dashboard_history(run)
     read_seconds = time.perf_counter() - started
-    page = render_dashboard(history, run.config.tables, run.settings.dates[-1], run.started_at, run.config.timezone,
+    page = render_dashboard(history, run.config.tables, last, run.started_at, run.config.timezone,
                             run.history_store.location if run.history_store is not None else "")
     write_atomic(root / DASHBOARD, page)
     values = sum(len(found) for found in history.values())
@@ -89,8 +89,8 @@ def render_dashboard(history: Mapping[tuple[str, dt.date], Mapping[str, Any]], t
 <html lang="en"><head><meta charset="utf-8"><title>Feature store health: ops dashboard</title>
 <style>{STYLE}</style></head>
 <body>{DEFS}<h1>Feature store health: ops dashboard</h1>
-<p class="muted">Check dates {dates[0]} … {dates[-1]}, from the history ({_e(location)}) alone. Built {_e(built)}
-by the run of {last}; times in {_e(timezone)}. Summaries count the incidents of the last {SUMMARY_DAYS} check
+<p class="muted">Check dates {dates[0]} … {dates[-1]}, from the history ({_e(location)}) alone. Built {_e(built)};
+times in {_e(timezone)}. Summaries count the incidents of the last {SUMMARY_DAYS} check
 dates. <a href="index.html">All runs</a></p>
 <p class="legend">{legend}</p>
 {sections}

@@ -48,15 +48,24 @@ def window(last: dt.date, days: int) -> list[dt.date]:
     return [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
 
 
-def read_dashboard_history(run: "HealthRun") -> dict[tuple[str, dt.date], dict[str, Any]]:
-    """The one extra read of an archived run: the calendar's 90 dates of every table, the
-    dashboard's names only. Raises HistoryError; {} with the history off."""
+def read_dashboard_history(run: "HealthRun") -> tuple[dict[tuple[str, dt.date], dict[str, Any]], dt.date]:
+    """The one extra read of an archived run, the dashboard's names only, and the calendar's last
+    date: the newest check date the history holds up to today (New York), at least the run's last
+    date. A rerun of a past date (a backfill) so leaves the calendar, and the open incidents, where
+    the daily runs have them, rather than turning the page back to that date. Raises HistoryError;
+    ({}, the run's last date) with the history off."""
+    from feature_store_health.clock import today_in
+
+    last = run.settings.dates[-1]
     store = run.history_store
     if store is None:
-        return {}
-    dates = window(run.settings.dates[-1], CALENDAR_DAYS)
-    return store.read([table.name for table in run.config.tables], dates[0], dates[-1],
-                      run.source_description(), DASHBOARD_NAMES)
+        return {}, last
+    end = max(last, today_in(run.config.timezone, run.started_at))
+    history = store.read([table.name for table in run.config.tables], window(last, CALENDAR_DAYS)[0], end,
+                         run.source_description(), DASHBOARD_NAMES)
+    newest = max((day for (_, day), values in history.items()
+                  if any(name.startswith((VERDICT_PREFIX, INCIDENT_PREFIX)) for name in values)), default=last)
+    return history, max(last, newest)
 
 
 class Cell(NamedTuple):
