@@ -370,3 +370,19 @@ def test_a_resolution_slack_refused_is_told_by_the_next_run_after_the_webhook_cl
 
 def parent_ts_of(call: dict) -> str:
     return "1770000000.000001" if call["method"] == "chat.postMessage" else call["body"]["ts"]
+
+
+def test_the_bots_time_limit_is_the_runs_not_each_calls():
+    """slack.total_seconds bounds all of a run's calls, as PagerDuty's events share theirs: a run
+    replying in many threads, each answered 429 then ok, cannot take threads × total_seconds."""
+    from feature_store_health.alerting.slack_bot_api import _Budget
+
+    budget = _Budget(0.3)
+    budget.start()
+    first = budget.deadline
+    assert not budget.used_up and budget.allows(0.1) and not budget.allows(0.5)
+    time.sleep(0.2)
+    budget.start()   # the next call: the same deadline
+    assert budget.deadline == first and not budget.allows(0.2)
+    time.sleep(0.15)
+    assert budget.used_up

@@ -44,18 +44,25 @@ class BotFailure(Exception):
 
 
 class _Budget:
-    """One call's attempts within ``total_seconds``: a retry whose wait would pass it is not made."""
+    """The run's calls and their retries within ``total_seconds``, from the first call on (as the
+    PagerDuty events share theirs): a retry whose wait would pass it is not made, and no call is
+    started once it is used up."""
 
     def __init__(self, total_seconds: float) -> None:
         self.total_seconds = total_seconds
-        self.deadline = 0.0
+        self.deadline: float | None = None
         self.retries = 0
 
     def start(self) -> None:
-        self.deadline = time.monotonic() + self.total_seconds
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.total_seconds
+
+    @property
+    def used_up(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def allows(self, wait: float) -> bool:
-        return time.monotonic() + wait < self.deadline
+        return self.deadline is not None and time.monotonic() + wait < self.deadline
 
 
 class BotClient:
@@ -79,6 +86,9 @@ class BotClient:
         from slack_sdk.errors import SlackApiError
 
         self._budget.start()
+        if self._budget.used_up:
+            raise BotFailure(method, f"{method}: not made: the run's {self._config.total_seconds:g} s limit "
+                                     "(slack.total_seconds) was used up")
         try:
             response = function(**arguments)
         except SlackApiError as exc:
