@@ -190,6 +190,12 @@ class BaselineConfig(NamedTuple):
     floor_landing_hours: float = 0.5
     new_levels: tuple[Any, ...] = ()  # NewLevel: "this metric's new level starts on this date"
 
+    @property
+    def refresh_days(self) -> int:
+        """How long learned values are reused: learned_refresh_days, at most lookback_days (the
+        history is read back that far: an older learned record is never seen)."""
+        return min(self.learned_refresh_days, self.lookback_days)
+
 
 class HealthConfig(NamedTuple):
     path: Path
@@ -409,12 +415,6 @@ def _baseline(raw: Any) -> BaselineConfig:
                           f"baseline.game_days ({config.game_days})")
     if config.lookback_days > MAX_EXPIRATION_DAYS:
         raise ConfigError(f"baseline.lookback_days must be at most {MAX_EXPIRATION_DAYS}")
-    if config.learned_refresh_days > config.lookback_days:
-        # the history is read back lookback_days: an older learned record is never seen, so the
-        # values would be learned again after lookback_days whatever this says
-        raise ConfigError(f"baseline.learned_refresh_days ({config.learned_refresh_days}) is more than "
-                          f"baseline.lookback_days ({config.lookback_days}), the days of history a run reads: "
-                          "set it to at most lookback_days")
     return config
 
 

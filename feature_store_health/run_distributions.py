@@ -64,7 +64,7 @@ class Distributions:
             except HistoryError:
                 recorded = {}
             first = self.settings.dates[0]
-            oldest = first - dt.timedelta(days=self.config.baseline.learned_refresh_days)
+            oldest = first - dt.timedelta(days=self.config.baseline.refresh_days)
             drift, continuity = self._learning_columns(table)
             # the values the newest recorded day before the run was counted with come first (a rerun
             # of an earlier date learned its own: reusing them spares counting the lookback again),

@@ -196,17 +196,16 @@ def test_distribution_keys_are_validated(tmp_path, entry, message):
         load_config(path)
 
 
-def test_learned_values_older_than_the_lookback_are_a_config_error(tmp_path):
-    """The history is read back lookback_days: a refresh period beyond it would never be honoured."""
-    from feature_store_health.config import ConfigError, load_config
+def test_learned_values_are_reused_at_most_for_the_lookback(tmp_path):
+    """The history is read back lookback_days: learned values are reused for learned_refresh_days,
+    at most that long (a shorter lookback shortens the reuse; no config error about a default)."""
+    from feature_store_health.config import load_config
 
-    path = tmp_path / "bad.toml"
-    path.write_text("[baseline]\nlookback_days = 30\nlearned_refresh_days = 31\n")
-    with pytest.raises(ConfigError, match=r"baseline.learned_refresh_days \(31\) is more than baseline.lookback_days "
-                                          r"\(30\), the days of history a run reads: set it to at most lookback_days"):
-        load_config(path)
-    path.write_text("[baseline]\nlookback_days = 30\nlearned_refresh_days = 30\n")
-    assert load_config(path).baseline.learned_refresh_days == 30
+    path = tmp_path / "health.toml"
+    path.write_text("[baseline]\nlookback_days = 10\n")
+    assert (load_config(path).baseline.learned_refresh_days, load_config(path).baseline.refresh_days) == (28, 10)
+    path.write_text("[baseline]\nlookback_days = 45\nlearned_refresh_days = 20\n")
+    assert load_config(path).baseline.refresh_days == 20
 
 
 def test_bad_distribution_key_is_one_line_exit_4(run_suite, tmp_path, demo_path):
