@@ -90,6 +90,8 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
         self.records: list[tuple[str, dt.date, str, dict[str, Any]]] = []
         self.reprocess_outcomes: list[Any] = []   # alerting/remediation_run.py: this run's reprocess decisions
         self._mutes: Any = None   # alerting/mutes.py RunMutes, made on first use
+        # (table, day, row_count, processed_at) -> the day's recorded verdicts judged on those rows
+        self._on_record: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     @property
     def mutes(self) -> "RunMutes":

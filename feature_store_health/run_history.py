@@ -25,7 +25,7 @@ from feature_store_health.checks.plan import CheckSpec, applicable_dimensions, t
 from feature_store_health.checks.verdict import Verdict
 from feature_store_health.clock import today_in
 from feature_store_health.history import HistoryError, HistoryStore, RunInfo, history_rows
-from feature_store_health.history.records import VERDICT_PREFIX, flagged_levels, record_row
+from feature_store_health.history.records import VERDICT_PREFIX, day_fingerprint, flagged_levels, record_row
 
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
@@ -378,12 +378,16 @@ class HistoryAndBaselines:
         """The day's recorded verdicts (dimension -> what was recorded) that judged the rows
         ``values`` describe (their fingerprint), whether those values came from the history or
         fresh from the warehouse (a day the one query covered again)."""
-        try:
-            recorded = self.history().get((table_name, day)) or {}
-        except HistoryError:
-            return {}
-        return recorded_verdicts({**values, **{name: verdict for name, verdict in recorded.items()
-                                                if name.startswith(VERDICT_PREFIX)}})
+        key = (table_name, day, *day_fingerprint(values))   # the history is read once: fixed for the run
+        found = self._on_record.get(key)
+        if found is None:
+            try:
+                recorded = self.history().get((table_name, day)) or {}
+            except HistoryError:
+                return {}
+            found = self._on_record[key] = recorded_verdicts(
+                {**values, **{name: verdict for name, verdict in recorded.items() if name.startswith(VERDICT_PREFIX)}})
+        return found
 
     def _anomalies_context(self, table: TableConfig, check_date: dt.date, values: dict[str, Any],
                            context: JudgeContext) -> JudgeContext:

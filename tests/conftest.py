@@ -22,6 +22,8 @@ import requests  # noqa: F401  loaded once here: pytester's in-process runs woul
 import matplotlib.figure  # noqa: F401
 
 from feature_store_health.warehouse import load_fixture
+# loaded once here too: its translations of the suite's SQL then last from one in-process run to the next
+import feature_store_health.backends.duckdb_backend  # noqa: E402,F401
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,7 +22,22 @@ class SqlCache(Protocol):
     def set(self, key: str, value: str) -> None: ...
 
 
+_TRANSPILED: dict[str, str] = {}   # this process's translations: a run in process after another (tests)
+_TRANSPILED_KEPT = 32
+
+
 def transpile_to_duckdb(bigquery_sql: str) -> str:
+    """The translation of ``bigquery_sql`` (below), made once per process."""
+    found = _TRANSPILED.get(bigquery_sql)
+    if found is None:
+        found = _transpile(bigquery_sql)
+        if len(_TRANSPILED) >= _TRANSPILED_KEPT:
+            _TRANSPILED.pop(next(iter(_TRANSPILED)))
+        _TRANSPILED[bigquery_sql] = found
+    return found
+
+
+def _transpile(bigquery_sql: str) -> str:
     """BigQuery SQL as DuckDB SQL. APPROX_COUNT_DISTINCT becomes an exact COUNT(DISTINCT): DuckDB's
     HyperLogLog is off by 10 % and more on the small sets a date holds (16 for 14 teams), where
     BigQuery's HLL++ is exact or nearly; an exact count over a few hundred rows costs nothing.
