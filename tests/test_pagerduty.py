@@ -14,7 +14,6 @@ import json
 import shutil
 import time
 
-import duckdb
 import pytest
 from freezegun import freeze_time
 
@@ -24,6 +23,7 @@ from feature_store_health.alerting.pagerduty_config import DEFAULT_EVENTS_URL, P
 from feature_store_health.checks.verdict import Severity, Verdict
 from feature_store_health.config import ConfigError, load_config
 from loopback_http import Reply, WebhookServer
+from test_incidents import history_texts
 
 ROUTING_KEY = "R0UT1NGk3yPAGERDUTYs3cret00000"
 ENV = "PD_TEST_ROUTING_KEY"
@@ -198,15 +198,6 @@ def pd_line(run) -> str:
 
 def events(server) -> list[tuple[str, str]]:
     return [(m["json"]["event_action"], m["json"]["dedup_key"]) for m in server.received]
-
-
-def history_texts(path) -> str:
-    connection = duckdb.connect(str(path), read_only=True)
-    try:
-        rows = connection.execute("SELECT * FROM metric_history").fetchall()
-    finally:
-        connection.close()
-    return "\n".join(map(repr, rows))
 
 
 def rerun(run) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from feature_store_health.checks.verdict import Severity, Verdict
 
-__all__ = ["INCIDENT_PREFIX", "SENDING", "Assessment", "Incident", "IncidentEvent", "IncidentState", "assess",
+__all__ = ["INCIDENT_PREFIX", "SENDING", "Assessment", "all_states", "Incident", "IncidentEvent", "IncidentState", "assess",
            "duration_text", "recorded_states"]
 
 INCIDENT_PREFIX = "incident:"
@@ -191,16 +191,22 @@ class Assessment(NamedTuple):
         return rows
 
 
-def recorded_states(history: Mapping[tuple[str, dt.date], Mapping[str, Any]]) -> dict[Incident, IncidentState]:
-    """The open incidents the history holds (the newest record of each), by incident."""
+def all_states(history: Mapping[tuple[str, dt.date], Mapping[str, Any]]) -> dict[Incident, IncidentState]:
+    """Every incident the history holds, open and closed (the newest record of each; a damaged
+    one is left out), by incident."""
     states = {}
     for (table, check_date), values in history.items():
         for name, record in values.items():
             if name.startswith(INCIDENT_PREFIX) and isinstance(record, Mapping):
                 state = IncidentState.from_record(record)
-                if state is not None and state.is_open:
+                if state is not None:
                     states[Incident(table, name[len(INCIDENT_PREFIX):], check_date)] = state
     return states
+
+
+def recorded_states(history: Mapping[tuple[str, dt.date], Mapping[str, Any]]) -> dict[Incident, IncidentState]:
+    """The open incidents the history holds (the newest record of each), by incident."""
+    return {incident: state for incident, state in all_states(history).items() if state.is_open}
 
 
 def assess(recorded: Mapping[Incident, IncidentState], verdicts: Iterable[Verdict], now: dt.datetime,

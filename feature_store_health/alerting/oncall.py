@@ -72,7 +72,7 @@ def closed_but_held(run: "HealthRun", channel: str, touched: set[Incident]) -> l
     has no ``resolved_at``: the channel's resolve failed when the incident closed, so it is tried
     again from the record itself. The channel returns its new state for them like any other; the
     record is written again with it (``closed_records``)."""
-    from feature_store_health.alerting.incidents import INCIDENT_PREFIX, IncidentState
+    from feature_store_health.alerting.incidents import all_states
     from feature_store_health.history import HistoryError
 
     try:
@@ -80,17 +80,12 @@ def closed_but_held(run: "HealthRun", channel: str, touched: set[Incident]) -> l
     except HistoryError:
         return []
     found = []
-    for (table, check_date), values in history.items():
-        for name, record in values.items():
-            if not name.startswith(INCIDENT_PREFIX) or not isinstance(record, Mapping):
-                continue
-            incident = Incident(table, name[len(INCIDENT_PREFIX):], check_date)
-            state = IncidentState.from_record(record)
-            if state is None or state.is_open or incident in touched:
-                continue
-            held = (state.channels or {}).get(channel)
-            if isinstance(held, Mapping) and held and held.get("resolved_at") is None:
-                found.append((incident, state))
+    for incident, state in all_states(history).items():
+        if state.is_open or incident in touched:
+            continue
+        held = (state.channels or {}).get(channel)
+        if isinstance(held, Mapping) and held and held.get("resolved_at") is None:
+            found.append((incident, state))
     return found
 
 

@@ -122,14 +122,9 @@ def landing_of(values: Mapping[str, Any] | None) -> LandingDay | None:
 
 def incident_states(history: Mapping[tuple[str, dt.date], Mapping[str, Any]]) -> dict[Incident, IncidentState]:
     """Every incident the history holds (open and closed), its newest state."""
-    states = {}
-    for (table, day), values in history.items():
-        for name, record in values.items():
-            if name.startswith(INCIDENT_PREFIX) and isinstance(record, Mapping):
-                state = IncidentState.from_record(record)
-                if state is not None:
-                    states[Incident(table, name[len(INCIDENT_PREFIX):], day)] = state
-    return states
+    from feature_store_health.alerting.incidents import all_states
+
+    return all_states(history)
 
 
 class Summary(NamedTuple):
