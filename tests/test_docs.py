@@ -92,7 +92,8 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 def relative_links(text: str) -> list[str]:
     prose, _ = split_fences(text)
-    prose = re.sub(r"`[^`\n]*`", "", prose)   # code spans are not links (the link text may be one)
+    # code spans (`x`, or ``x`` holding a backtick) are not links; a link's text may be one
+    prose = re.sub(r"``.*?``|`[^`\n]*`", "", prose)
     return [target for target in LINK.findall(prose)
             if not re.match(r"[a-z][a-z0-9+.-]*:", target)]   # http:, https:, mailto: are not ours
 
@@ -117,7 +118,8 @@ def test_every_relative_link_resolves(page):
 def test_a_broken_link_is_found(tmp_path):
     (tmp_path / "other.md").write_text("# Other page\n\n## Its `section`: here\n<a id=\"kept\"></a>\n")
     page = tmp_path / "page.md"
-    page.write_text("[ok](other.md#its-section-here) [ok](other.md#kept) [`code` ok](#a-heading)\n\n"
+    page.write_text("[ok](other.md#its-section-here) [ok](other.md#kept) [`code` ok](#a-heading)\n"
+                    "``[`code`](not-a-link.md)``\n\n"
                     "## A heading\n\n[gone](missing.md) [bad](other.md#nowhere) [web](https://example.test/x)\n"
                     "```sh\n[not a link](inside-a-fence.md)\n```\n")
     assert broken_links(page) == [
