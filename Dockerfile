@@ -1,4 +1,4 @@
-# The daily health check as a Cloud Run job (see README: Daily schedule). Build and push:
+# The daily health check as a Cloud Run job (see docs/deploy.md: Daily schedule). Build and push:
 #   docker build -t "$REGION-docker.pkg.dev/$PROJECT/tools/feature-store-health:latest" .
 # The job adds its own arguments: --project=…, --reports-dir=/reports (a mounted bucket), and
 # --health-config=… for your production configuration (partition_expiration_days = 30).

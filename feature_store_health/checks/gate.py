@@ -5,7 +5,7 @@ hold when a check of the date fails (ERROR or worse, or what --fail-on fails), w
 not landed by ready_by minus its margin, or when the run stopped before judging every selected
 check; go otherwise. Before the margin, a table not landed yet is no reason to hold: arrival says
 "not due yet", and the go/no-go run (05:30) decides. ``final`` says whether every table's margin
-had begun at the as-of time: Phase 5 reads the newest final decision (README, "The gate").
+had begun at the as-of time: Phase 5 reads the newest final decision (docs/deploy.md, "The gate").
 """
 
 from __future__ import annotations
