@@ -116,3 +116,27 @@ def _timezone(value: Any, key: str) -> str:
     except (TypeError, ValueError, ZoneInfoNotFoundError):
         raise ConfigError(f"{key} = {value!r} is not an IANA time zone like 'America/New_York'") from None
     return value
+
+
+def positive_numbers(raw: Mapping[str, Any], keys: tuple[str, ...], prefix: str) -> dict[str, float]:
+    """Those of ``keys`` that ``raw`` sets, each a positive finite number (a time limit, in seconds)."""
+    found = {}
+    for key in keys:
+        if key in raw:
+            value = raw[key]
+            if not _is_number(value) or value <= 0:
+                raise ConfigError(f"{prefix}{key} must be a positive finite number, got {value!r}")
+            found[key] = float(value)
+    return found
+
+
+def whole_numbers(raw: Mapping[str, Any], keys: tuple[str, ...], prefix: str, high: int = 100) -> dict[str, int]:
+    """Those of ``keys`` that ``raw`` sets, each a whole number from 1 to ``high`` (attempts, requests)."""
+    found = {}
+    for key in keys:
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+                raise ConfigError(f"{prefix}{key} must be a whole number from 1 to {high}, got {value!r}")
+            found[key] = value
+    return found

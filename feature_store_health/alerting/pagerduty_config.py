@@ -6,12 +6,12 @@ it, so the file can be committed. A bad value is a ConfigError naming the key (e
 
 from __future__ import annotations
 
-import math
 import re
 import urllib.parse
 from typing import Any, NamedTuple
 
 from feature_store_health.config import ConfigError
+from feature_store_health.config_values import _no_unknown_keys, positive_numbers, whole_numbers
 
 __all__ = ["DEFAULT_EVENTS_URL", "PagerDutyConfig", "SEVERITIES", "parse_pagerduty"]
 
@@ -38,10 +38,7 @@ def parse_pagerduty(raw: Any) -> PagerDutyConfig | None:
         return None
     if not isinstance(raw, dict):
         raise ConfigError("[pagerduty] must be a table")
-    allowed = set(PagerDutyConfig._fields)
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ConfigError(f"unknown key pagerduty.{unknown[0]} (allowed: {', '.join(sorted(allowed))})")
+    _no_unknown_keys(raw, set(PagerDutyConfig._fields), "pagerduty.")
     env = raw.get("routing_key_env")
     if env is None:
         raise ConfigError('pagerduty.routing_key_env is required: the name of the environment variable holding the '
@@ -61,18 +58,8 @@ def parse_pagerduty(raw: Any) -> PagerDutyConfig | None:
             raise ConfigError(f"pagerduty.source must be a non-empty text of at most {_SOURCE_LIMIT} characters, "
                               f"got {source!r}")
         config = config._replace(source=source.strip())
-    for key in ("timeout_seconds", "total_seconds"):
-        if key in raw:
-            value = raw[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                raise ConfigError(f"pagerduty.{key} must be a positive finite number, got {value!r}")
-            config = config._replace(**{key: float(value)})
-    if "max_attempts" in raw:
-        value = raw["max_attempts"]
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-            raise ConfigError(f"pagerduty.max_attempts must be a whole number from 1 to 100, got {value!r}")
-        config = config._replace(max_attempts=value)
-    return config
+    return config._replace(**positive_numbers(raw, ("timeout_seconds", "total_seconds"), "pagerduty."),
+                           **whole_numbers(raw, ("max_attempts",), "pagerduty."))
 
 
 def _url(value: Any) -> str:

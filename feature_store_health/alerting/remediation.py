@@ -23,6 +23,7 @@ from feature_store_health.alerting.secret import Redactor, Secret
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.verdict import Severity, Verdict
 from feature_store_health.config import ConfigError
+from feature_store_health.config_values import _is_number, _no_unknown_keys, positive_numbers, whole_numbers
 
 __all__ = ["ARRIVAL", "Decision", "GuardCounts", "Recorded", "RemediationConfig", "SendOutcome", "Trigger",
            "google_id_token", "parse_remediation", "plan_requests", "send_request", "trigger_text"]
@@ -65,10 +66,7 @@ def parse_remediation(raw: Any) -> RemediationConfig | None:
         return None
     if not isinstance(raw, dict):
         raise ConfigError("[remediation] must be a table")
-    allowed = set(RemediationConfig._fields)
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ConfigError(f"unknown key remediation.{unknown[0]} (allowed: {', '.join(sorted(allowed))})")
+    _no_unknown_keys(raw, set(RemediationConfig._fields), "remediation.")
     if "url" not in raw:
         raise ConfigError('remediation.url is required: the Phase 4 reprocess endpoint, e.g. '
                           'url = "https://phase4-reprocess-abc123-uc.a.run.app/reprocess"')
@@ -80,23 +78,13 @@ def parse_remediation(raw: Any) -> RemediationConfig | None:
     config = RemediationConfig(url=url, audience=audience)
     if "triggers" in raw:
         config = config._replace(triggers=_triggers(raw["triggers"]))
-    for key in ("max_requests_per_date", "max_attempts"):
-        if key in raw:
-            value = raw[key]
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-                raise ConfigError(f"remediation.{key} must be a whole number from 1 to 100, got {value!r}")
-            config = config._replace(**{key: value})
+    config = config._replace(**whole_numbers(raw, ("max_requests_per_date", "max_attempts"), "remediation."))
     if "guard_share_pct" in raw:
         value = raw["guard_share_pct"]
         if not _is_number(value) or not 0 <= value <= 100:
             raise ConfigError(f"remediation.guard_share_pct must be a percentage from 0 to 100, got {value!r}")
         config = config._replace(guard_share_pct=float(value))
-    for key in ("timeout_seconds", "total_seconds"):
-        if key in raw:
-            value = raw[key]
-            if not _is_number(value) or value <= 0:
-                raise ConfigError(f"remediation.{key} must be a positive finite number, got {value!r}")
-            config = config._replace(**{key: float(value)})
+    config = config._replace(**positive_numbers(raw, ("timeout_seconds", "total_seconds"), "remediation."))
     for key in ("circuit_breaker_column", "manual_override_column"):
         if key in raw:
             value = raw[key]
@@ -104,12 +92,6 @@ def parse_remediation(raw: Any) -> RemediationConfig | None:
                 raise ConfigError(f"remediation.{key} = {value!r} is not a column name")
             config = config._replace(**{key: value})
     return config
-
-
-def _is_number(value: Any) -> bool:
-    import math
-
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _url(value: Any, key: str) -> str:
