@@ -22,7 +22,7 @@ from feature_store_health.alerting.slack import alert_status, build_message, sen
 if TYPE_CHECKING:
     from feature_store_health.run import HealthRun
 
-__all__ = ["AlertResult", "alert", "incidents_of"]
+__all__ = ["AlertResult", "alert", "incidents_json", "incidents_of"]
 
 
 class AlertResult(NamedTuple):
@@ -37,17 +37,22 @@ class AlertResult(NamedTuple):
                 "events": self.assessment.counts() if self.assessment is not None else {}}
 
     def incidents_json(self) -> list[dict[str, Any]]:
-        """The results JSON's ``incidents``: each incident the run judged, as it stands after it."""
-        if self.assessment is None:
-            return []
-        rows = []
-        for event in self.assessment.events:
-            state = event.after(self.sent and event.sends)
-            rows.append({"table": event.incident.table, "dimension": event.incident.dimension,
-                         "date": event.incident.check_date.isoformat(), "severity": event.severity,
-                         "event": event.kind, "opened_at": state.opened_at.isoformat(),
-                         "alerted_at": state.alerted_at.isoformat() if state.alerted_at else None})
-        return rows
+        return incidents_json(self.assessment, self.sent)
+
+
+def incidents_json(assessment: Assessment | None, delivered: bool) -> list[dict[str, Any]]:
+    """The results JSON's ``incidents``: each incident the run judged, as it stands after it
+    (``delivered``: the webhook's message carrying the events arrived)."""
+    if assessment is None:
+        return []
+    rows = []
+    for event in assessment.events:
+        state = event.after(delivered and event.sends)
+        rows.append({"table": event.incident.table, "dimension": event.incident.dimension,
+                     "date": event.incident.check_date.isoformat(), "severity": event.severity,
+                     "event": event.kind, "opened_at": state.opened_at.isoformat(),
+                     "alerted_at": state.alerted_at.isoformat() if state.alerted_at else None})
+    return rows
 
 
 def incidents_of(run: "HealthRun") -> Assessment | None:

@@ -218,10 +218,10 @@ class RunOutputs:
             merged = merged_states(channels)
             run.records.extend(assessment.records(delivered=sent, channels=merged))
             run.records.extend(closed_records(run, assessment, merged))   # a resolve a channel owed
-            if not self.incidents_json:
-                from feature_store_health.alerting.slack_alert import AlertResult
+            if not self.incidents_json:   # no webhook: the incidents as recorded all the same
+                from feature_store_health.alerting.slack_alert import incidents_json
 
-                self.incidents_json = AlertResult("", sent, "", assessment).incidents_json()
+                self.incidents_json = incidents_json(assessment, sent)
         for line in run.mutes.expiry_lines():
             self.notes.append(f"WARNING: {line}")
 
