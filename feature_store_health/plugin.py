@@ -173,8 +173,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _record_selection(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Runs that judge by design (not --collect-only, not --dry-run) owe a verdict per selected check."""
     run = config.stash.get(RUN_KEY, None)
-    if run is not None and not (run.settings.dry_run or config.option.collectonly):
-        run.collected = tuple(spec for spec in map(_spec, items) if spec is not None)
+    if run is None:
+        return
+    # what the queries compute follows the selection, a dry run's planned queries included
+    run.selected = tuple(spec for spec in map(_spec, items) if spec is not None)
+    if not (run.settings.dry_run or config.option.collectonly):
+        run.collected = run.selected
 
 
 @pytest.hookimpl(wrapper=True)

@@ -18,7 +18,8 @@ from feature_store_health.checks.dimensions import DIMENSIONS, JudgeContext
 from feature_store_health.checks.contract import SchemaReport, compare
 from feature_store_health.checks.game_days import LAST_GAME, schedule_gap
 from feature_store_health.checks.plan import (
-    CheckSpec, FINGERPRINTS, ISSUE_METRICS, applicable_dimensions, columns_read_by_checks, parse_fingerprints, table_query,
+    CheckSpec, FINGERPRINTS, FULL, ISSUE_METRICS, QueryScope, applicable_dimensions, columns_read_by_checks,
+    parse_fingerprints, query_dimensions, table_query,
 )
 from feature_store_health.checks.query import build_sample_query
 from feature_store_health.checks.trend import TrendRow, trend_row
@@ -65,6 +66,7 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
         # (call phase reported, or setup failed or skipped). A selected check that never finished
         # makes the run INCOMPLETE; one that finished without a verdict is NOT_EVALUATED.
         self.collected: tuple[CheckSpec, ...] = ()
+        self.selected: tuple[CheckSpec, ...] = ()   # the same, also in a --dry-run: what the queries compute
         self.finished: set[CheckSpec] = set()
         self.stop_reason: str | None = None   # why pytest stopped early (interrupted, -x, --setup-only)
         # The metric history: read once (baselines, expired dates), written once at the end
@@ -92,6 +94,9 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
         self._mutes: Any = None   # alerting/mutes.py RunMutes, made on first use
         # (table, day, row_count, processed_at) -> the day's recorded verdicts judged on those rows
         self._on_record: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # whether an output shows the column profile and the trend (the HTML report, the results
+        # JSON): set by reporting/outputs.py once it knows; a run made elsewhere computes them
+        self.profile_shown = True
 
     @property
     def mutes(self) -> "RunMutes":
@@ -222,7 +227,20 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
         if refusal is not None:  # reached by --dry-run; a run that judges stops before its first check
             raise BackendError(refusal)
         return table_query(table, self.config, schema, fingerprints=self._uses_fingerprints(table),
-                           learned=self.learned_cte(table))
+                           learned=self.learned_cte(table), scope=self.query_scope(table))
+
+    def query_scope(self, table: TableConfig) -> QueryScope:
+        """What the table's query computes: the metrics of the checks pytest selected (-m, -k,
+        --model), the column profile when anomalies is judged or an output shows it, the trend's
+        metrics when an output shows the trend. Every metric before collection (nothing selected yet)."""
+        in_query = query_dimensions(table, self.config)
+        selected = frozenset(spec.dimension for spec in self.selected if spec.table == table.name) & set(in_query)
+        if not self.selected or selected == set(in_query):
+            selected = None
+        trend = self.profile_shown or self.settings.days > 1
+        profile = self.profile_shown or selected is None or "anomalies" in selected
+        scope = QueryScope(selected, profile, trend)
+        return FULL if scope == QueryScope(None, True, True) else scope
 
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
         dates = self.settings.dates
@@ -275,10 +293,12 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
             except BackendError as exc:
                 planned.append((table.name, "", self._window(), None, str(exc)))
                 continue
-            queries = [(table.name, query.sql, self._metrics_window(table, query, self._query_start(table)))]
+            queries = [(table.name, query.sql, self._metrics_window(table, query, self._query_start(table)))] \
+                if self._fetches_metrics(table) else []   # only what the selected checks read (-m, -k)
             queries += [(f"{table.name} ({dimension_id})", DIMENSIONS[dimension_id].own_query(table, self.config).sql,
                          self._window())
-                        for dimension_id in applicable_dimensions(table) if DIMENSIONS[dimension_id].own_query]
+                        for dimension_id in applicable_dimensions(table)
+                        if DIMENSIONS[dimension_id].own_query and self._judges(table, dimension_id)]
             for name, sql, window in queries:
                 try:
                     estimate = self.backend.dry_run(table.name, sql, window)
@@ -462,8 +482,8 @@ class HealthRun(Distributions, HistoryAndBaselines, Arrivals):
             dimension = DIMENSIONS[dimension_id]
             return dimension.own_query is None and bool(dimension.metrics(table, self.config))
 
-        return any(spec.table == table.name and reads(spec.dimension) for spec in self.collected) \
-            or (not self.collected and any(map(reads, applicable_dimensions(table))))
+        return any(spec.table == table.name and reads(spec.dimension) for spec in self.selected) \
+            or (not self.selected and any(map(reads, applicable_dimensions(table))))
 
     def _values_for(self, table: TableConfig, dimension, check_date: dt.date) -> dict[str, Any]:
         """The metric values a dimension judges; BackendError when they cannot be had: the query

@@ -57,7 +57,8 @@ class HistoryAndBaselines:
         if not changed:
             return
         try:
-            query = table_query(table, self.config, self.schema(table.name), learned=self.learned_cte(table))
+            query = table_query(table, self.config, self.schema(table.name), learned=self.learned_cte(table),
+                                scope=self.query_scope(table))
             rows = self._run(table, query.sql, "metrics:changed-days",
                              window={"start_date": changed[0], "end_date": changed[-1]})
         except BackendError as exc:
@@ -198,8 +199,8 @@ class HistoryAndBaselines:
         has collected)."""
         if dimension not in applicable_dimensions(table):
             return False
-        return not self.collected or any(spec.table == table.name and spec.dimension == dimension
-                                         for spec in self.collected)
+        return not self.selected or any(spec.table == table.name and spec.dimension == dimension
+                                        for spec in self.selected)
 
     def values_on(self, table_name: str, check_date: dt.date) -> tuple[dict[str, Any] | None, bool]:
         """A date's metric values for baselines and reports: (values, from history). The
@@ -304,11 +305,16 @@ class HistoryAndBaselines:
         for table in self.config.tables:
             fetched = self._fetched.get(table.name)
             by_date = {} if fetched is None or isinstance(fetched, BackendError) else fetched
+            # a query narrowed to the selected checks (-m, -k) lacks metrics later baselines read:
+            # its verdicts are recorded with the fingerprint of the rows they judged, its values not
+            complete = self.query_scope(table).complete()
             for check_date, values in sorted({**self._before_window.get(table.name, {}), **by_date}.items()):
                 if not values.get("row_count") and self.expired(table, check_date):
                     continue  # an expired partition: its recorded values stay the newest
-                rows.extend(history_rows(info, table.name, check_date, self._with_first_landing(table.name, check_date, values),
-                                         verdicts.pop((table.name, check_date), ()), self._verdict_metrics))
+                recorded = self._with_first_landing(table.name, check_date, values)
+                rows.extend(history_rows(info, table.name, check_date, recorded if complete else {},
+                                         verdicts.pop((table.name, check_date), ()), self._verdict_metrics,
+                                         judged=None if complete else recorded))
         for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
             # a recorded day judged ahead: its verdicts keep the fingerprint of the rows they judged
             recorded = (self._history if isinstance(self._history, dict) else {}).get((table_name, check_date)) or {}

@@ -27,7 +27,7 @@ import feature_store_health.backends.duckdb_backend  # noqa: E402,F401
 
 
 ROOT = Path(__file__).resolve().parents[1]
-HEALTH_TESTS = ROOT / "data_tests" / "test_player_daily_cache.py"
+HEALTH_TESTS = ROOT / "data_tests" / "test_feature_store.py"
 HEALTHY_WEEK = (dt.date(2026, 2, 1), dt.date(2026, 2, 5))
 CACHE, COMPOSITE = "player_daily_cache", "player_composite_factors"   # the default config's two tables
 # the default config's checks per date: the cache's 15 dimensions, then the composite factors' 10

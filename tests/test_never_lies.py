@@ -555,7 +555,7 @@ def suite_folder(tmp_path) -> Path:
     """A folder holding the health tests, for runs in a real process of their own."""
     folder = tmp_path / "suite"
     folder.mkdir()
-    (folder / "test_health.py").write_text((ROOT / "data_tests" / "test_player_daily_cache.py").read_text())
+    (folder / "test_health.py").write_text((ROOT / "data_tests" / "test_feature_store.py").read_text())
     return folder
 
 

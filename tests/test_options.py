@@ -139,7 +139,7 @@ def test_other_tests_and_their_inner_health_runs_still_run_under_xdist(pytester,
     and their pytester runs of the health suite, in process inside a worker, judge as ever."""
     pytester.makeconftest('pytest_plugins = ["pytester"]\n')
     pytester.makepyfile(test_inner=f'''
-HEALTH_TESTS = {str(ROOT / "data_tests" / "test_player_daily_cache.py")!r}
+HEALTH_TESTS = {str(ROOT / "data_tests" / "test_feature_store.py")!r}
 
 
 def test_an_inner_health_run(pytester):

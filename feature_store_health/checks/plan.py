@@ -1,4 +1,4 @@
-"""The run's plan: one aggregate query per monitored table, holding every dimension's metrics.
+"""The run's plan: one aggregate query per monitored table, holding the selected dimensions' metrics.
 
 With the table's live columns known (one metadata lookup), a metric that reads a missing or
 retyped column is left out, so the query still runs and only the checks that need that column
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
     from feature_store_health.config import HealthConfig, TableConfig
 
-__all__ = ["CheckSpec", "FINGERPRINTS", "ISSUE_METRICS", "parse_fingerprints", "applicable_dimensions", "columns_read_by_checks",
-           "fingerprint_metrics", "report_metrics", "table_query"]
+__all__ = ["CheckSpec", "FINGERPRINTS", "FULL", "ISSUE_METRICS", "QueryScope", "parse_fingerprints", "applicable_dimensions",
+           "columns_read_by_checks", "day_metrics", "query_dimensions", "fingerprint_metrics", "report_metrics", "scoped_dimensions", "table_query"]
 
 
 class CheckSpec(NamedTuple):
@@ -106,15 +106,71 @@ def parse_fingerprints(text: str | None) -> dict[dt.date, tuple[int, dt.datetime
     return found
 
 
+class QueryScope(NamedTuple):
+    """What a table's one query computes beyond the day's identity: the metrics of the dimensions
+    the run judges (``dimensions``; None: every applicable one), the column profile (anomalies'
+    baseline tracks it; the HTML's Columns section and the results JSON show it), and the trend's
+    metrics (a multi-date console, the HTML and the results JSON show the trend)."""
+
+    dimensions: frozenset[str] | None = None
+    profile: bool = True
+    trend: bool = True
+
+    def complete(self) -> bool:
+        """Whether the query computes every metric a baseline of a later run may read: only then
+        are its values recorded in the history (a narrower run records its verdicts alone)."""
+        return self.profile and self.dimensions is None
+
+
+FULL = QueryScope()
+
+
+def day_metrics(table: "TableConfig") -> tuple[Metric, ...]:
+    """What every query holds, whatever was selected: the date's rows, games and the schedule's
+    last game (every dimension's BASE), and the latest processed_at: with the row count, the
+    fingerprint of the rows a verdict judged (history/records.py)."""
+    from feature_store_health.checks.dimensions.base import BASE
+    from feature_store_health.checks.dimensions.staleness import max_processed_at
+
+    return (*BASE, *((max_processed_at(table.processed_at_column),) if table.processed_at_column else ()))
+
+
+def query_dimensions(table: "TableConfig", config: "HealthConfig") -> list[str]:
+    """The applicable dimensions judged from the table's aggregate query (not schema, judged from
+    metadata, nor source_consistency, from a query of its own)."""
+    return [dimension_id for dimension_id in applicable_dimensions(table)
+            if DIMENSIONS[dimension_id].own_query is None and DIMENSIONS[dimension_id].metrics(table, config)]
+
+
+def scoped_dimensions(table: "TableConfig", scope: QueryScope) -> list[str]:
+    """The applicable dimensions whose metrics the query holds: the selected ones, and arrival
+    whenever it applies (every check of a date waits for its rows to land: run_arrival.py)."""
+    applicable = applicable_dimensions(table)
+    if scope.dimensions is None:
+        return applicable
+    return [dimension_id for dimension_id in applicable if dimension_id in scope.dimensions or dimension_id == "arrival"]
+
+
 def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaReport | None" = None,
-                fingerprints: bool = False, learned: str | None = None) -> AggregateQuery:
-    """Every metric of every applicable dimension, and the reports' metrics, for ``table``: one
-    query; with ``fingerprints``, each earlier date's row count and landing from @baseline_start
-    too. Metrics over columns the live schema cannot serve are left out."""
-    metrics = [metric for dimension_id in applicable_dimensions(table)
+                fingerprints: bool = False, learned: str | None = None, scope: QueryScope = FULL) -> AggregateQuery:
+    """The metrics of the dimensions in ``scope`` (every applicable one by default), and the
+    reports' metrics, for ``table``: one query; with ``fingerprints``, each earlier date's row
+    count and landing from @baseline_start too. Metrics over columns the live schema cannot serve
+    are left out."""
+    metrics = [metric for dimension_id in scoped_dimensions(table, scope)
                for metric in DIMENSIONS[dimension_id].metrics(table, config)]
-    metrics += report_metrics(table)
-    metrics += profile_metrics(table, schema)
+    if scope.dimensions is not None:
+        metrics += day_metrics(table)
+    if scope.dimensions is None or scope.trend:   # the reports' players, processing window and issues
+        metrics += report_metrics(table)
+    if scope.dimensions is not None and scope.trend:   # the trend's columns of dimensions not selected
+        from feature_store_health.checks.trend import trend_metric_names
+
+        shown = trend_metric_names(table)
+        metrics += [metric for dimension_id in applicable_dimensions(table)
+                    for metric in DIMENSIONS[dimension_id].metrics(table, config) if metric.name in shown]
+    if scope.profile:
+        metrics += profile_metrics(table, schema)
     if fingerprints:
         metrics += fingerprint_metrics(table)
     # the reprocess guard's counts ([remediation] configured): in this query, never one of their own

@@ -10,7 +10,7 @@ from feature_store_health.checks.dimensions import null_metric_name, tier_metric
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
 
-__all__ = ["TrendRow", "configured_fields", "trend_row"]
+__all__ = ["TrendRow", "configured_fields", "trend_metric_names", "trend_row"]
 
 
 class TrendRow(NamedTuple):
@@ -65,3 +65,14 @@ def configured_fields(table: "TableConfig") -> frozenset[str]:
         ("active_predictions", table.downstream_usage),
         ("conversion", table.downstream_usage),
     ) if configured)
+
+
+def trend_metric_names(table: "TableConfig") -> frozenset[str]:
+    """The metrics ``trend_row`` reads: a query narrowed to some dimensions (-m, -k) still holds
+    these when a report shows the trend, so no column of it reads 0 for "not computed"."""
+    return frozenset({
+        "row_count", "player_count", "games_scheduled", "production_ready_count", "complete_count",
+        "tier_null_count", "min_processed_at", "max_processed_at", "active_predictions",
+        *(tier_metric_name(tier) for tier in table.quality_tiers),
+        *(null_metric_name(feature) for feature in table.critical_features),
+    })

@@ -66,6 +66,10 @@ class RunOutputs:
             from feature_store_health.reporting.html_report import HtmlReportHooks
 
             config.pluginmanager.register(HtmlReportHooks(run), "feature_store_health_html")
+        # the HTML's Columns section and the results JSON show the column profile and the trend:
+        # without them (--no-archive, no --html, no --results-json) the query computes neither
+        run.profile_shown = bool(self.html_enabled and config.option.htmlpath) or settings.results_json is not None \
+            or self.archive is not None
 
     def finish(self, session: pytest.Session) -> None:
         """After every report is written: the Slack alert, the history, results JSON, archive, index.

@@ -1,0 +1,132 @@
+"""The work follows the selection (issue 20): -m and -k shrink each table's one query to what the
+selected checks need, the column profile joins it only when anomalies is judged or an output shows
+it, and a narrowed run records its verdicts, never a partial day of metrics a later baseline would
+trust. Every statement is counted at the DuckDB connection."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from conftest import CACHE, CACHE_DIMENSIONS, COMPOSITE
+
+# the column profile's statistics, as the query names them (checks/profile.py)
+PROFILE_NAMES = ("mean__", "median__", "stddev__", "min__", "max__", "distinct__")
+LOOKUP = "information_schema.columns"
+HISTORY = "metric_history"   # the history file's table (history/duckdb_store.py)
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """The SQL of every statement the run sends to DuckDB, the warehouse's and the history's."""
+    log: list[str] = []
+    real_connect = duckdb.connect
+
+    class Counting:
+        def __init__(self, connection):
+            self._connection = connection
+
+        def execute(self, sql, *args, **kwargs):
+            log.append(sql)
+            return self._connection.execute(sql, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self._connection, name)
+
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Counting(real_connect(*a, **k)))
+    return log
+
+
+def data_queries(statements: list[str]) -> list[str]:
+    """The warehouse's queries: not the live-column lookups, not the history's statements."""
+    return [sql for sql in statements if LOOKUP not in sql and HISTORY not in sql
+            and ("nba_precompute" in sql or "nba_analytics" in sql)]
+
+
+def test_staleness_alone_queries_no_profile_column(warehouse, run_suite, statements):
+    """``-m staleness`` with no output that shows the profile (no --results-json, no archive, no
+    --html): one query per table, naming no profile column, no other dimension's counts, no drift
+    bins, no continuity pairs, no fingerprints; no source_consistency query."""
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "staleness", results=False)
+    assert run.ret == 0, run.stdout
+    assert "Summary: 2/2 checks passed" in run.stdout
+    queries = data_queries(statements)
+    assert len(queries) == 2, queries
+    assert not any("player_game_summary" in sql for sql in queries)          # source_consistency's own query
+    for sql in queries:
+        assert not [name for name in PROFILE_NAMES if name in sql], sql
+        for other in ("null_count__", "production_ready_count", "tier_", "dup_", "learned", "fingerprints",
+                      "pairs", "active_predictions", "out_of_range"):
+            assert other not in sql, (other, sql)
+        assert "MAX(processed_at) AS max_processed_at" in sql and "COUNT(*) AS row_count" in sql
+
+
+def test_the_profile_joins_the_query_when_an_output_shows_it(warehouse, run_suite, statements):
+    """The same selection with the results JSON: the profile is computed (the JSON shows it), and
+    still no other dimension's metrics."""
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "staleness")
+    assert run.ret == 0, run.stdout
+    queries = data_queries(statements)
+    assert len(queries) == 2
+    assert all("mean__" in sql and "median__" in sql for sql in queries)
+    assert not any("production_ready_count" in sql or "learned" in sql for sql in queries)
+    profile = run.results["profile"][CACHE]["columns"]["2026-02-05"]
+    assert profile["points_avg_last_10"]["mean"] is not None and profile["points_avg_last_10"]["nulls"] == 0
+
+
+def test_a_selection_of_one_table_queries_only_that_table(warehouse, run_suite, statements):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-k", COMPOSITE, results=False)
+    assert run.ret == 0, run.stdout
+    assert "Summary: 10/10 checks passed" in run.stdout
+    queries = data_queries(statements)
+    assert len(queries) == 1 and "player_composite_factors" in queries[0] and "player_daily_cache" not in queries[0]
+
+
+def test_a_dry_run_plans_the_selected_queries(warehouse, run_suite):
+    run = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "staleness", "--dry-run",
+                    results=False)
+    assert run.ret == 0, run.stdout
+    assert "Dry run: 2 planned queries" in run.stdout
+    assert "source_consistency" not in run.stdout and "mean__" not in run.stdout
+
+
+@pytest.mark.parametrize("dimension", [d for d in CACHE_DIMENSIONS if d not in ("schema", "source_consistency")])
+def test_each_dimension_alone_judges_as_the_whole_run(season_file, run_suite, dimension, full_run_verdicts):
+    """A narrowed query changes what is computed, never a verdict: each dimension selected alone
+    gives the very verdicts (severity, value, message) of the whole run, on a date with incidents
+    (2026-01-21: drift and continuity's planted subgroup shift)."""
+    run = run_suite(f"--database={season_file}", "--date=2026-01-21", "-m", dimension)
+    alone = {(check["table"], check["dimension"]): (check["severity"], check["value"], check["message"])
+             for check in run.results["checks"]}
+    expected = {key: value for key, value in full_run_verdicts.items() if key[1] == dimension}
+    assert alone == expected
+
+
+@pytest.fixture
+def full_run_verdicts(season_file, run_suite):
+    run = run_suite(f"--database={season_file}", "--date=2026-01-21")
+    return {(check["table"], check["dimension"]): (check["severity"], check["value"], check["message"])
+            for check in run.results["checks"]}
+
+
+def test_a_narrowed_run_records_verdicts_and_no_partial_metrics(warehouse, run_suite, tmp_path):
+    """``-m staleness`` writes its verdicts (with the fingerprint of the rows they judged) and no
+    metric: a later whole run then still reads the baseline days from the warehouse, and judges
+    exactly as a whole run with no narrowed run before it."""
+    history = tmp_path / "history.duckdb"
+    narrowed = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "staleness",
+                         f"--history={history}", results=False)
+    assert narrowed.ret == 0, narrowed.stdout
+    with duckdb.connect(str(history), read_only=True) as connection:
+        names = {name for (name,) in connection.execute(f"SELECT DISTINCT name FROM {HISTORY}").fetchall()}
+    assert "verdict:staleness" in names
+    assert not [name for name in names if not name.startswith(("verdict:", "incident", "gate", "learned"))], names
+    after = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--history={history}")
+    fresh = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--history={tmp_path / 'fresh.duckdb'}")
+
+    def verdicts(run):
+        return [(c["table"], c["dimension"], c["severity"], c["value"], c["message"]) for c in run.results["checks"]]
+
+    assert verdicts(after) == verdicts(fresh)
+    widened = [q for q in after.results["queries"] if q["purpose"] == "metrics" and q["table"] == CACHE]
+    assert widened[0]["parameters"]["start_date"] < "2026-02-05"   # the baseline days came from the warehouse
