@@ -73,6 +73,7 @@ class HealthRun(Queries, Shown, Distributions, HistoryAndBaselines, Recording, A
         self.run_id = f"{started_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._history_store: HistoryStore | None | HistoryError = None
         self._history: dict[tuple[str, dt.date], dict[str, Any]] | HistoryError | None = None
+        self._run_dates_read: dict[tuple[str, dt.date], dict[str, Any]] | HistoryError | None = None
         self.history_read: dict[str, Any] | None = None     # what the read cost, for reports
         self.history_write: dict[str, Any] | None = None
         self._before_window: dict[str, MetricsByDate] = {}  # fetched dates before the run's: baselines only

@@ -137,10 +137,11 @@ class HistoryAndBaselines:
         (``-m staleness``) still reads no baseline day. Raises HistoryError."""
         if self._history is not None:
             return self.history()
-        recorded = self._read_history(self.settings.dates[0], scope="the run's dates")
-        if isinstance(recorded, HistoryError):
-            raise recorded
-        return recorded
+        if self._run_dates_read is None:
+            self._run_dates_read = self._read_history(self.settings.dates[0], scope="the run's dates")
+        if isinstance(self._run_dates_read, HistoryError):
+            raise self._run_dates_read
+        return self._run_dates_read
 
     def _read_history(self, start: dt.date, scope: str | None = None) -> "dict[tuple[str, dt.date], dict[str, Any]] | HistoryError":
         started = time.perf_counter()
@@ -164,16 +165,29 @@ class HistoryAndBaselines:
             self.history_read = {"error": str(exc)}
             return exc
 
-    def _query_start(self, table: TableConfig) -> dt.date:
+    def _query_start(self, table: TableConfig, query=None) -> dt.date:
         """The run's first date, or the earliest baseline day the history lacks while the warehouse
         still holds it: the one query then covers it too, so a first run already has a baseline;
-        with drift judged, also the lookback's days not counted under this run's learned bins."""
+        with drift judged, also the lookback's days not counted under this run's learned bins.
+        ``query``: the table's planned query, whose baseline metrics a recorded day must hold."""
         learning = self._learning_start(table)   # drift: the lookback's days counted in its bins
         if learning is not None:
-            return min(learning, self._history_start(table))
-        return self._history_start(table)
+            return min(learning, self._history_start(table, query))
+        return self._history_start(table, query)
 
-    def _history_start(self, table: TableConfig) -> dt.date:
+    def _baseline_names(self, table: TableConfig, query) -> frozenset[str]:
+        """The metrics a recorded day must hold to serve this run's baselines: its rows, and with
+        anomalies judged every metric it tracks that the query computes (a day recorded by a run
+        narrowed to other checks, -m staleness, holds only theirs: it is read from the warehouse)."""
+        if query is None or not self._judges_anomalies(table):
+            return frozenset({"row_count"})
+        from feature_store_health.checks.profile import profile_metrics
+
+        tracked = {metric.name for metric in (*DIMENSIONS["anomalies"].metrics(table, self.config),
+                                              *profile_metrics(table, self.schema(table.name)))}
+        return frozenset({"row_count", *(metric.name for metric in query.metrics if metric.name in tracked)})
+
+    def _history_start(self, table: TableConfig, query=None) -> dt.date:
         first = self.settings.dates[0]
         if not (self._judges_anomalies(table) or self._judges(table, "arrival")):
             return first  # no baseline to draw on: anomalies' metrics, arrival's landings
@@ -181,10 +195,11 @@ class HistoryAndBaselines:
             recorded = self.history()
         except HistoryError:
             return first  # anomalies cannot be judged: no reason to read more
-        start = self._lookback_start(table, first)
-        day = start
+        needed = self._baseline_names(table, query)
+        day = self._lookback_start(table, first)
         while day < first:
-            if "row_count" not in recorded.get((table.name, day), {}):
+            found = recorded.get((table.name, day), {})
+            if any(name not in found for name in needed):
                 return day
             day += dt.timedelta(days=1)
         return first

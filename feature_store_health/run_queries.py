@@ -140,7 +140,7 @@ class Queries:
         dates = self.settings.dates
         try:
             query = self._planned_query(table)
-            start = self._query_start(table)
+            start = self._query_start(table, query)
             rows = self._run(table, query.sql, "metrics", window=self._metrics_window(table, query, start))
         except BackendError as exc:
             return exc
@@ -187,7 +187,7 @@ class Queries:
             except BackendError as exc:
                 planned.append((table.name, "", self._window(), None, str(exc)))
                 continue
-            queries = [(table.name, query.sql, self._metrics_window(table, query, self._query_start(table)))] \
+            queries = [(table.name, query.sql, self._metrics_window(table, query, self._query_start(table, query)))] \
                 if self._fetches_metrics(table) else []   # only what the selected checks read (-m, -k)
             queries += [(f"{table.name} ({dimension_id})", DIMENSIONS[dimension_id].own_query(table, self.config).sql,
                          self._window())

@@ -15,7 +15,7 @@ from feature_store_health.backends.base import BackendError
 from feature_store_health.checks.baseline_days import FIRST_LANDED, LANDING_PENDING, first_landing
 from feature_store_health.checks.verdict import Verdict
 from feature_store_health.history import HistoryError, RunInfo, history_rows
-from feature_store_health.history.records import record_row
+from feature_store_health.history.records import day_fingerprint, record_row
 
 __all__ = ["Recording"]
 
@@ -51,16 +51,15 @@ class Recording:
         for table in self.config.tables:
             fetched = self._fetched.get(table.name)
             by_date = {} if fetched is None or isinstance(fetched, BackendError) else fetched
-            # a query narrowed to the selected checks (-m, -k) lacks metrics later baselines read:
-            # its verdicts are recorded with the fingerprint of the rows they judged, its values not
             complete = self.query_scope(table).complete()
             for check_date, values in sorted({**self._before_window.get(table.name, {}), **by_date}.items()):
                 if not values.get("row_count") and self.expired(table, check_date):
                     continue  # an expired partition: its recorded values stay the newest
-                recorded = self._with_first_landing(table.name, check_date, values)
-                rows.extend(history_rows(info, table.name, check_date, recorded if complete else {},
+                found = self._with_first_landing(table.name, check_date, values)
+                written = found if complete or self._adds_to_record(table.name, check_date, found) else {}
+                rows.extend(history_rows(info, table.name, check_date, written,
                                          verdicts.pop((table.name, check_date), ()), self._verdict_metrics,
-                                         judged=None if complete else recorded))
+                                         judged=None if written else found))
         for (table_name, check_date), remaining in verdicts.items():  # verdicts of dates with no metrics
             # a recorded day judged ahead: its verdicts keep the fingerprint of the rows they judged
             recorded = (self._history if isinstance(self._history, dict) else {}).get((table_name, check_date)) or {}
@@ -76,6 +75,26 @@ class Recording:
         self.history_write = {"location": store.location, "rows": len(rows),
                               "seconds": round(time.perf_counter() - started, 4)}
         return None
+
+    def _adds_to_record(self, table_name: str, check_date: dt.date, values: dict[str, Any]) -> bool:
+        """Whether a query narrowed to the selected checks (-m, -k), lacking other checks' metrics,
+        may record its values of a day: only over a record of the same rows (its fingerprint), or
+        none. Over a record of other rows (rerun since) it would leave the older rows' remaining
+        metrics standing as the new rows'; its verdicts are recorded, with their rows' fingerprint,
+        and the next whole run records the day."""
+        if isinstance(self._history, dict):
+            recorded = self._history
+        elif check_date in self.settings.dates:
+            try:
+                recorded = self.run_dates_history()   # read for the run's incidents anyway
+            except HistoryError:
+                return False   # the day's record cannot be read: what it holds is unknown
+        else:
+            return False
+        known = recorded.get((table_name, check_date)) or {}
+        if "row_count" not in known and "max_processed_at" not in known:
+            return True
+        return day_fingerprint(known) == day_fingerprint(values)
 
     def _with_first_landing(self, table_name: str, check_date: dt.date, values: dict[str, Any]) -> dict[str, Any]:
         """A date's values as recorded: with its first landing, kept from its first record (a

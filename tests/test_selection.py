@@ -69,7 +69,9 @@ def test_the_profile_joins_the_query_when_an_output_shows_it(warehouse, run_suit
     queries = data_queries(statements)
     assert len(queries) == 2
     assert all("mean__" in sql and "median__" in sql for sql in queries)
-    assert not any("production_ready_count" in sql or "learned" in sql for sql in queries)
+    # and the trend's columns (the JSON's trend), never drift's bins, duplicates or value ranges
+    assert "production_ready_count" in queries[0] and "tier_null_count" in queries[0]
+    assert not any("learned" in sql or "dup_" in sql or "out_of_range" in sql for sql in queries)
     profile = run.results["profile"][CACHE]["columns"]["2026-02-05"]
     assert profile["points_avg_last_10"]["mean"] is not None and profile["points_avg_last_10"]["nulls"] == 0
 
@@ -109,18 +111,22 @@ def full_run_verdicts(season_file, run_suite):
             for check in run.results["checks"]}
 
 
-def test_a_narrowed_run_records_verdicts_and_no_partial_metrics(warehouse, run_suite, tmp_path):
-    """``-m staleness`` writes its verdicts (with the fingerprint of the rows they judged) and no
-    metric: a later whole run then still reads the baseline days from the warehouse, and judges
-    exactly as a whole run with no narrowed run before it."""
+def recorded_names(history) -> set[str]:
+    with duckdb.connect(str(history), read_only=True) as connection:
+        return {name for (name,) in connection.execute(f"SELECT DISTINCT name FROM {HISTORY}").fetchall()}
+
+
+def test_a_narrowed_run_records_what_it_judged_and_baselines_stay_whole(warehouse, run_suite, tmp_path):
+    """``-m staleness`` records its verdicts and the few metrics its query computed, on a day
+    with no record: a later whole run sees the day lacks the baseline's metrics and reads it from
+    the warehouse, and judges exactly as a whole run with no narrowed run before it."""
     history = tmp_path / "history.duckdb"
     narrowed = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", "-m", "staleness",
                          f"--history={history}", results=False)
     assert narrowed.ret == 0, narrowed.stdout
-    with duckdb.connect(str(history), read_only=True) as connection:
-        names = {name for (name,) in connection.execute(f"SELECT DISTINCT name FROM {HISTORY}").fetchall()}
-    assert "verdict:staleness" in names
-    assert not [name for name in names if not name.startswith(("verdict:", "incident", "gate", "learned"))], names
+    names = recorded_names(history)
+    assert {"verdict:staleness", "row_count", "max_processed_at"} <= names
+    assert not [name for name in names if "__" in name or name.startswith("verdict:") and name != "verdict:staleness"]
     after = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--history={history}")
     fresh = run_suite(f"--database={warehouse.path}", "--date=2026-02-05", f"--history={tmp_path / 'fresh.duckdb'}")
 
@@ -130,3 +136,29 @@ def test_a_narrowed_run_records_verdicts_and_no_partial_metrics(warehouse, run_s
     assert verdicts(after) == verdicts(fresh)
     widened = [q for q in after.results["queries"] if q["purpose"] == "metrics" and q["table"] == CACHE]
     assert widened[0]["parameters"]["start_date"] < "2026-02-05"   # the baseline days came from the warehouse
+
+
+def test_a_narrowed_run_never_records_over_a_day_rerun_since(warehouse, run_suite, tmp_path):
+    """A day recorded by a whole run, then rerun in the warehouse (more rows, later processed_at),
+    then judged by ``-m staleness``: its narrowed values are not recorded over the older record
+    (they would leave the older rows' profile standing as the new rows'); its verdict is, with the
+    fingerprint of the rows it judged. The next whole run reads the day again and records it."""
+    history = tmp_path / "history.duckdb"
+    args = (f"--database={warehouse.path}", "--date=2026-02-05", f"--history={history}")
+    assert run_suite(*args).ret == 0
+    warehouse.execute("INSERT INTO nba_precompute.player_daily_cache SELECT * REPLACE "
+                      "(player_lookup || '_rerun' AS player_lookup, processed_at + INTERVAL 1 HOUR AS processed_at) "
+                      "FROM nba_precompute.player_daily_cache WHERE cache_date = DATE '2026-02-05' LIMIT 3")
+    rows = warehouse.scalar("SELECT count(*) FROM nba_precompute.player_daily_cache WHERE cache_date = DATE '2026-02-05'")
+    run_suite(*args, "-m", "staleness", results=False)
+    with duckdb.connect(str(history), read_only=True) as connection:
+        counts = connection.execute(
+            f"SELECT value FROM {HISTORY} WHERE name = 'row_count' AND table_name = ? AND check_date = DATE '2026-02-05' "
+            "ORDER BY run_at", [CACHE]).fetchall()
+    assert [value for (value,) in counts] == [rows - 3]   # only the whole run's record
+    run_suite(*args)
+    with duckdb.connect(str(history), read_only=True) as connection:
+        newest = connection.execute(
+            f"SELECT value FROM {HISTORY} WHERE name = 'row_count' AND table_name = ? AND check_date = DATE '2026-02-05' "
+            "ORDER BY run_at DESC LIMIT 1", [CACHE]).fetchone()[0]
+    assert newest == rows
