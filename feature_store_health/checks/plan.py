@@ -18,7 +18,7 @@ from feature_store_health.checks.query import AggregateQuery, build_aggregate_qu
 
 if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = ["CheckSpec", "FINGERPRINTS", "ISSUE_METRICS", "parse_fingerprints", "applicable_dimensions", "columns_read_by_checks",
            "fingerprint_metrics", "report_metrics", "table_query"]
