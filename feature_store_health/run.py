@@ -29,7 +29,8 @@ from feature_store_health.history import HistoryError, HistoryStore
 from feature_store_health.run_arrival import Arrivals, skipped_waiting
 from feature_store_health.run_distributions import LEARNING, Distributions
 from feature_store_health.run_history import HistoryAndBaselines
-from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
+from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT
+from feature_store_health.settings import RunSettings
 
 if TYPE_CHECKING:
     from feature_store_health.alerting.mutes import RunMutes
