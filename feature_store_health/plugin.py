@@ -14,7 +14,8 @@ from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.verdict import Severity, Verdict
 from feature_store_health.clock import first_date_with_baseline, now_utc, today_in
 from feature_store_health.config import ConfigError, HealthConfig, load_config
-from feature_store_health.options import RunSettings, add_options, resolve_config_path
+from feature_store_health.options import add_options
+from feature_store_health.settings import RunSettings, resolve_config_path
 from feature_store_health.reporting.outputs import RunOutputs
 from feature_store_health.run import CheckSpec, HealthRun
 from feature_store_health.single_process import REFUSAL, ControllerGuard, DistributedHealthRun, is_worker

@@ -27,7 +27,7 @@ from feature_store_health.run_queries import MetricsByDate, Queries
 from feature_store_health.run_record import Recording
 from feature_store_health.run_rerun import rerun_command
 from feature_store_health.run_shown import Shown
-from feature_store_health.options import RunSettings
+from feature_store_health.settings import RunSettings
 
 if TYPE_CHECKING:
     from feature_store_health.alerting.mutes import RunMutes

@@ -29,7 +29,7 @@ from feature_store_health.history import HistoryError
 from feature_store_health.history.records import flagged_levels
 
 if TYPE_CHECKING:
-    from feature_store_health.config import TableConfig
+    from feature_store_health.config_types import TableConfig
 
 __all__ = ["Distributions", "LEARNING"]
 

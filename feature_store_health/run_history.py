@@ -27,7 +27,7 @@ from feature_store_health.history import HistoryError, HistoryStore
 from feature_store_health.history.records import VERDICT_PREFIX, day_fingerprint, flagged_levels
 
 if TYPE_CHECKING:
-    from feature_store_health.config import TableConfig
+    from feature_store_health.config_types import TableConfig
 
 __all__ = ["HistoryAndBaselines"]
 

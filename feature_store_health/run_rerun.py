@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import shlex
 
-from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT, RunSettings
+from feature_store_health.options import DEFAULT_MAX_BYTES_BILLED, DEFAULT_QUERY_TIMEOUT
+from feature_store_health.settings import RunSettings
 
 __all__ = ["rerun_command"]
 

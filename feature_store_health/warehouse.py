@@ -9,7 +9,7 @@ from types import ModuleType
 
 from feature_store_health.backends.base import Backend, BackendError
 from feature_store_health.backends.duckdb_backend import DuckDBBackend, SqlCache
-from feature_store_health.options import RunSettings
+from feature_store_health.settings import RunSettings
 
 __all__ = ["demo_warehouse_path", "load_fixture", "make_backend"]
 

@@ -511,7 +511,7 @@ def test_rerun_keeps_fail_on_and_quotes_paths(warehouse, run_suite, tmp_path):
 
 
 def test_rerun_keeps_the_emulator_endpoint_and_bytes_cap():
-    from feature_store_health.options import RunSettings
+    from feature_store_health.settings import RunSettings
     from feature_store_health.run import HealthRun
 
     settings = RunSettings(

@@ -10,7 +10,7 @@ import re
 import urllib.parse
 from typing import Any, NamedTuple
 
-from feature_store_health.config import ConfigError
+from feature_store_health.config_types import ConfigError
 from feature_store_health.config_values import _no_unknown_keys, positive_numbers, whole_numbers
 
 __all__ = ["DEFAULT_EVENTS_URL", "PagerDutyConfig", "SEVERITIES", "parse_pagerduty"]

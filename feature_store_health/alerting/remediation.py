@@ -22,7 +22,7 @@ from feature_store_health.alerting.http import RetryPolicy, post, retry_unsent
 from feature_store_health.alerting.secret import Redactor, Secret
 from feature_store_health.checks.dimensions import DIMENSIONS
 from feature_store_health.checks.verdict import Severity, Verdict
-from feature_store_health.config import ConfigError
+from feature_store_health.config_types import ConfigError
 from feature_store_health.config_values import _is_number, _no_unknown_keys, positive_numbers, whole_numbers
 
 __all__ = ["ARRIVAL", "Decision", "GuardCounts", "Recorded", "RemediationConfig", "SendOutcome", "Trigger",

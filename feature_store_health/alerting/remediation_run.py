@@ -26,7 +26,7 @@ from feature_store_health.clock import now_utc, today_in
 
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig
-    from feature_store_health.options import RunSettings
+    from feature_store_health.settings import RunSettings
     from feature_store_health.run import HealthRun
 
 __all__ = ["RECORD", "ReprocessOutcome", "checked_date_problem", "reprocess_json", "reprocess_lines", "reprocess_mode",

@@ -24,7 +24,7 @@ from feature_store_health.checks.profile import profile_columns
 
 if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
-    from feature_store_health.config import BaselineConfig, TableConfig
+    from feature_store_health.config_types import BaselineConfig, TableConfig
 
 __all__ = ["Drift", "NIGHT_HOURS", "Observation", "assess", "label", "landing_hours", "observations", "one_row_worth"]
 

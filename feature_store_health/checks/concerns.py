@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, TYPE_CHECKING
 from feature_store_health.checks.verdict import Severity, Verdict
 
 if TYPE_CHECKING:
-    from feature_store_health.config import TableConfig
+    from feature_store_health.config_types import TableConfig
 
 __all__ = ["COLUMNS_AFFECTED", "TABLE_LEVEL", "concerned_columns"]
 

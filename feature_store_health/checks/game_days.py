@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from feature_store_health.checks.metrics import Metric, Source
 
 if TYPE_CHECKING:
-    from feature_store_health.config import ScheduleConfig
+    from feature_store_health.config_types import ScheduleConfig
 
 __all__ = ["LAST_GAME", "in_season", "schedule_gap"]
 

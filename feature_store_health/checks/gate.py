@@ -17,7 +17,7 @@ from feature_store_health.checks.dimensions.arrival import Landing, clock_hours,
 from feature_store_health.checks.verdict import Verdict
 
 if TYPE_CHECKING:
-    from feature_store_health.config import TableConfig
+    from feature_store_health.config_types import TableConfig
 
 __all__ = ["Gate", "decide"]
 

@@ -15,7 +15,7 @@ from feature_store_health.checks.dimensions.base import ROWS
 from feature_store_health.checks.metrics import Metric, Source
 
 if TYPE_CHECKING:
-    from feature_store_health.config import TableConfig
+    from feature_store_health.config_types import TableConfig
 
 __all__ = ["GUARD_PLAYERS", "guard_columns", "guard_metrics", "guard_values", "players_metric", "rows_metric"]
 

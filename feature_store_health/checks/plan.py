@@ -18,7 +18,7 @@ from feature_store_health.checks.query import AggregateQuery, build_aggregate_qu
 
 if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = ["CheckSpec", "FINGERPRINTS", "FULL", "ISSUE_METRICS", "QueryScope", "parse_fingerprints", "applicable_dimensions",
            "columns_read_by_checks", "day_metrics", "query_dimensions", "fingerprint_metrics", "report_metrics", "scoped_dimensions", "table_query"]

@@ -19,7 +19,7 @@ from feature_store_health.checks.metrics import Metric, Source
 
 if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
-    from feature_store_health.config import TableConfig
+    from feature_store_health.config_types import TableConfig
 
 __all__ = ["APPROXIMATE", "column_stats", "profile_columns", "profile_metrics", "stddev_metric"]
 

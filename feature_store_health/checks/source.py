@@ -33,9 +33,10 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from feature_store_health.checks.query import SAMPLE_ROWS, row_date
+from feature_store_health.config_types import SOURCE_FEATURES
 
 if TYPE_CHECKING:
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = ["MISSING_ROWS", "SEASON_DAYS", "SourceQuery", "build_source_query"]
 
@@ -116,8 +117,6 @@ def _recompute(feature: str, stat: str | None, last: int | None, aggregate: str)
 def build_source_query(table: "TableConfig", config: "HealthConfig") -> SourceQuery:
     """The one query of ``table``'s source_consistency dimension, in BigQuery Standard SQL with
     ``@start_date`` and ``@end_date`` parameters (the DuckDB backend transpiles it)."""
-    from feature_store_health.config import SOURCE_FEATURES
-
     source, schedule = table.source, config.schedule
     features = source.features
     window = "BETWEEN @start_date AND @end_date"

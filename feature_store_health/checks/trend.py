@@ -8,7 +8,7 @@ from typing import Any, Mapping, NamedTuple, TYPE_CHECKING
 from feature_store_health.checks.dimensions import null_metric_name, tier_metric_name
 
 if TYPE_CHECKING:
-    from feature_store_health.config import TableConfig
+    from feature_store_health.config_types import TableConfig
 
 __all__ = ["TrendRow", "configured_fields", "trend_metric_names", "trend_row"]
 

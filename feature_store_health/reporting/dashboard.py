@@ -26,7 +26,7 @@ from feature_store_health.reporting.dashboard_data import (
     incident_states, landing_of, read_dashboard_history, summarize, window,
 )
 from feature_store_health.reporting.files import write_atomic
-from feature_store_health.reporting.html_report import SEVERITY_COLORS
+from feature_store_health.reporting.html_parts import SEVERITY_COLORS
 
 if TYPE_CHECKING:
     from feature_store_health.config import TableConfig

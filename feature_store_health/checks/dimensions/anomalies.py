@@ -22,7 +22,7 @@ from feature_store_health.checks.metrics import Metric
 from feature_store_health.checks.verdict import Severity
 
 if TYPE_CHECKING:
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = ["DIMENSION", "clock_time", "expected_range", "shown_value"]
 

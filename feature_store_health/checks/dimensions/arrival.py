@@ -33,7 +33,7 @@ from feature_store_health.checks.metrics import Metric
 from feature_store_health.checks.verdict import Severity
 
 if TYPE_CHECKING:
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = ["ArrivalContext", "DIMENSION", "Landing", "at_wall_hours", "clock_hours", "landing_state", "quantile",
            "usual_hours", "wall_hours"]

@@ -14,10 +14,11 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, TYPE_CHECKING
 from feature_store_health.checks.game_days import LAST_GAME
 from feature_store_health.checks.metrics import Metric, Source
 from feature_store_health.checks.verdict import Severity
+from feature_store_health.config_types import ConfigError
 
 if TYPE_CHECKING:
     from feature_store_health.checks.contract import SchemaReport
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = [
     "BASE", "Dimension", "GAMES", "JudgeContext", "Judgement", "ROWS", "SampleRule", "TEAMS", "Values",
@@ -119,8 +120,6 @@ class Dimension(NamedTuple):
 
     def validate_thresholds(self, values: Mapping[str, float], key: str) -> None:
         """Severity bands must be ordered: a WARNING limit is never stricter than an ERROR one."""
-        from feature_store_health.config import ConfigError
-
         spread = values.get("minimum_spread")
         if spread is not None and spread <= 0:   # drift's scores are in units of it
             raise ConfigError(f"{key}.minimum_spread must be above 0, got {spread!r}")

@@ -23,7 +23,7 @@ from feature_store_health.checks.metrics import Metric, Source
 from feature_store_health.checks.verdict import Severity
 
 if TYPE_CHECKING:
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = ["DIMENSION", "PAIR_DAYS", "pair_columns", "pairs_rows_sql", "team_columns", "team_rows_sql"]
 

@@ -16,7 +16,7 @@ from feature_store_health.checks.metrics import Metric, Source
 from feature_store_health.checks.verdict import Severity, worst
 
 if TYPE_CHECKING:
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = ["DIMENSION", "tier_metric_name", "tier_slug"]
 

@@ -27,7 +27,7 @@ from feature_store_health.checks.verdict import Severity, worst
 
 if TYPE_CHECKING:
     from feature_store_health.checks.source import SourceQuery
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = ["DIMENSION", "NAMED_PLAYERS", "sample_rows"]
 

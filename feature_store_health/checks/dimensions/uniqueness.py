@@ -14,7 +14,7 @@ from feature_store_health.checks.dimensions.base import (
 from feature_store_health.checks.metrics import Metric, Source
 
 if TYPE_CHECKING:
-    from feature_store_health.config import HealthConfig, TableConfig
+    from feature_store_health.config_types import HealthConfig, TableConfig
 
 __all__ = ["DIMENSION"]
 
