@@ -17,9 +17,6 @@ from typing import Any
 import duckdb
 import pytest
 import requests  # noqa: F401  loaded once here: pytester's in-process runs would re-import it per run
-# pytester's in-process runs drop the modules an inner run imported; numpy (under matplotlib's
-# charts) cannot be imported twice in one process, so a second multi-date report would lose its chart
-import matplotlib.figure  # noqa: F401
 
 from feature_store_health.warehouse import load_fixture
 # loaded once here too: its translations of the suite's SQL then last from one in-process run to the next
