@@ -199,10 +199,14 @@ def compare(large: Path, warm_history: Path, check_date: dt.date, days: int, rep
             "soda": soda, "soda_summary": summary, "window": (start, check_date)}
 
 
+def _shown_path(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def report(result: dict, repeat: int) -> list[str]:
     """The comparison's lines, the queries the selection sent last."""
     times, soda, (start, end) = result["times"], result["soda"], result["window"]
-    lines = ["", f"Seven original checks (-m \"{SELECTION}\"), {start}..{end}, on {result['database']}, warm history, "
+    lines = ["", f"Seven original checks (-m \"{SELECTION}\"), {start}..{end}, on {_shown_path(result['database'])}, warm history, "
              f"--no-archive, median of {repeat} whole-process runs, alternated:"]
     lines.append(f"  ours, both tables of the default config (as typed): {times['ours']:.3f} s")
     lines.append(f"  ours, player_daily_cache alone (-k \"{OTHER_TABLES}\"): {times['ours, cache alone']:.3f} s")
