@@ -1,6 +1,6 @@
 """Benchmark: the whole suite against the limit L of any pytest suite that runs its plan.
 
-    ./with-venv python bench/run_benchmark.py [--repeat 5]
+    ./with-venv python bench/run_benchmark.py [--repeat 5] [--soda]
 
 Builds, once, a large warehouse (the demo season with every feature row of both monitored tables
 copied under other player names: ~5 million cache rows) in bench/.warehouse/, then times whole
@@ -31,7 +31,20 @@ and prints rows, queries, the suite's own query seconds and each time, with suit
 (suite - read - write) / L (goal: within 1.15 with a warm history), suite / old (what the profile
 and the new dimensions cost) and dist / before (what drift's bins and continuity's join cost the one query), for the checks
 alone (``--no-archive``) and with the reports a default run writes (archive, HTML, JUnit, and the
-weekly charts for several dates).
+weekly charts for several dates). Before the table: the machine's cores and the Python and DuckDB
+versions; after it, the seven original checks alone (bench/seven_checks.py):
+
+  seven   `pytest data_tests -m "coverage or ... or staleness" --date=2026-02-05 --days=7
+          --database=<large> --no-archive --history=<the weekly run's warm history>`, as typed (both
+          tables) and with `-k "not player_composite_factors"` (the cache alone), and the queries it
+          sent, captured from one untimed run of the same command (bench/capture_queries.py)
+  soda    Soda Core 3.5 scanning bench/soda/checks.yml (the same seven checks on
+          player_daily_cache, the same dates) on the same file: run when bench/.soda-venv exists;
+          --soda creates it (pip install soda-core-duckdb==3.5.*). Its duckdb (< 1.1) cannot open
+          the large warehouse, so both then read a copy in that duckdb's storage version
+
+and a verdict per goal of issue 20: checks alone (--no-archive) <= 1.15 x L on the demo date and
+the large week; the weekly run with reports <= 1.5 x L; the seven checks <= 0.5 x Soda.
 """
 
 from __future__ import annotations
@@ -39,6 +52,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -62,9 +77,10 @@ from feature_store_health.checks.query import build_aggregate_query, sql_hash  #
 from feature_store_health.checks.source import build_source_query  # noqa: E402
 from feature_store_health.warehouse import demo_warehouse_path  # noqa: E402
 
+import seven_checks  # noqa: E402  (bench/, beside this file)
+
 TARGET_ROWS = 5_000_000
-SEVEN = ("coverage", "production_readiness", "null_rates", "quality_tiers", "completeness", "downstream_usage",
-         "staleness")
+SEVEN = seven_checks.SEVEN
 
 EMPTY_SUITE = """
 import pytest
@@ -282,25 +298,34 @@ def workload(name: str, database: Path, explicit_database: bool, check_date: dt.
         "workload": name + (", + reports" if archive else ""), "table_rows": table_rows, "rows_in_window": scanned,
         "queries": len(document["queries"]), "query_s": sum(query["seconds"] for query in document["queries"]),
         "checks": checks, **times, "limit": limit, "read": history_read, "write": history_write, "cold": cold_seconds,
+        "history": history,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (median). Default: 5.")
+    parser.add_argument("--soda", action="store_true",
+                        help=f"install {seven_checks.SODA_REQUIREMENT} in bench/.soda-venv when it is not there, "
+                        "and time its scan of the seven checks. Default: only when bench/.soda-venv exists.")
     args = parser.parse_args()
 
     demo = demo_warehouse_path(ROOT)
     started = time.perf_counter()
     large = build_large(demo)
     print(f"large warehouse ready in {time.perf_counter() - started:.1f} s: {large}")
+    soda = seven_checks.soda_available(install=args.soda)
+    check_date = dt.date(2026, 2, 5)
     with tempfile.TemporaryDirectory() as scratch:
         rows = [
-            workload(name, database, explicit, dt.date(2026, 2, 5), days, args.repeat, Path(scratch), archive)
+            workload(name, database, explicit, check_date, days, args.repeat, Path(scratch), archive)
             for archive in (False, True)
             for name, database, explicit, days in (("demo, 1 date", demo, False, 1),
                                                    ("large, --days=7", large, True, 7))
         ]
+        weekly = next(row for row in rows if row["workload"] == "large, --days=7")
+        seven = seven_checks.compare(large, weekly["history"], check_date, 7, args.repeat, Path(scratch), soda)
+    print(machine_line())
     header = (f"{'workload':<27}{'table rows':>11}{'rows checked':>13}{'checks':>7}{'queries':>8}{'query s':>8}"
               f"{'suite s':>8}{'floor s':>8}{'pytest s':>9}{'python s':>9}{'L s':>7}{'read s':>7}{'write s':>8}"
               f"{'suite/L':>8}{'(s-r-w)/L':>10}{'cold s':>7}{'cold/L':>7}{'old s':>7}{'suite/old':>10}"
@@ -323,6 +348,53 @@ def main() -> None:
           "history each run, so the one query is widened to the 45 baseline days and all of them are recorded. "
           "old: the cache's seven original checks' query in a bare process. dist / before: both tables' aggregate queries "
           "alone (no start-up), with drift and continuity and without them, as the run before issue 18 sent them.)")
+    for line in seven_checks.report(seven, args.repeat):
+        print(line)
+    print()
+    for line in verdicts(rows, seven):
+        print(line)
+
+
+def machine_line() -> str:
+    """The cores this process may use (the affinity, when it is fewer than the machine's), Python, DuckDB."""
+    import duckdb
+
+    cores = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    shown = f"{cores}" if usable == cores else f"{cores} (this process may use {usable})"
+    return f"cores: {shown}; Python {platform.python_version()}; DuckDB {duckdb.__version__}"
+
+
+def verdicts(rows: list[dict], seven: dict) -> list[str]:
+    """One line per speed goal of issue 20: met or not, judged on suite/L (the history's read and
+    write included: a user waits for them), with (s-r-w)/L beside it."""
+    by_name = {row["workload"]: row for row in rows}
+
+    def ratio(name: str) -> str:
+        row = by_name[name]
+        return (f"{name}: suite/L {row['suite'] / row['limit']:.2f}, "
+                f"(s-r-w)/L {(row['suite'] - row['read'] - row['write']) / row['limit']:.2f}")
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    alone = [by_name["demo, 1 date"], by_name["large, --days=7"]]
+    reports = by_name["large, --days=7, + reports"]
+    lines = [
+        f"goal: checks alone (--no-archive) <= 1.15 x L: {met(all(row['suite'] <= 1.15 * row['limit'] for row in alone))}"
+        f" ({ratio('demo, 1 date')}; {ratio('large, --days=7')})",
+        f"goal: weekly default run with reports <= 1.5 x L: {met(reports['suite'] <= 1.5 * reports['limit'])}"
+        f" ({ratio('large, --days=7, + reports')})",
+    ]
+    soda, times = seven["soda"], seven["times"]
+    if isinstance(soda, seven_checks.Soda):
+        lines.append(f"goal: seven-check selection <= 0.5 x Soda: {met(times['ours'] <= 0.5 * times['soda'])} "
+                     f"(ours / Soda: {times['ours'] / times['soda']:.2f} as typed, both tables; "
+                     f"{times['ours, cache alone'] / times['soda']:.2f} for the cache alone)")
+    else:
+        lines.append(f"goal: seven-check selection <= 0.5 x Soda: Soda not run: {soda} "
+                     f"(ours: {times['ours']:.3f} s)")
+    return lines
 
 
 if __name__ == "__main__":
