@@ -149,11 +149,19 @@ class Distributions:
         day = start
         while day < first:
             values = recorded.get((table.name, day)) or {}
-            # a day the history lacks (a run of drift alone does not widen for anomalies), or counted in other bins
-            if "row_count" not in values or (values["row_count"] and values.get(LEARNED_ID) != learned.id):
+            # a day the history lacks (a run of drift alone does not widen for anomalies), counted in
+            # other bins, or recorded by a run narrowed to other checks (-m continuity: no bins)
+            if "row_count" not in values or (values["row_count"] and (values.get(LEARNED_ID) != learned.id
+                                                                      or not self._holds_bins(table, values))):
                 return day
             day += dt.timedelta(days=1)
         return None
+
+    @staticmethod
+    def _holds_bins(table: "TableConfig", values: dict[str, Any]) -> bool:
+        """Whether a recorded day holds drift's counts (of any of its columns the live table has)."""
+        return any(f"bins__{column}" in values for column in table.drift_columns) \
+            or any(f"categories__{column}" in values for column in table.category_columns)
 
     def take_learned(self, table: "TableConfig", values: dict[dt.date, dict[str, Any]], computed: bool,
                      known: Learned | None = None) -> None:

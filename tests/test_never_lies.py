@@ -146,7 +146,7 @@ def test_a_retyped_column_in_a_weekly_archived_run_is_an_error_not_a_crash(wareh
 
 
 BROKEN_TREND_CONFTEST = """
-from feature_store_health import run
+from feature_store_health import run_shown
 
 
 def _explode(*args):
@@ -154,12 +154,12 @@ def _explode(*args):
 
 
 def pytest_configure(config):
-    config._saved_trend_row = run.trend_row
-    run.trend_row = _explode
+    config._saved_trend_row = run_shown.trend_row
+    run_shown.trend_row = _explode
 
 
 def pytest_unconfigure(config):
-    run.trend_row = config._saved_trend_row
+    run_shown.trend_row = config._saved_trend_row
 """
 
 
