@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 from typing import NamedTuple
@@ -59,8 +60,7 @@ class RunSettings(NamedTuple):
 
     @property
     def dates(self) -> tuple[dt.date, ...]:
-        first = self.check_date - dt.timedelta(days=self.days - 1)
-        return tuple(first + dt.timedelta(days=offset) for offset in range(self.days))
+        return _dates(self.check_date, self.days)
 
     @classmethod
     def from_pytest_config(
@@ -246,3 +246,10 @@ def resolve_config_path(config: pytest.Config) -> Path | None:
         return config.option.health_config
     ini_value = config.getini("health_config")
     return config.rootpath / ini_value if ini_value else None
+
+
+@functools.lru_cache(maxsize=16)
+def _dates(check_date: dt.date, days: int) -> tuple[dt.date, ...]:
+    """The run's dates, oldest first: asked for thousands of times a run, computed once."""
+    first = check_date - dt.timedelta(days=days - 1)
+    return tuple(first + dt.timedelta(days=offset) for offset in range(days))

@@ -159,16 +159,21 @@ def view(days: Sequence[BaselineDay], check_date: dt.date, levels: Sequence[NewL
     metrics_out: dict[str, list[str]] = {}
     for day in days:
         observed: dict[str, Any] = {}
+        flagged = day.flags.flagged
         for metric, observation in day.observed.items():
-            restarted = [level for level in active if level.covers(metric)]
-            if any(day.day < level.since for level in restarted):
-                continue                      # the old level: no baseline of the new one
-            if metric in day.flags.flagged and not any(day.day in forgiven[level] for level in restarted):
+            forgiven_here = False
+            if active:   # (a few hundred metrics a day: the usual case, no declared level, kept cheap)
+                restarted = [level for level in active if level.covers(metric)]
+                if any(day.day < level.since for level in restarted):
+                    continue                      # the old level: no baseline of the new one
+                forgiven_here = any(day.day in forgiven[level] for level in restarted)
+            if metric in flagged and not forgiven_here:
                 metrics_out.setdefault(day.day.isoformat(), []).append(metric)
                 continue
-            if clean.get(metric, 0) >= game_days:
+            count = clean.get(metric, 0)
+            if count >= game_days:
                 continue
-            clean[metric] = clean.get(metric, 0) + 1
+            clean[metric] = count + 1
             observed[metric] = observation
         if len(listed) < game_days:
             listed.append((day.day, observed))

@@ -19,6 +19,7 @@ fetched day records the ``learned_id`` it was counted with.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -32,6 +33,12 @@ EDGE_QUANTILES = (0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100)
 JUMP_QUANTILE = 99
 LEARNED_RECORD = "learned"     # the history record holding a table's learned values
 LEARNED_ID = "learned_id"      # the metric naming the learned values a day's counts were made with
+
+
+@functools.lru_cache(maxsize=64)
+def _learned_id(edges: tuple[tuple[str, tuple[float | None, ...]], ...], jumps: tuple[tuple[str, float | None], ...]) -> str:
+    text = json.dumps({"edges": {k: list(v) for k, v in edges}, "jumps": dict(jumps)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def edge(index: int, column: str) -> str:
@@ -50,9 +57,10 @@ class Learned(NamedTuple):
 
     @property
     def id(self) -> str:
-        text = json.dumps({"edges": {k: list(v) for k, v in sorted(self.edges.items())},
-                           "jumps": dict(sorted(self.jumps.items()))}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        """A hash of the edges and limits: asked for by every baseline day of every check, so
+        computed once per distinct value (a NamedTuple cannot cache it on itself)."""
+        return _learned_id(tuple(sorted((k, tuple(v)) for k, v in self.edges.items())),
+                           tuple(sorted(self.jumps.items())))
 
     def record(self) -> dict[str, Any]:
         return {"id": self.id, "edges": {k: list(v) for k, v in self.edges.items()}, "jumps": dict(self.jumps),
