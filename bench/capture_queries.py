@@ -5,8 +5,8 @@
 Each call of ``DuckDBBackend.run_query`` appends one JSON line: the table, the query as the suite
 built it (BigQuery SQL, before translation), its parameters and its sql_hash. The benchmark runs
 this in one untimed run with the same options as the timed ones, so the query it prints is the one
-those runs sent: a ``--dry-run`` plans the run's queries without knowing what the history holds,
-and ``--results-json`` asks for the column profile, so neither is that query for sure.
+those runs sent (``--results-json`` would ask for the column profile; the benchmark compares the
+``--dry-run`` plan with it).
 """
 
 from __future__ import annotations

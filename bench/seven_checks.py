@@ -186,6 +186,8 @@ def compare(large: Path, warm_history: Path, check_date: dt.date, days: int, rep
     # untimed, before the timed runs (their warm-up) and after them: the same queries both times,
     # or the report says the timed runs may have sent others
     queries = _captured(ours, scratch)
+    collected = subprocess.run([*ours, "--collect-only", "-q"], cwd=ROOT, capture_output=True, text=True)
+    checks = sum("::" in line for line in collected.stdout.splitlines())
     planned = _dry_run_hashes(ours)
     times = _alternated_medians(commands, repeat)
     after = _captured(ours, scratch)
@@ -195,7 +197,7 @@ def compare(large: Path, warm_history: Path, check_date: dt.date, days: int, rep
                     if any(word in line for word in ("All is good", "Only ", "Oops!"))), "")
     checks = sum(1 for line in soda_output.splitlines() if line.rstrip().endswith(("[PASSED]", "[WARNED]", "[FAILED]")))
     summary = f"{checks} checks; {summary}" if summary else f"{checks} checks"
-    return {"database": database, "times": times, "queries": queries, "planned": planned, "steady": steady,
+    return {"database": database, "times": times, "queries": queries, "planned": planned, "steady": steady, "checks": checks,
             "soda": soda, "soda_summary": summary, "window": (start, check_date)}
 
 
@@ -215,6 +217,11 @@ def report(result: dict, repeat: int) -> list[str]:
                      f"{times['soda']:.3f} s ({result['soda_summary']})")
         lines.append(f"  ours / Soda: {times['ours'] / times['soda']:.2f} (both tables), "
                      f"{times['ours, cache alone'] / times['soda']:.2f} (the cache alone, the table Soda checks)")
+    if "limit" in result:
+        limit = result["limit"]
+        lines.append(f"  L of the selection ({result['checks']} checks): floor {limit['floor']:.3f} + pytest "
+                     f"{limit['pytest']:.3f} - python {limit['python']:.3f} = {limit['limit']:.3f} s; "
+                     f"ours / L: {times['ours'] / limit['limit']:.2f}")
     else:
         lines.append(f"  Soda not run: {soda}")
     lines.append("")
