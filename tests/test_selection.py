@@ -162,3 +162,26 @@ def test_a_narrowed_run_never_records_over_a_day_rerun_since(warehouse, run_suit
             f"SELECT value FROM {HISTORY} WHERE name = 'row_count' AND table_name = ? AND check_date = DATE '2026-02-05' "
             "ORDER BY run_at DESC LIMIT 1", [CACHE]).fetchone()[0]
     assert newest == rows
+
+
+@pytest.mark.parametrize("selected, other", [("continuity", "edges"), ("drift", "jumps")])
+def test_a_run_of_drift_or_continuity_alone_learns_for_both(season_file, run_suite, tmp_path, selected, other):
+    """The learned values are learned for drift and continuity both, whatever was selected, and
+    recorded for later runs: ``-m continuity`` records drift's bin edges too (and ``-m drift``
+    continuity's jump limits), the very ones a whole run learns. Were they recorded empty, the
+    next whole runs would reuse them for refresh_days and judge drift on its two category columns
+    alone (continuity on none)."""
+    history = tmp_path / "history.duckdb"
+    whole = run_suite(f"--database={season_file}", "--date=2026-02-05", "--no-history")
+    alone = run_suite(f"--database={season_file}", "--date=2026-02-05", "-m", selected, f"--history={history}")
+    learned, expected = alone.results["learned"][CACHE], whole.results["learned"][CACHE]
+    assert learned[other] == expected[other]
+    assert learned["id"] == expected["id"] and learned["source"] == "computed"
+    after = run_suite(f"--database={season_file}", "--date=2026-02-06", f"--history={history}")
+    assert after.results["learned"][CACHE]["id"] == expected["id"]   # reused from the history
+    checks = {check["dimension"]: check for check in after.results["checks"] if check["table"] == CACHE}
+    assert checks["drift"]["details"]["columns_judged"] == 18
+    assert checks["drift"]["details"]["columns_without_baseline"] == []
+    assert checks["drift"]["message"].startswith("18 columns within their usual distribution (30 game days)")
+    assert checks["continuity"]["message"] == ("106 of 106 players compared with their previous row: 9 columns within "
+                                               "their usual move, every rule holds; most moved: points_avg_last_10 0.9 %")

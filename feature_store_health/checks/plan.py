@@ -169,6 +169,8 @@ def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaRep
         shown = trend_metric_names(table)
         metrics += [metric for dimension_id in applicable_dimensions(table)
                     for metric in DIMENSIONS[dimension_id].metrics(table, config) if metric.name in shown]
+    if scope.dimensions is not None and learned is not None:
+        metrics += learned_outputs(table, config, metrics)
     if scope.profile:
         metrics += profile_metrics(table, schema)
     if fingerprints:
@@ -182,6 +184,17 @@ def table_query(table: "TableConfig", config: "HealthConfig", schema: "SchemaRep
     rows = distribution_rows(table, schema)
     metrics = [metric for metric in metrics if metric.source not in (Source.PAIRS, Source.TEAM_VALUES) or metric.source in rows]
     return build_aggregate_query(table, config, metrics, learned, rows)
+
+
+def learned_outputs(table: "TableConfig", config: "HealthConfig", planned: list[Metric]) -> list[Metric]:
+    """The learned values' outputs of drift and continuity not yet ``planned``: the learned CTE
+    learns for both whatever was selected (run_distributions._learning_columns), and what it
+    learned is recorded and reused by later runs, so a run of one (-m continuity) returns the
+    other's too; without them it would record no bin edges (no jump limits) for later runs."""
+    names = {metric.name for metric in planned}
+    return [metric for dimension_id in ("drift", "continuity") if dimension_id in applicable_dimensions(table)
+            for metric in DIMENSIONS[dimension_id].metrics(table, config)
+            if metric.source is Source.LEARNED and metric.name not in names]
 
 
 def distribution_rows(table: "TableConfig", schema: "SchemaReport | None" = None) -> dict[Source, str]:
