@@ -186,8 +186,9 @@ def compare(large: Path, warm_history: Path, check_date: dt.date, days: int, rep
     # untimed, before the timed runs (their warm-up) and after them: the same queries both times,
     # or the report says the timed runs may have sent others
     queries = _captured(ours, scratch)
-    collected = subprocess.run([*ours, "--collect-only", "-q"], cwd=ROOT, capture_output=True, text=True)
-    checks = sum("::" in line for line in collected.stdout.splitlines())
+    # the selection's checks, for its L (``ours`` has -q already: one node id per line)
+    collected = subprocess.run([*ours, "--collect-only"], cwd=ROOT, capture_output=True, text=True)
+    checks = sum(line.startswith("data_tests/") and "::" in line for line in collected.stdout.splitlines())
     planned = _dry_run_hashes(ours)
     times = _alternated_medians(commands, repeat)
     after = _captured(ours, scratch)
