@@ -188,7 +188,7 @@ def compare(large: Path, warm_history: Path, check_date: dt.date, days: int, rep
     queries = _captured(ours, scratch)
     # the selection's checks, for its L (``ours`` has -q already: one node id per line)
     collected = subprocess.run([*ours, "--collect-only"], cwd=ROOT, capture_output=True, text=True)
-    checks = sum(line.startswith("data_tests/") and "::" in line for line in collected.stdout.splitlines())
+    selected = sum(line.startswith("data_tests/") and "::" in line for line in collected.stdout.splitlines())
     planned = _dry_run_hashes(ours)
     times = _alternated_medians(commands, repeat)
     after = _captured(ours, scratch)
@@ -198,7 +198,7 @@ def compare(large: Path, warm_history: Path, check_date: dt.date, days: int, rep
                     if any(word in line for word in ("All is good", "Only ", "Oops!"))), "")
     checks = sum(1 for line in soda_output.splitlines() if line.rstrip().endswith(("[PASSED]", "[WARNED]", "[FAILED]")))
     summary = f"{checks} checks; {summary}" if summary else f"{checks} checks"
-    return {"database": database, "times": times, "queries": queries, "planned": planned, "steady": steady, "checks": checks,
+    return {"database": database, "times": times, "queries": queries, "planned": planned, "steady": steady, "checks": selected,
             "soda": soda, "soda_summary": summary, "window": (start, check_date)}
 
 
