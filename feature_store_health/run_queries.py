@@ -127,14 +127,12 @@ class Queries:
         """What the table's query computes: the metrics of the checks pytest selected (-m, -k,
         --model), the column profile when anomalies is judged or an output shows it, the trend's
         metrics when an output shows the trend. Every metric before collection (nothing selected yet)."""
-        in_query = query_dimensions(table, self.config)
-        selected = frozenset(spec.dimension for spec in self.selected if spec.table == table.name) & set(in_query)
-        if not self.selected or selected == set(in_query):
-            selected = None
-        trend = self.profile_shown or self.settings.days > 1
-        profile = self.profile_shown or selected is None or "anomalies" in selected
-        scope = QueryScope(selected, profile, trend)
-        return FULL if scope == QueryScope(None, True, True) else scope
+        in_query = set(query_dimensions(table, self.config))
+        selected = frozenset(spec.dimension for spec in self.selected if spec.table == table.name) & in_query
+        if not self.selected or selected == in_query:
+            return FULL   # every metric (the profile and the trend's with them)
+        return QueryScope(selected, profile=self.profile_shown or "anomalies" in selected,
+                          trend=self.profile_shown or self.settings.days > 1)
 
     def _fetch(self, table: TableConfig) -> MetricsByDate | BackendError:
         dates = self.settings.dates
@@ -202,13 +200,10 @@ class Queries:
                     planned.append((name, sql, window, estimate, None))
         return planned
 
-
     def _fetches_metrics(self, table: TableConfig) -> bool:
         """Whether a selected check of the table is judged from its aggregate query."""
-        def reads(dimension_id: str) -> bool:
-            dimension = DIMENSIONS[dimension_id]
-            return dimension.own_query is None and bool(dimension.metrics(table, self.config))
-
-        return any(spec.table == table.name and reads(spec.dimension) for spec in self.selected) \
-            or (not self.selected and any(map(reads, applicable_dimensions(table))))
+        in_query = query_dimensions(table, self.config)
+        if not self.selected:
+            return bool(in_query)
+        return any(spec.table == table.name and spec.dimension in in_query for spec in self.selected)
 

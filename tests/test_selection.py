@@ -186,3 +186,22 @@ def test_a_run_of_drift_or_continuity_alone_learns_for_both(season_file, run_sui
     assert checks["drift"]["message"].startswith("18 columns within their usual distribution (30 game days)")
     assert checks["continuity"]["message"] == ("106 of 106 players compared with their previous row: 9 columns within "
                                                "their usual move, every rule holds; most moved: points_avg_last_10 0.9 %")
+
+
+def trend_section(stdout: str) -> list[str]:
+    """The console's weekly trend tables (every "Trends · …" block), as printed."""
+    lines = stdout.split("\n")
+    start = next(index for index, line in enumerate(lines) if line.startswith("Trends · "))
+    end = next(index for index in range(start, len(lines)) if lines[index].startswith(("Runbook:", "Summary:")))
+    return lines[start:end]
+
+
+def test_a_narrowed_runs_trend_reads_as_the_whole_runs(warehouse, run_suite):
+    """The trend's columns come with a narrowed query when the console shows the trend (--days > 1):
+    every number of the weekly tables of ``-m staleness`` equals the whole run's, none reads 0 for
+    "not computed" (checks/trend.py trend_metric_names is the list trend_row reads)."""
+    args = (f"--database={warehouse.path}", "--date=2026-02-05", "--days=3")
+    whole = trend_section(run_suite(*args, results=False).stdout)
+    narrowed = trend_section(run_suite(*args, "-m", "staleness", results=False).stdout)
+    assert len(whole) > 10 and any(line.startswith("Trends · player_composite_factors") for line in whole)
+    assert narrowed == whole

@@ -117,8 +117,9 @@ class QueryScope(NamedTuple):
     trend: bool = True
 
     def complete(self) -> bool:
-        """Whether the query computes every metric a baseline of a later run may read: only then
-        are its values recorded in the history (a narrower run records its verdicts alone)."""
+        """Whether the query computes every metric a baseline of a later run may read: then its
+        values are recorded whole (a narrower run's only where they cannot mix with another
+        record's: run_record.py)."""
         return self.profile and self.dimensions is None
 
 
