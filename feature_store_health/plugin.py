@@ -24,6 +24,7 @@ __all__ = ["OUTPUTS_KEY", "RUN_KEY"]
 
 RUN_KEY = pytest.StashKey[HealthRun]()
 OUTPUTS_KEY = pytest.StashKey[RunOutputs]()
+FROZE_KEY = pytest.StashKey[bool]()   # this process froze its start-up objects (pytest_configure)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,6 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # process: nested in-process runs (pytester) must not freeze their parent's garbage.
     if gc.get_freeze_count() == 0:
         gc.freeze()
+        config.stash[FROZE_KEY] = True
 
 
 def _check_lookback(settings: RunSettings, lookback_days: int) -> None:
@@ -342,6 +344,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(line, yellow=line.startswith(("WARNING", "ERROR")))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     outputs = config.stash.get(OUTPUTS_KEY, None)
     if outputs is not None:
@@ -349,3 +352,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     run = config.stash.get(RUN_KEY, None)
     if run is not None:
         run.close()
+    # The run's objects (its metrics, history, verdicts) live until exit too: frozen like the
+    # start-up's, pytest's garbage collections at exit (unraisableexception's two) skip them.
+    # Only in the process that froze at configure (never a nested run's parent).
+    if config.stash.get(FROZE_KEY, False):
+        gc.freeze()

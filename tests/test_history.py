@@ -267,6 +267,23 @@ def test_an_unreadable_history_fails_only_the_anomalies_check(season, run_suite,
     assert history.read_text() == "not a database"  # never overwritten
 
 
+def test_a_database_without_the_history_table_reads_as_empty_and_a_broken_one_is_named(tmp_path):
+    """The read runs its query straight away and asks for the table only when the catalog
+    refused it: a DuckDB file with no history table yet reads as nothing recorded; a table of
+    that name with a missing column is a read error a user can act on."""
+    from feature_store_health.history.duckdb_store import DuckDBHistory
+    from feature_store_health.history.records import HistoryError
+
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    assert DuckDBHistory(empty).read(["player_daily_cache"], dt.date(2026, 1, 1), dt.date(2026, 1, 7), "w") == {}
+    broken = tmp_path / "broken.duckdb"
+    with duckdb.connect(str(broken)) as connection:
+        connection.execute("CREATE TABLE metric_history (run_id VARCHAR, check_date DATE)")
+    with pytest.raises(HistoryError, match=rf"^history {re.escape(str(broken))}: cannot read it: Binder Error"):
+        DuckDBHistory(broken).read(["player_daily_cache"], dt.date(2026, 1, 1), dt.date(2026, 1, 7), "w")
+
+
 def test_the_history_is_never_the_warehouse(season, run_suite):
     run = run_suite(f"--database={season.path}", f"--date={DATE}", f"--history={season.path}")
     assert run.verdict("anomalies")["severity"] == "NOT_EVALUATED"

@@ -353,6 +353,18 @@ def test_non_finite_values_are_written_as_null():
         '{"a": [null, 1.5, {"b": null}]}'
 
 
+def test_results_json_writes_a_non_finite_value_as_null(monkeypatch):
+    """results_json encodes the document as it is when every number is finite, and falls back to
+    the copy with nulls when one is not: the fallback is the path a NaN takes."""
+    from feature_store_health.reporting import results_json as module
+
+    document = {"status": "HEALTHY", "checks": [{"value": float("nan")}, {"value": 2.5, "at": (1, float("-inf"))}]}
+    monkeypatch.setattr(module, "results_document", lambda *args: document)
+    assert module.results_json(None) == '{"status":"HEALTHY","checks":[{"value":null},{"value":2.5,"at":[1,null]}]}\n'
+    document = {"status": "HEALTHY", "checks": [{"value": 1.0, "at": (1, 2)}]}
+    assert module.results_json(None) == '{"status":"HEALTHY","checks":[{"value":1.0,"at":[1,2]}]}\n'
+
+
 # -- 8. bad inputs: exit 4, one line ----------------------------------------------------------
 
 def test_config_path_that_is_a_directory(run_suite, tmp_path):

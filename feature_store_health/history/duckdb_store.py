@@ -94,14 +94,14 @@ class DuckDBHistory:
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot open it: {_first_line(exc)}") from None
             try:
-                exists = connection.execute(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]).fetchone()[0]
-                if not exists:
-                    return {}
                 where, parameters = _only(only)
                 rows = connection.execute(READ_SQL.format(only=where),
                                           {"start": start, "end": end, "tables": list(tables), "source": source,
                                            **parameters}).fetchall()
+            except duckdb.CatalogException as exc:
+                if _lacks_table(connection):
+                    return {}   # a file with no history table yet (an empty DuckDB file)
+                raise HistoryError(f"history {self.path}: cannot read it: {_first_line(exc)}") from None
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot read it: {_first_line(exc)}") from None
             finally:
@@ -137,6 +137,12 @@ class DuckDBHistory:
                 raise HistoryError(f"history {self.path}: cannot write it: {_first_line(exc)}") from None
             finally:
                 connection.close()
+
+
+def _lacks_table(connection) -> bool:
+    """Whether the file holds no history table (asked only once a read failed on its catalog)."""
+    return not connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]).fetchone()[0]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -160,7 +160,11 @@ def results_json(run: "HealthRun", slack: dict[str, Any] | None = None,
     """Strict JSON: a non-finite number (which no config admits) is written as null, never NaN.
     Compact: an indented document goes through json's pure-Python encoder, 10 times slower on a
     weekly run's 600 kB (`python -m json.tool` or `jq` indents it for reading)."""
-    return json.dumps(_finite(results_document(run, slack, incidents, channels)), separators=(",", ":"), default=str, allow_nan=False) + "\n"
+    document = results_document(run, slack, incidents, channels)
+    try:   # the common case, no non-finite number: encoded as it is, without a copy
+        return json.dumps(document, separators=(",", ":"), default=str, allow_nan=False) + "\n"
+    except ValueError:
+        return json.dumps(_finite(document), separators=(",", ":"), default=str, allow_nan=False) + "\n"
 
 
 def _finite(value: Any) -> Any:

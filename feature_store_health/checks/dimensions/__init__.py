@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from feature_store_health.checks.dimensions import (
     anomalies,
     arrival,
@@ -33,8 +35,31 @@ __all__ = [
     "null_metric_name", "shown", "sql_string", "tier_metric_name", "tier_slug",
 ]
 
+MEMO_SIZE = 64  # (table, config) pairs a process keeps each dimension's metrics for
+
+
+def _memoized(metrics: Callable[[Any, Any], tuple]) -> Callable[[Any, Any], tuple]:
+    """A dimension's metrics for a (table, config) pair, computed once: a run asks for them per
+    check (the plan, the scope, the waits for landing), and they are a pure function of the two
+    immutable configs. Keyed by identity, holding the pair so an id is never reused while kept."""
+    memo: dict[tuple[int, int], tuple[Any, Any, tuple]] = {}
+
+    def memoized(table: Any, config: Any) -> tuple:
+        kept = memo.get((id(table), id(config)))
+        if kept is not None and kept[0] is table and kept[1] is config:
+            return kept[2]
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        found = tuple(metrics(table, config))
+        memo[(id(table), id(config))] = (table, config, found)
+        return found
+
+    memoized.__doc__ = metrics.__doc__
+    return memoized
+
+
 DIMENSIONS: dict[str, Dimension] = {
-    module.DIMENSION.id: module.DIMENSION
+    module.DIMENSION.id: module.DIMENSION._replace(metrics=_memoized(module.DIMENSION.metrics))
     for module in (
         arrival,
         coverage,
