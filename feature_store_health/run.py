@@ -79,6 +79,7 @@ class HealthRun(Queries, Shown, Distributions, HistoryAndBaselines, Recording, A
         self._before_window: dict[str, MetricsByDate] = {}  # fetched dates before the run's: baselines only
         self._profile_plans: dict[str, Any] = {}
         self._observations: dict[tuple[str, dt.date], Any] = {}
+        self._drift_observations: dict[tuple[str, dt.date], Any] = {}   # run_distributions._drift_observed
         self.reread: dict[str, list[dt.date]] = {}          # recorded baseline days read again (changed)
         self._judged_early: dict[CheckSpec, Verdict] = {}   # anomalies of earlier dates, judged ahead of pytest
         self._reread_error: dict[str, str] = {}

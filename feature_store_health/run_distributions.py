@@ -235,6 +235,17 @@ class Distributions:
         return {metric.removeprefix("drift:"): level for metric, level in levels.items()
                 if metric.startswith("drift:") and isinstance(level, dict)}
 
+    def _drift_observed(self, table: "TableConfig", day: dt.date, values: dict[str, Any],
+                        columns: dict[str, str]) -> dict[str, Any]:
+        """A baseline day's bin counts (and stddev) per drift column, computed once per run whatever
+        dates it serves (as anomalies' observations, run_history._observed)."""
+        key = (table.name, day)
+        if key not in self._drift_observations:
+            self._drift_observations[key] = {
+                f"drift:{column}": (day, [int(count or 0) for count in values[name] or ()], values.get(f"stddev__{column}"))
+                for column, name in columns.items() if name in values}
+        return self._drift_observations[key]
+
     def _drift_baseline(self, table: "TableConfig", check_date: dt.date, learned: Learned | None):
         """Column -> the baseline days' (date, counts, stddev), newest first; and column -> the days
         left out of it. The baseline's own view (checks/baseline_days.py) picks them, as anomalies':
@@ -254,10 +265,7 @@ class Distributions:
             flagged = self._day_flags(table.name, day, values).flagged
             held = {f"drift:{column}" for column in columns if "rows_per_team" in flagged
                     or any(f"{level}:{column}" in flagged for level in LEVELS)}
-            observed = {f"drift:{column}": (day, [int(count or 0) for count in values[name] or ()],
-                                            values.get(f"stddev__{column}"))
-                        for column, name in columns.items() if name in values}
-            days.append(BaselineDay(day, observed, DayFlags(flagged | held)))
+            days.append(BaselineDay(day, self._drift_observed(table, day, values, columns), DayFlags(flagged | held)))
         settings = self.config.baseline
         levels = [level for level in settings.new_levels if level.table == table.name]
         seen = view(days, check_date, levels, settings.game_days, settings.minimum_game_days)

@@ -157,6 +157,9 @@ class HistoryAndBaselines:
                                  "seconds": round(time.perf_counter() - started, 4)}
             if scope is not None:
                 self.history_read["scope"] = scope
+            read_from = getattr(store, "read_from", None)
+            if read_from is not None:   # the DuckDB file: its digest of the newest values, or its rows
+                self.history_read["from"] = read_from
             damaged = getattr(store, "damaged", [])
             if damaged:  # left out, named: a damaged value never switches the baselines off
                 self.history_read["damaged"] = damaged

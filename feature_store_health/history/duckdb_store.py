@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from feature_store_health.history.latest import read_digest, refresh
 from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, Names, decode_rows, ndjson
 
 __all__ = ["DuckDBHistory", "history_path_problem"]
@@ -57,6 +58,7 @@ class DuckDBHistory:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.location = str(path)
+        self.read_from: str | None = None   # the last read's: "digest" (history/latest.py) or "rows"
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -93,7 +95,15 @@ class DuckDBHistory:
                 connection = duckdb.connect(str(self.path), read_only=True)
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot open it: {_first_line(exc)}") from None
+            self.damaged: list[str] = []
             try:
+                if only is None:   # a whole read: from the digest while it is in step with the rows
+                    digest = read_digest(connection, tables, start, end, source, self.damaged)
+                    self.read_from = "digest" if digest is not None else "rows"
+                    if digest is not None:
+                        return digest
+                else:
+                    self.read_from = "rows"
                 where, parameters = _only(only)
                 rows = connection.execute(READ_SQL.format(only=where),
                                           {"start": start, "end": end, "tables": list(tables), "source": source,
@@ -106,7 +116,6 @@ class DuckDBHistory:
                 raise HistoryError(f"history {self.path}: cannot read it: {_first_line(exc)}") from None
             finally:
                 connection.close()
-        self.damaged: list[str] = []
         return decode_rows(rows, self.damaged)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
@@ -129,14 +138,23 @@ class DuckDBHistory:
                 raise HistoryError(f"history {self.path}: cannot open it for writing: {_first_line(exc)}") from None
             try:
                 definition = ", ".join(f"{name} {_DUCKDB_TYPES[kind]}" for name, kind in HISTORY_COLUMNS.items())
+                written = (f"SELECT {', '.join(HISTORY_COLUMNS)} FROM read_json('{_sql_text(scratch.name)}', "
+                           f"format = 'newline_delimited', columns = {{{columns}}})")
+                connection.execute("BEGIN TRANSACTION")   # the rows and their digest, or neither
                 connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({definition})")
-                connection.execute(
-                    f"INSERT INTO {TABLE} SELECT {', '.join(HISTORY_COLUMNS)} FROM read_json(?, "
-                    f"format = 'newline_delimited', columns = {{{columns}}})", [scratch.name])
+                rows_before = connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+                connection.execute(f"INSERT INTO {TABLE} {written}")
+                refresh(connection, rows_before, written)
+                connection.execute("COMMIT")
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot write it: {_first_line(exc)}") from None
             finally:
                 connection.close()
+
+
+def _sql_text(text: str) -> str:
+    """A string literal's body: quotes doubled."""
+    return text.replace("'", "''")
 
 
 def _lacks_table(connection) -> bool:

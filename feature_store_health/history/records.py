@@ -8,7 +8,7 @@ import math
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
 __all__ = ["HISTORY_COLUMNS", "HistoryError", "HistoryStore", "Names", "READ_COLUMNS", "RECORD_KIND", "RunInfo", "VERDICT_PREFIX",
-           "day_fingerprint", "decode_rows", "encode", "flagged_levels", "flagged_metrics", "history_rows", "ndjson",
+           "day_fingerprint", "decode_into", "decode_rows", "encode", "flagged_levels", "flagged_metrics", "history_rows", "ndjson",
            "record_row"]
 
 # name -> BigQuery type; the same columns in the DuckDB file
@@ -191,20 +191,29 @@ def decode_rows(rows: Iterable[Sequence[Any]],
             values[name] = value
         elif kind == "int":
             values[name] = None if value is None else int(value)
-        elif kind == "verdict" or kind == RECORD_KIND:
-            # a verdict: {"severity", "message", "fingerprint", "flagged"?}, what baselines leave out;
-            # a record: the JSON object it was written as
-            values[name] = _verdict(text)
         else:
-            try:
-                values[name] = decode(kind, value, text)
-            except (ValueError, TypeError) as exc:
-                # one damaged value costs that value only: the day's other metrics still serve
-                if damaged is None:
-                    raise HistoryError(f"a {kind} value of {name} on {check_date} ({table_name}) cannot be "
-                                       f"read ({exc})") from None
-                damaged.append(f"{table_name} {check_date} {name} ({kind} {text!r})")
+            decode_into(values, table_name, check_date, name, kind, value, text, damaged)
     return result
+
+
+def decode_into(values: dict[str, Any], table_name: str, check_date: dt.date, name: str, kind: str,
+                value: float | None, text: str | None, damaged: list[str] | None) -> None:
+    """One value of another kind than a number into a day's ``values`` (decode_rows, and the
+    DuckDB history's digest: history/latest.py): a verdict or record as its dict, the rest decoded;
+    a value that cannot be decoded is named in ``damaged`` (without that list, a HistoryError)."""
+    if kind == "verdict" or kind == RECORD_KIND:
+        # a verdict: {"severity", "message", "fingerprint", "flagged"?}, what baselines leave out;
+        # a record: the JSON object it was written as
+        values[name] = _verdict(text)
+        return
+    try:
+        values[name] = decode(kind, value, text)
+    except (ValueError, TypeError) as exc:
+        # one damaged value costs that value only: the day's other metrics still serve
+        if damaged is None:
+            raise HistoryError(f"a {kind} value of {name} on {check_date} ({table_name}) cannot be "
+                               f"read ({exc})") from None
+        damaged.append(f"{table_name} {check_date} {name} ({kind} {text!r})")
 
 
 def _verdict(text: str | None) -> dict[str, Any]:
