@@ -24,7 +24,10 @@ TABLES = [CACHE, COMPOSITE, "*"]
 def run_info(number: int, source: str = SOURCE) -> RunInfo:
     # run 3 starts at the same second as run 1 (both write DAYS[3]): the newer run_id breaks the
     # tie, as in the rows' read
-    at = dt.datetime(2026, 2, 1, 6, 0, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=1 if number == 3 else number)
+    # tie, as in the rows' read; run 4 started before them all (it wrote last: a long run beside
+    # shorter ones) and wins nothing
+    minutes = {3: 1, 4: -1}.get(number, number)
+    at = dt.datetime(2026, 2, 1, 6, 0, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=minutes)
     return RunInfo(f"run-{number}", at, "duckdb", source, "cfg")
 
 
@@ -73,6 +76,7 @@ def test_the_digest_serves_exactly_what_the_rows_give_after_reruns_and_overwrite
         (SOURCE, DAYS[2:4], 1.5),      # a rerun of two of its days: newer values win
         (OTHER, DAYS[:2], 3.0),        # another warehouse: never mixed in
         (SOURCE, DAYS[3:], 2.0),       # the same second as run 1: the newer run_id wins on DAYS[3]
+        (SOURCE, DAYS[:1] + DAYS[3:4], 9.0),   # older than every run before it: its values lose
     ]):
         history.write([row for table in TABLES for day in days for row in day_rows(run_info(number, source), table, day, scale)])
         assert_reads_equal(history, "digest")
@@ -83,9 +87,29 @@ def test_the_digest_serves_exactly_what_the_rows_give_after_reruns_and_overwrite
     assert newest["max_processed_at"] == dt.datetime(2026, 2, 1, 9, 30, tzinfo=dt.timezone.utc)
     assert newest["first_game"] == DAYS[3] and newest["tiny"] == 2e-300 and isinstance(newest["row_count"], int)
     assert history.read([CACHE], DAYS[0], DAYS[0], OTHER)[(CACHE, DAYS[0])]["row_count"] == 1500
+    assert history.read([CACHE], DAYS[0], DAYS[0], SOURCE)[(CACHE, DAYS[0])]["row_count"] == 500
     with duckdb.connect(str(history.path), read_only=True) as connection:
         digest_days = connection.execute("SELECT count(*) FROM metric_latest").fetchone()[0]
         assert digest_days == len(TABLES) * (len(DAYS) + 2)   # one row per (source, table, date)
+
+
+def test_a_write_taken_over_the_digest_keeps_every_float_as_the_rows_store_it(tmp_path):
+    """The usual write takes its own rows over the digest (no read back): each float must be the
+    one the rows hold after their trip through DuckDB's JSON reader, to the last bit."""
+    import random
+
+    randomly = random.Random(20)
+    history = DuckDBHistory(tmp_path / "history.duckdb")
+    for number in range(3):
+        values = {f"m{index}": randomly.random() * 10 ** randomly.randint(-30, 30) * randomly.choice((1, -1))
+                  for index in range(2000)}
+        values.update({"third": 1 / 3, "small": 5e-324, "big": 1.7976931348623157e308, "negative_zero": -0.0})
+        history.write(history_rows(run_info(number), CACHE, DAYS[0], values))
+        found = history.read([CACHE], DAYS[0], DAYS[0], SOURCE)
+        assert history.read_from == "digest"
+        rows = the_rows(history.path, [CACHE], DAYS[0], DAYS[0], SOURCE)
+        assert found == rows
+        assert all(found[(CACHE, DAYS[0])][name].hex() == value.hex() for name, value in values.items())
 
 
 def test_rows_written_by_hand_send_reads_to_the_rows_until_the_next_write(tmp_path):
@@ -108,10 +132,15 @@ def test_rows_written_by_hand_send_reads_to_the_rows_until_the_next_write(tmp_pa
     history.write(day_rows(run_info(2), COMPOSITE, DAYS[4], 5.0))
     assert_reads_equal(history, "digest")
     assert (CACHE, DAYS[1]) not in history.read([CACHE], DAYS[0], DAYS[-1], SOURCE)
+    with duckdb.connect(str(history.path)) as connection:   # digested days deleted by hand
+        connection.execute("DELETE FROM metric_latest WHERE check_date = ?", [DAYS[0]])
+    assert_reads_equal(history, "rows")
+    history.write(day_rows(run_info(3), COMPOSITE, DAYS[4], 5.5))
+    assert_reads_equal(history, "digest")
     with duckdb.connect(str(history.path)) as connection:   # the digest dropped by hand, in step
         connection.execute("DROP TABLE metric_latest")
     assert_reads_equal(history, "rows")
-    history.write(day_rows(run_info(3), COMPOSITE, DAYS[4], 6.0))   # one day written: every day digested
+    history.write(day_rows(run_info(4), COMPOSITE, DAYS[4], 6.0))   # one day written: every day digested
     assert_reads_equal(history, "digest")
 
 
@@ -128,6 +157,14 @@ def test_a_history_from_before_the_digest_is_read_from_its_rows_and_digested_by_
     history.write(day_rows(run_info(1), CACHE, DAYS[2], 2.0))
     assert_reads_equal(history, "digest")
     assert history.read([CACHE], DAYS[0], DAYS[-1], SOURCE)[(CACHE, DAYS[0])]["row_count"] == 500
+    # a digest of another layout: what it still serves is right; the next write makes it again whole
+    for change, served_from in (("ALTER TABLE metric_latest DROP COLUMN newest_run_id", "digest"),
+                                ("ALTER TABLE metric_latest_state DROP COLUMN digest_rows", "rows")):
+        with duckdb.connect(str(path)) as connection:
+            connection.execute(change)
+        assert_reads_equal(history, served_from)
+        history.write(day_rows(run_info(2), CACHE, DAYS[2], 3.0))
+        assert_reads_equal(history, "digest")
 
 
 def test_a_damaged_value_in_the_digest_costs_that_value_only(tmp_path):

@@ -144,7 +144,7 @@ class DuckDBHistory:
                 connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({definition})")
                 rows_before = connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
                 connection.execute(f"INSERT INTO {TABLE} {written}")
-                refresh(connection, rows_before, written)
+                refresh(connection, rows_before, rows)
                 connection.execute("COMMIT")
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot write it: {_first_line(exc)}") from None

@@ -6,7 +6,7 @@ lookback over two tables, each row a Python tuple to build and decode, behind a 
 run's rows. The digest holds the same newest values as one row per day, so a read is ~90 rows of
 JSON. It is derived, never the record: ``metric_history`` stays append-only and whole, and a read
 serves from the digest only while it is in step with it (``metric_latest_state`` holds the row
-count of ``metric_history`` the digest was made from). Rows written by anything else (an older
+counts of ``metric_history`` and of the digest as the last write left them). Rows written by anything else (an older
 version of this tool, a hand-made INSERT or DELETE) put it out of step: reads go back to the rows,
 and the next write makes the digest again from all of them. An UPDATE of a value in place, which
 changes no count, is not seen: after editing the history by hand, drop ``metric_latest`` (the
@@ -26,49 +26,114 @@ __all__ = ["read_digest", "refresh"]
 HISTORY = "metric_history"
 DIGEST = "metric_latest"
 STATE = "metric_latest_state"
+STATE_COLUMNS = {"history_rows": "BIGINT", "digest_rows": "BIGINT"}
+DIGEST_COLUMNS = {"source": "VARCHAR", "table_name": "VARCHAR", "check_date": "DATE",
+                  "newest_run_at": "TIMESTAMPTZ", "newest_run_id": "VARCHAR", "day": "VARCHAR"}
 NEWEST = ("QUALIFY ROW_NUMBER() OVER (PARTITION BY source, table_name, check_date, name "
           "ORDER BY run_at DESC, run_id DESC) = 1")
 
 
-def refresh(connection: Any, rows_before: int, written: str) -> None:
-    """In the write's transaction, after its rows were appended: the digest of the days they
-    touched (``written``: a query of their source, table_name and check_date), or of every day
-    when the digest was not in step with the ``rows_before`` the history held before them."""
+Key = tuple  # (source, table_name, check_date)
+
+
+def refresh(connection: Any, rows_before: int, written: list[dict[str, Any]]) -> None:
+    """In the write's transaction, after its rows (``written``, as history_rows makes them) were
+    appended: the digest of the days they touched, or of every day when the digest was not in step
+    with the ``rows_before`` the history held before them. A touched day whose every digested value
+    is older than this write's rows takes them over its digest (the usual case: no window over the
+    day's rows); a day another run wrote later than this one started is made again from its rows."""
     existing = {name for (name,) in connection.execute(
         "SELECT table_name FROM duckdb_tables() WHERE table_name IN (?, ?)", [DIGEST, STATE]).fetchall()}
-    connection.execute(f"CREATE TABLE IF NOT EXISTS {DIGEST} (source VARCHAR, table_name VARCHAR, "
-                       "check_date DATE, day VARCHAR)")
-    connection.execute(f"CREATE TABLE IF NOT EXISTS {STATE} (history_rows BIGINT)")
-    state = connection.execute(f"SELECT history_rows FROM {STATE}").fetchall()
-    if existing == {DIGEST, STATE} and state == [(rows_before,)]:
-        connection.execute(f"CREATE TEMP TABLE touched AS SELECT DISTINCT source, table_name, check_date FROM ({written})")
-        connection.execute(f"DELETE FROM {DIGEST} USING touched WHERE {DIGEST}.source = touched.source "
-                           f"AND {DIGEST}.table_name = touched.table_name AND {DIGEST}.check_date = touched.check_date")
-        newest = connection.execute(
-            f"SELECT source, table_name, check_date, name, kind, value, text FROM {HISTORY} "
-            f"SEMI JOIN touched USING (source, table_name, check_date) {NEWEST}").fetchall()
-        connection.execute("DROP TABLE touched")
+    for table, columns in ((DIGEST, DIGEST_COLUMNS), (STATE, STATE_COLUMNS)):
+        if table in existing and [name for (name,) in connection.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]
+                ).fetchall()] != list(columns):
+            connection.execute(f"DROP TABLE {table}")   # another layout (another version's): made again whole
+            existing.discard(table)
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {table} "
+                           f"({', '.join(f'{name} {kind}' for name, kind in columns.items())})")
+    state = connection.execute(f"SELECT history_rows, digest_rows FROM {STATE}").fetchall()
+    days: dict[Key, tuple[tuple[dt.datetime, str], dict[str, dict[str, Any]]]] = {}
+    digested_now = connection.execute(f"SELECT count(*) FROM {DIGEST}").fetchone()[0]
+    if existing == {DIGEST, STATE} and state == [(rows_before, digested_now)]:
+        by_day: dict[Key, list[dict[str, Any]]] = {}
+        for row in written:
+            by_day.setdefault((row["source"], row["table_name"], dt.date.fromisoformat(row["check_date"])), []).append(row)
+        keys = list(by_day)
+        digested = {(source, table_name, check_date): ((_utc(run_at), run_id), json.loads(day))
+                    for source, table_name, check_date, run_at, run_id, day in connection.execute(
+                        f"SELECT d.source, d.table_name, d.check_date, d.newest_run_at, d.newest_run_id, d.day "
+                        f"FROM {DIGEST} d SEMI JOIN (SELECT unnest($sources) AS source, unnest($tables) AS table_name, "
+                        "unnest($dates) AS check_date) k USING (source, table_name, check_date)", _columns(keys)).fetchall()}
+        again = []
+        for key, rows in by_day.items():
+            stamps = {(_utc(dt.datetime.fromisoformat(row["run_at"])), row["run_id"]) for row in rows}
+            stamp = max(stamps)
+            before = digested.get(key)
+            if len(stamps) == 1 and len({row["name"] for row in rows}) == len(rows) and (before is None or stamp > before[0]):
+                day = before[1] if before is not None else _empty()
+                for row in rows:
+                    _put(day, row["name"], row["kind"], row["value"], row["text"])
+                days[key] = (stamp, day)
+            else:
+                again.append(key)
+        connection.execute(f"DELETE FROM {DIGEST} USING (SELECT unnest($sources) AS source, unnest($tables) AS table_name, "
+                           f"unnest($dates) AS check_date) k WHERE {DIGEST}.source = k.source AND "
+                           f"{DIGEST}.table_name = k.table_name AND {DIGEST}.check_date = k.check_date", _columns(keys))
+        if again:
+            days.update(_from_rows(connection, "SEMI JOIN (SELECT unnest($sources) AS source, unnest($tables) AS table_name, "
+                                   "unnest($dates) AS check_date) k USING (source, table_name, check_date)", _columns(again)))
     else:   # out of step (or new): made again from every row
         connection.execute(f"DELETE FROM {DIGEST}")
-        newest = connection.execute(
-            f"SELECT source, table_name, check_date, name, kind, value, text FROM {HISTORY} {NEWEST}").fetchall()
-    days: dict[tuple[str, str, dt.date], dict[str, dict[str, Any]]] = {}
-    for source, table_name, check_date, name, kind, value, text in newest:
-        day = days.get((source, table_name, check_date))
-        if day is None:
-            day = days[(source, table_name, check_date)] = {"float": {}, "int": {}, "other": {}}
-        if kind == "float" or kind == "int":
-            day[kind][name] = value
-        else:
-            day["other"][name] = [kind, value, text]
+        days = _from_rows(connection, "", {})
     if days:
         keys = list(days)
         connection.execute(
-            f"INSERT INTO {DIGEST} SELECT unnest($sources), unnest($tables), unnest($dates), unnest($days)",
-            {"sources": [key[0] for key in keys], "tables": [key[1] for key in keys], "dates": [key[2] for key in keys],
-             "days": [json.dumps(days[key], separators=(",", ":"), allow_nan=False) for key in keys]})
+            f"INSERT INTO {DIGEST} SELECT unnest($sources), unnest($tables), unnest($dates), unnest($run_ats), "
+            "unnest($run_ids), unnest($days)",
+            {**_columns(keys), "run_ats": [days[key][0][0] for key in keys], "run_ids": [days[key][0][1] for key in keys],
+             "days": [json.dumps(days[key][1], separators=(",", ":"), allow_nan=False) for key in keys]})
     connection.execute(f"DELETE FROM {STATE}")
-    connection.execute(f"INSERT INTO {STATE} SELECT count(*) FROM {HISTORY}")
+    connection.execute(f"INSERT INTO {STATE} SELECT (SELECT count(*) FROM {HISTORY}), (SELECT count(*) FROM {DIGEST})")
+
+
+def _from_rows(connection: Any, where: str, parameters: dict[str, Any]) -> dict[Key, tuple[tuple[dt.datetime, str], dict]]:
+    """Days digested from their rows: the newest row of each name, as the rows' own read picks it."""
+    days: dict[Key, tuple[tuple[dt.datetime, str], dict]] = {}
+    for source, table_name, check_date, name, kind, value, text, run_at, run_id in connection.execute(
+            f"SELECT source, table_name, check_date, name, kind, value, text, run_at, run_id FROM {HISTORY} "
+            f"{where} {NEWEST}", parameters).fetchall():
+        key = (source, table_name, check_date)
+        stamp = (_utc(run_at), run_id)
+        found = days.get(key)
+        if found is None:
+            found = days[key] = (stamp, _empty())
+        elif stamp > found[0]:
+            days[key] = found = (stamp, found[1])
+        _put(found[1], name, kind, value, text)
+    return days
+
+
+def _empty() -> dict[str, dict[str, Any]]:
+    return {"float": {}, "int": {}, "other": {}}
+
+
+def _put(day: dict[str, dict[str, Any]], name: str, kind: str, value: Any, text: Any) -> None:
+    """A name's newest value into a day's digest: numbers by kind, the rest as [kind, value, text]."""
+    for bucket in day.values():
+        bucket.pop(name, None)
+    if kind == "float" or kind == "int":
+        day[kind][name] = value
+    else:
+        day["other"][name] = [kind, value, text]
+
+
+def _columns(keys: list[Key]) -> dict[str, list[Any]]:
+    return {"sources": [key[0] for key in keys], "tables": [key[1] for key in keys], "dates": [key[2] for key in keys]}
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
 
 
 def read_digest(connection: Any, tables: Sequence[str], start: dt.date, end: dt.date, source: str,
@@ -78,15 +143,15 @@ def read_digest(connection: Any, tables: Sequence[str], start: dt.date, end: dt.
     import duckdb
 
     try:
-        made_from, rows_now = connection.execute(
-            f"SELECT (SELECT max(history_rows) FROM {STATE}), (SELECT count(*) FROM {HISTORY})").fetchone()
-        if made_from is None or made_from != rows_now:
+        state = connection.execute(f"SELECT history_rows, digest_rows FROM {STATE}").fetchall()
+        now = connection.execute(f"SELECT (SELECT count(*) FROM {HISTORY}), (SELECT count(*) FROM {DIGEST})").fetchone()
+        if state != [now]:
             return None
         found = connection.execute(
             f"SELECT table_name, check_date, day FROM {DIGEST} WHERE source = $source "
             "AND check_date BETWEEN $start AND $end AND table_name IN (SELECT unnest($tables))",
             {"source": source, "start": start, "end": end, "tables": list(tables)}).fetchall()
-    except duckdb.CatalogException:   # no digest yet (or a part of it dropped by hand)
+    except (duckdb.CatalogException, duckdb.BinderException):   # no digest yet, or of another layout
         return None
     result: dict[tuple[str, dt.date], dict[str, Any]] = {}
     for table_name, check_date, text in found:
