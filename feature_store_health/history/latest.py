@@ -42,20 +42,21 @@ def refresh(connection: Any, rows_before: int, written: list[dict[str, Any]]) ->
     with the ``rows_before`` the history held before them. A touched day whose every digested value
     is older than this write's rows takes them over its digest (the usual case: no window over the
     day's rows); a day another run wrote later than this one started is made again from its rows."""
-    existing = {name for (name,) in connection.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE table_name IN (?, ?)", [DIGEST, STATE]).fetchall()}
+    layouts = dict(connection.execute(
+        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
+        "WHERE table_name IN (?, ?) GROUP BY table_name", [DIGEST, STATE]).fetchall())
+    in_step = True
     for table, columns in ((DIGEST, DIGEST_COLUMNS), (STATE, STATE_COLUMNS)):
-        if table in existing and [name for (name,) in connection.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]
-                ).fetchall()] != list(columns):
-            connection.execute(f"DROP TABLE {table}")   # another layout (another version's): made again whole
-            existing.discard(table)
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {table} "
-                           f"({', '.join(f'{name} {kind}' for name, kind in columns.items())})")
-    state = connection.execute(f"SELECT history_rows, digest_rows FROM {STATE}").fetchall()
+        if layouts.get(table) == list(columns):
+            continue
+        in_step = False   # new, or of another layout (another version's): made again whole
+        connection.execute(f"DROP TABLE IF EXISTS {table}")
+        connection.execute(f"CREATE TABLE {table} ({', '.join(f'{name} {kind}' for name, kind in columns.items())})")
+    if in_step:
+        state = connection.execute(f"SELECT history_rows, digest_rows FROM {STATE}").fetchall()
+        in_step = state == [(rows_before, connection.execute(f"SELECT count(*) FROM {DIGEST}").fetchone()[0])]
     days: dict[Key, tuple[tuple[dt.datetime, str], dict[str, dict[str, Any]]]] = {}
-    digested_now = connection.execute(f"SELECT count(*) FROM {DIGEST}").fetchone()[0]
-    if existing == {DIGEST, STATE} and state == [(rows_before, digested_now)]:
+    if in_step:
         by_day: dict[Key, list[dict[str, Any]]] = {}
         for row in written:
             by_day.setdefault((row["source"], row["table_name"], dt.date.fromisoformat(row["check_date"])), []).append(row)
@@ -66,8 +67,10 @@ def refresh(connection: Any, rows_before: int, written: list[dict[str, Any]]) ->
                         f"FROM {DIGEST} d SEMI JOIN (SELECT unnest($sources) AS source, unnest($tables) AS table_name, "
                         "unnest($dates) AS check_date) k USING (source, table_name, check_date)", _columns(keys)).fetchall()}
         again = []
+        moments: dict[str, dt.datetime] = {}   # each run_at text parsed once
         for key, rows in by_day.items():
-            stamps = {(_utc(dt.datetime.fromisoformat(row["run_at"])), row["run_id"]) for row in rows}
+            stamps = {(moments.get(row["run_at"]) or moments.setdefault(row["run_at"], _utc(dt.datetime.fromisoformat(
+                row["run_at"]))), row["run_id"]) for row in rows}
             stamp = max(stamps)
             before = digested.get(key)
             if len(stamps) == 1 and len({row["name"] for row in rows}) == len(rows) and (before is None or stamp > before[0]):
