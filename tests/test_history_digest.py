@@ -229,3 +229,46 @@ def test_a_run_reads_its_baseline_from_the_digest_and_judges_as_from_the_rows(ru
 
     assert judged(second) == judged(from_rows)
     assert json.dumps(second.results["learned"], sort_keys=True) == json.dumps(from_rows.results["learned"], sort_keys=True)
+
+
+@pytest.mark.parametrize("edit", [
+    # a NaN and an infinity (no write makes them; DuckDB holds them): the digest must hold them too
+    "INSERT INTO metric_history SELECT run_id, run_at + INTERVAL 1 DAY, backend, source, config_hash, table_name, "
+    "check_date, 'not_a_number', 'float', 'nan'::DOUBLE, NULL FROM metric_history LIMIT 1",
+    "INSERT INTO metric_history SELECT run_id, run_at + INTERVAL 1 DAY, backend, source, config_hash, table_name, "
+    "check_date, 'row_count', 'float', '-inf'::DOUBLE, NULL FROM metric_history LIMIT 1",
+    # a row with no run_at or run_id (an INSERT naming some columns only): older than any run, as
+    # the rows' read orders it (NULLS LAST), and never a reason for a write to fail
+    "INSERT INTO metric_history (run_id, backend, source, config_hash, table_name, check_date, name, kind, value) "
+    "SELECT 'by-hand', backend, source, config_hash, table_name, check_date, 'stampless', 'int', 3 FROM metric_history LIMIT 1",
+    "INSERT INTO metric_history (run_at, backend, source, config_hash, table_name, check_date, name, kind, value) "
+    "SELECT run_at, backend, source, config_hash, table_name, check_date, 'row_count', 'int', 3 FROM metric_history LIMIT 1",
+    "INSERT INTO metric_history (run_at, backend, source, config_hash, table_name, check_date, name, kind, value) "
+    "SELECT run_at + INTERVAL 1 DAY, backend, source, config_hash, table_name, check_date, 'no_run_id', 'int', 3 FROM metric_history LIMIT 1",
+    "INSERT INTO metric_history (run_at, backend, source, config_hash, table_name, check_date, name, kind, value) "
+    "SELECT run_at, backend, source, config_hash, table_name, check_date, 'no_run_id', 'int', 3 FROM metric_history LIMIT 1",
+    # a row with no name: decode_rows's values[None]
+    "INSERT INTO metric_history SELECT run_id, run_at + INTERVAL 1 DAY, backend, source, config_hash, table_name, "
+    "check_date, NULL, 'int', 8, NULL FROM metric_history LIMIT 1",
+], ids=["nan", "infinity", "no-run-at", "no-run-at-same-name", "no-run-id-later", "no-run-id-same-moment", "no-name"])
+def test_rows_made_by_hand_with_values_no_write_makes_are_digested_as_the_rows_read(tmp_path, edit):
+    """Hand-made rows the tool never writes (NaN, infinities, NULL stamps or names) put the digest
+    out of step; the next write must still succeed, and its digest serve what the rows give."""
+    history = DuckDBHistory(tmp_path / "history.duckdb")
+    history.write([row for table in TABLES for day in DAYS for row in day_rows(run_info(0), table, day, 1.0)])
+    with duckdb.connect(str(history.path)) as connection:
+        connection.execute(edit)
+    history.write(day_rows(run_info(1), CACHE, DAYS[4], 2.0))   # the whole digest made again, from every row
+    history.write(day_rows(run_info(2), CACHE, DAYS[0], 3.0))   # its rows taken over that day's digest
+    history.write(day_rows(run_info(4), CACHE, DAYS[0], 4.0))   # an older run: that day made again from its rows
+    for source in (SOURCE,):
+        for tables in (TABLES, [CACHE]):
+            found = history.read(tables, DAYS[0], DAYS[-1], source)
+            assert history.read_from == "digest"
+            rows = the_rows(history.path, tables, DAYS[0], DAYS[-1], source)
+            # NaN != NaN: compared by their text (and a None name sorts beside the others)
+            assert _texts(found) == _texts(rows) and found.keys() == rows.keys()
+
+
+def _texts(read: dict) -> list:
+    return sorted((repr(key), sorted((repr(name), repr(value)) for name, value in day.items())) for key, day in read.items())

@@ -34,6 +34,8 @@ NEWEST = ("QUALIFY ROW_NUMBER() OVER (PARTITION BY source, table_name, check_dat
 
 
 Key = tuple  # (source, table_name, check_date)
+Stamp = tuple   # (has run_at, run_at in UTC, has run_id, run_id): orders as the rows' ORDER BY run_at, run_id
+_NO_MOMENT = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 
 def refresh(connection: Any, rows_before: int, written: list[dict[str, Any]]) -> None:
@@ -55,13 +57,13 @@ def refresh(connection: Any, rows_before: int, written: list[dict[str, Any]]) ->
     if in_step:
         state = connection.execute(f"SELECT history_rows, digest_rows FROM {STATE}").fetchall()
         in_step = state == [(rows_before, connection.execute(f"SELECT count(*) FROM {DIGEST}").fetchone()[0])]
-    days: dict[Key, tuple[tuple[dt.datetime, str], dict[str, dict[str, Any]]]] = {}
+    days: dict[Key, tuple[Stamp, dict[str, Any]]] = {}
     if in_step:
         by_day: dict[Key, list[dict[str, Any]]] = {}
         for row in written:
             by_day.setdefault((row["source"], row["table_name"], dt.date.fromisoformat(row["check_date"])), []).append(row)
         keys = list(by_day)
-        digested = {(source, table_name, check_date): ((_utc(run_at), run_id), json.loads(day))
+        digested = {(source, table_name, check_date): (_stamp(run_at, run_id), json.loads(day))
                     for source, table_name, check_date, run_at, run_id, day in connection.execute(
                         f"SELECT d.source, d.table_name, d.check_date, d.newest_run_at, d.newest_run_id, d.day "
                         f"FROM {DIGEST} d SEMI JOIN (SELECT unnest($sources) AS source, unnest($tables) AS table_name, "
@@ -69,7 +71,7 @@ def refresh(connection: Any, rows_before: int, written: list[dict[str, Any]]) ->
         again = []
         moments: dict[str, dt.datetime] = {}   # each run_at text parsed once
         for key, rows in by_day.items():
-            stamps = {(moments.get(row["run_at"]) or moments.setdefault(row["run_at"], _utc(dt.datetime.fromisoformat(
+            stamps = {_stamp(moments.get(row["run_at"]) or moments.setdefault(row["run_at"], _utc(dt.datetime.fromisoformat(
                 row["run_at"]))), row["run_id"]) for row in rows}
             stamp = max(stamps)
             before = digested.get(key)
@@ -94,20 +96,21 @@ def refresh(connection: Any, rows_before: int, written: list[dict[str, Any]]) ->
         connection.execute(
             f"INSERT INTO {DIGEST} SELECT unnest($sources), unnest($tables), unnest($dates), unnest($run_ats), "
             "unnest($run_ids), unnest($days)",
-            {**_columns(keys), "run_ats": [days[key][0][0] for key in keys], "run_ids": [days[key][0][1] for key in keys],
-             "days": [json.dumps(days[key][1], separators=(",", ":"), allow_nan=False) for key in keys]})
+            {**_columns(keys), "run_ats": [_moment(days[key][0]) for key in keys], "run_ids": [_run_id(days[key][0]) for key in keys],
+             # NaN and infinities as the rows hold them (no write makes them; a row made by hand may)
+             "days": [json.dumps(days[key][1], separators=(",", ":")) for key in keys]})
     connection.execute(f"DELETE FROM {STATE}")
     connection.execute(f"INSERT INTO {STATE} SELECT (SELECT count(*) FROM {HISTORY}), (SELECT count(*) FROM {DIGEST})")
 
 
-def _from_rows(connection: Any, where: str, parameters: dict[str, Any]) -> dict[Key, tuple[tuple[dt.datetime, str], dict]]:
+def _from_rows(connection: Any, where: str, parameters: dict[str, Any]) -> dict[Key, tuple[Stamp, dict]]:
     """Days digested from their rows: the newest row of each name, as the rows' own read picks it."""
-    days: dict[Key, tuple[tuple[dt.datetime, str], dict]] = {}
+    days: dict[Key, tuple[Stamp, dict]] = {}
     for source, table_name, check_date, name, kind, value, text, run_at, run_id in connection.execute(
             f"SELECT source, table_name, check_date, name, kind, value, text, run_at, run_id FROM {HISTORY} "
             f"{where} {NEWEST}", parameters).fetchall():
         key = (source, table_name, check_date)
-        stamp = (_utc(run_at), run_id)
+        stamp = _stamp(run_at, run_id)
         found = days.get(key)
         if found is None:
             found = days[key] = (stamp, _empty())
@@ -121,10 +124,14 @@ def _empty() -> dict[str, dict[str, Any]]:
     return {"float": {}, "int": {}, "other": {}}
 
 
-def _put(day: dict[str, dict[str, Any]], name: str, kind: str, value: Any, text: Any) -> None:
-    """A name's newest value into a day's digest: numbers by kind, the rest as [kind, value, text]."""
-    for bucket in day.values():
-        bucket.pop(name, None)
+def _put(day: dict[str, Any], name: str | None, kind: str, value: Any, text: Any) -> None:
+    """A name's newest value into a day's digest: numbers by kind, the rest as [kind, value, text];
+    a NULL name (a row made by hand; no JSON key) as [kind, value, text] under "none"."""
+    if name is None:
+        day["none"] = [kind, value, text]
+        return
+    for bucket in ("float", "int", "other"):
+        day[bucket].pop(name, None)
     if kind == "float" or kind == "int":
         day[kind][name] = value
     else:
@@ -133,6 +140,20 @@ def _put(day: dict[str, dict[str, Any]], name: str, kind: str, value: Any, text:
 
 def _columns(keys: list[Key]) -> dict[str, list[Any]]:
     return {"sources": [key[0] for key in keys], "tables": [key[1] for key in keys], "dates": [key[2] for key in keys]}
+
+
+def _stamp(run_at: dt.datetime | None, run_id: str | None) -> Stamp:
+    """A row's place in the newest-row order, ``ORDER BY run_at DESC, run_id DESC`` with DuckDB's
+    NULLS LAST: a NULL run_at or run_id (a row made by hand) is older than any value."""
+    return (run_at is not None, _NO_MOMENT if run_at is None else _utc(run_at), run_id is not None, run_id or "")
+
+
+def _moment(stamp: Stamp) -> dt.datetime | None:
+    return stamp[1] if stamp[0] else None
+
+
+def _run_id(stamp: Stamp) -> str | None:
+    return stamp[3] if stamp[2] else None
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -164,5 +185,11 @@ def read_digest(connection: Any, tables: Sequence[str], start: dt.date, end: dt.
             values[name] = None if value is None else int(value)
         for name, (kind, value, recorded) in day["other"].items():
             decode_into(values, table_name, check_date, name, kind, value, recorded, damaged)
+        if "none" in day:   # a row with a NULL name (made by hand): decode_rows's values[None]
+            kind, value, recorded = day["none"]
+            if kind == "float" or kind == "int":
+                values[None] = value if kind == "float" or value is None else int(value)
+            else:
+                decode_into(values, table_name, check_date, None, kind, value, recorded, damaged)
         result[(table_name, check_date)] = values
     return result
