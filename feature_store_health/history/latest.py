@@ -8,9 +8,9 @@ JSON. It is derived, never the record: ``metric_history`` stays append-only and 
 serves from the digest only while it is in step with it (``metric_latest_state`` holds the row
 counts of ``metric_history`` and of the digest as the last write left them). Rows written by anything else (an older
 version of this tool, a hand-made INSERT or DELETE) put it out of step: reads go back to the rows,
-and the next write makes the digest again from all of them. An UPDATE of a value in place, which
-changes no count, is not seen: after editing the history by hand, drop ``metric_latest`` (the
-next write makes it again; reads go to the rows until then).
+and the next write makes the digest again from all of them. An edit that keeps the counts (an
+UPDATE in place, a DELETE with an INSERT of as many rows) is not seen: after editing the history
+by hand, drop ``metric_latest`` (the next write makes it again; reads go to the rows until then).
 """
 
 from __future__ import annotations
