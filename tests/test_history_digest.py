@@ -61,12 +61,17 @@ def the_rows(path: Path, tables, start: dt.date, end: dt.date, source: str) -> d
 
 
 def assert_reads_equal(history: DuckDBHistory, served_from: str) -> None:
-    for source in (SOURCE, OTHER):
-        for tables in (TABLES, [CACHE], [COMPOSITE, "*"]):
-            for start, end in ((DAYS[0], DAYS[-1]), (DAYS[1], DAYS[2]), (DAYS[-1], DAYS[-1] + dt.timedelta(days=3))):
-                found = history.read(tables, start, end, source)
-                assert history.read_from == served_from
-                assert found == the_rows(history.path, tables, start, end, source)
+    """Every read of both sources, three table sets and three windows, from ``served_from``, equal
+    to the rows' read (one connection for those: the store's own reads open theirs)."""
+    with duckdb.connect(str(history.path), read_only=True) as connection:
+        for source in (SOURCE, OTHER):
+            for tables in (TABLES, [CACHE], [COMPOSITE, "*"]):
+                for start, end in ((DAYS[0], DAYS[-1]), (DAYS[1], DAYS[2]), (DAYS[-1], DAYS[-1] + dt.timedelta(days=3))):
+                    found = history.read(tables, start, end, source)
+                    assert history.read_from == served_from
+                    rows = connection.execute(READ_SQL.format(only=""), {"start": start, "end": end, "tables": tables,
+                                                                           "source": source}).fetchall()
+                    assert found == decode_rows(rows, [])
 
 
 def test_the_digest_serves_exactly_what_the_rows_give_after_reruns_and_overwrites(tmp_path):
