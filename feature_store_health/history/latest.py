@@ -34,6 +34,8 @@ NEWEST = ("QUALIFY ROW_NUMBER() OVER (PARTITION BY source, table_name, check_dat
 
 
 Key = tuple  # (source, table_name, check_date)
+KEYS = ("(SELECT unnest($sources) AS source, unnest($tables) AS table_name, unnest($dates) AS check_date) k")
+#        the days of _columns(keys), as a relation named k
 Stamp = tuple   # (has run_at, run_at in UTC, has run_id, run_id): orders as the rows' ORDER BY run_at, run_id
 _NO_MOMENT = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
@@ -66,13 +68,14 @@ def refresh(connection: Any, rows_before: int, written: list[dict[str, Any]]) ->
         digested = {(source, table_name, check_date): (_stamp(run_at, run_id), json.loads(day))
                     for source, table_name, check_date, run_at, run_id, day in connection.execute(
                         f"SELECT d.source, d.table_name, d.check_date, d.newest_run_at, d.newest_run_id, d.day "
-                        f"FROM {DIGEST} d SEMI JOIN (SELECT unnest($sources) AS source, unnest($tables) AS table_name, "
-                        "unnest($dates) AS check_date) k USING (source, table_name, check_date)", _columns(keys)).fetchall()}
+                        f"FROM {DIGEST} d SEMI JOIN {KEYS} USING (source, table_name, check_date)", _columns(keys)).fetchall()}
         again = []
         moments: dict[str, dt.datetime] = {}   # each run_at text parsed once
         for key, rows in by_day.items():
-            stamps = {_stamp(moments.get(row["run_at"]) or moments.setdefault(row["run_at"], _utc(dt.datetime.fromisoformat(
-                row["run_at"]))), row["run_id"]) for row in rows}
+            for row in rows:
+                if row["run_at"] not in moments:
+                    moments[row["run_at"]] = _utc(dt.datetime.fromisoformat(row["run_at"]))
+            stamps = {_stamp(moments[row["run_at"]], row["run_id"]) for row in rows}
             stamp = max(stamps)
             before = digested.get(key)
             if len(stamps) == 1 and len({row["name"] for row in rows}) == len(rows) and (before is None or stamp > before[0]):
@@ -82,12 +85,10 @@ def refresh(connection: Any, rows_before: int, written: list[dict[str, Any]]) ->
                 days[key] = (stamp, day)
             else:
                 again.append(key)
-        connection.execute(f"DELETE FROM {DIGEST} USING (SELECT unnest($sources) AS source, unnest($tables) AS table_name, "
-                           f"unnest($dates) AS check_date) k WHERE {DIGEST}.source = k.source AND "
+        connection.execute(f"DELETE FROM {DIGEST} USING {KEYS} WHERE {DIGEST}.source = k.source AND "
                            f"{DIGEST}.table_name = k.table_name AND {DIGEST}.check_date = k.check_date", _columns(keys))
         if again:
-            days.update(_from_rows(connection, "SEMI JOIN (SELECT unnest($sources) AS source, unnest($tables) AS table_name, "
-                                   "unnest($dates) AS check_date) k USING (source, table_name, check_date)", _columns(again)))
+            days.update(_from_rows(connection, f"SEMI JOIN {KEYS} USING (source, table_name, check_date)", _columns(again)))
     else:   # out of step (or new): made again from every row
         connection.execute(f"DELETE FROM {DIGEST}")
         days = _from_rows(connection, "", {})
@@ -186,10 +187,6 @@ def read_digest(connection: Any, tables: Sequence[str], start: dt.date, end: dt.
         for name, (kind, value, recorded) in day["other"].items():
             decode_into(values, table_name, check_date, name, kind, value, recorded, damaged)
         if "none" in day:   # a row with a NULL name (made by hand): decode_rows's values[None]
-            kind, value, recorded = day["none"]
-            if kind == "float" or kind == "int":
-                values[None] = value if kind == "float" or value is None else int(value)
-            else:
-                decode_into(values, table_name, check_date, None, kind, value, recorded, damaged)
+            decode_into(values, table_name, check_date, None, *day["none"], damaged)   # decode() reads numbers too
         result[(table_name, check_date)] = values
     return result
