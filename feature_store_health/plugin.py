@@ -267,6 +267,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         raise pytest.UsageError(run.settings.history_problem)
     _refuse_unusable_date_columns(run, session.items)
     if not run.settings.dry_run:
+        run.fetch_ahead()   # every query the selected checks read, sent at once (run_ahead.py)
         return None
     from feature_store_health.alerting.remediation_run import reprocess_plan_lines
     from feature_store_health.reporting.console import dry_run_lines
@@ -284,6 +285,9 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     """Before pytest-html writes its report: the reprocess request (the report shows its outcome).
     After pytest-html and junitxml have written their files: archive, results JSON, Slack."""
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is not None:   # the queries sent ahead that no check read: recorded before any output lists them
+        run.settle_ahead(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     _request_reprocess(session, exitstatus)
     result = yield
     run = session.config.stash.get(RUN_KEY, None)

@@ -20,6 +20,7 @@ from feature_store_health.checks.verdict import Severity, Verdict, overall_statu
 from feature_store_health.clock import as_of_for, today_in
 from feature_store_health.config_types import HealthConfig, TableConfig
 from feature_store_health.history import HistoryError, HistoryStore
+from feature_store_health.run_ahead import FetchAhead
 from feature_store_health.run_arrival import Arrivals, skipped_waiting
 from feature_store_health.run_distributions import LEARNING, Distributions
 from feature_store_health.run_history import HistoryAndBaselines
@@ -35,9 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["CheckSpec", "HealthRun"]
 
 
-class HealthRun(Queries, Shown, Distributions, HistoryAndBaselines, Recording, Arrivals):
+class HealthRun(Queries, FetchAhead, Shown, Distributions, HistoryAndBaselines, Recording, Arrivals):
     """One run of the suite: its settings and state, and the verdicts pytest asks it for. Its
-    parts by job: the queries (run_queries.py), what reports show beside the verdicts
+    parts by job: the queries (run_queries.py), sent ahead of the checks (run_ahead.py), what reports show beside the verdicts
     (run_shown.py), drift's and continuity's learned values (run_distributions.py), history and
     baselines (run_history.py), its history write (run_record.py), landings (run_arrival.py), the rerun command (run_rerun.py)."""
 
@@ -60,6 +61,9 @@ class HealthRun(Queries, Shown, Distributions, HistoryAndBaselines, Recording, A
         self._schemas: dict[str, SchemaReport | BackendError] = {}
         self._profiles: dict[str, dict[dt.date, dict[str, dict[str, Any]]]] = {}
         self._samples: dict[tuple[str, str], list[dict[str, Any]] | str] = {}
+        self._ahead = {}        # run_ahead.py: the queries sent ahead of the checks, not read yet
+        self._sender = None
+        self._settled = {}
         self._verdicts: dict[CheckSpec, Verdict] = {}  # in the order the checks ran
         self._tables = {table.name: table for table in config.tables}
         # Completeness of the run: the checks pytest selected, and those whose test ran to its end
@@ -199,9 +203,8 @@ class HealthRun(Queries, Shown, Distributions, HistoryAndBaselines, Recording, A
     def _values_for(self, table: TableConfig, dimension, check_date: dt.date) -> dict[str, Any]:
         """The metric values a dimension judges; BackendError when they cannot be had: the query
         failed, or a column the dimension reads is missing or retyped (named, the others judge)."""
-        schema = self.schema(table.name)
-        problems = [problem for column in dimension.columns(table, self.config)
-                    if (problem := schema.problem(column)) is not None]
+        self.schema(table.name)   # raises: the table's columns cannot be looked up
+        problems = self._column_problems(table, dimension)
         if problems and not dimension.partial:
             raise BackendError("; ".join(problems))
         if dimension.own_query is not None:
@@ -280,6 +283,7 @@ class HealthRun(Queries, Shown, Distributions, HistoryAndBaselines, Recording, A
             return f"unavailable ({exc})"
 
     def close(self) -> None:
+        self._stop_sending()
         if self._backend is not None:
             self._backend.close()
 

@@ -22,6 +22,9 @@ class CountingConnection:
         self._log.append(sql)
         return self._connection.execute(sql, *args, **kwargs)
 
+    def cursor(self):   # each query's own cursor (run_ahead.py sends them from threads)
+        return CountingConnection(self._connection.cursor(), self._log)
+
     def __getattr__(self, name):
         return getattr(self._connection, name)
 

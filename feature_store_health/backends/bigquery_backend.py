@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 from typing import Any, Mapping, NamedTuple
 
@@ -48,6 +49,7 @@ class BigQueryBackend:
     def __init__(self, settings: BigQuerySettings) -> None:
         self.settings = settings
         self._client = None
+        self._making = threading.Lock()   # queries run from the run's threads (run_ahead.py): one client
 
     def describe(self) -> str:
         where = f"project {self.settings.project or '(from credentials)'}"
@@ -57,9 +59,10 @@ class BigQueryBackend:
 
     @property
     def client(self):
-        if self._client is None:
-            self._client = self._make_client()
-        return self._client
+        with self._making:
+            if self._client is None:
+                self._client = self._make_client()
+            return self._client
 
     def _make_client(self):
         try:
