@@ -267,7 +267,8 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         raise pytest.UsageError(run.settings.history_problem)
     _refuse_unusable_date_columns(run, session.items)
     if not run.settings.dry_run:
-        run.fetch_ahead()   # every query the selected checks read, sent at once (run_ahead.py)
+        if _checks_will_run(session):
+            run.fetch_ahead()   # every query the selected checks read, sent at once (run_ahead.py)
         return None
     from feature_store_health.alerting.remediation_run import reprocess_plan_lines
     from feature_store_health.reporting.console import dry_run_lines
@@ -292,7 +293,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     result = yield
     run = session.config.stash.get(RUN_KEY, None)
     if run is not None:
-        run.stop_reason = _stop_reason(session, exitstatus)
+        run.stop_reason = _stop_reason(session, exitstatus) or run.stop_reason   # settle_ahead's Ctrl-C
     outputs = session.config.stash.get(OUTPUTS_KEY, None)
     if outputs is not None:
         outputs.finish(session)
@@ -310,6 +311,15 @@ def _request_reprocess(session: pytest.Session, exitstatus: int) -> None:
     from feature_store_health.alerting.remediation_run import request_reprocess
 
     outputs.notes.extend(request_reprocess(run, session.config.hook))
+
+
+def _checks_will_run(session: pytest.Session) -> bool:
+    """Whether pytest goes on to run the tests: not after a collection error (its loop stops at
+    once), not under --setup-plan, not when the session is already stopping."""
+    option = session.config.option
+    if session.testsfailed and not getattr(option, "continue_on_collection_errors", False):
+        return False
+    return not (getattr(option, "setupplan", False) or session.shouldstop or session.shouldfail)
 
 
 def _refuse_unusable_date_columns(run: HealthRun, items: list[pytest.Item]) -> None:

@@ -15,7 +15,7 @@ from conftest import CACHE, COMPOSITE
 from feature_store_health.backends.base import BackendError
 from feature_store_health.backends.duckdb_backend import DuckDBBackend
 from feature_store_health.run import HealthRun
-from feature_store_health.run_ahead import NOT_READ, FetchAhead
+from feature_store_health.run_ahead import INTERRUPTED, MAX_AT_ONCE, NOT_READ, STOPPED_SECONDS, FetchAhead, Sender
 
 DATE = "2026-02-05"
 
@@ -64,10 +64,18 @@ def _queries(run) -> list[tuple]:
 
 def test_every_query_is_sent_before_the_first_check_and_read_as_before(warehouse, run_suite, sent, first_verdict,
                                                                        monkeypatch):
+    sending: list[float] = []
+    real_send = FetchAhead._send
+
+    def send(self, *args):
+        sending.append(time.perf_counter())
+        return real_send(self, *args)
+
+    monkeypatch.setattr(FetchAhead, "_send", send)
     run = run_suite(f"--database={warehouse.path}", f"--date={DATE}", "--days=3")
     assert run.ret == 0, run.stdout
     assert len(sent) == 3 and all(name.startswith("feature-store-health") for name, *_ in sent), sent
-    assert max(start for *_, start, _end in sent) < first_verdict[0]   # all three under way before any verdict
+    assert len(sending) == 3 and max(sending) < first_verdict[0]   # all three sent before any verdict
     cache_end = max(end for _name, table, _start, end in sent if table == CACHE)
     composite_start = next(start for _name, table, start, _end in sent if table == COMPOSITE)
     assert composite_start < cache_end   # side by side, not one after the other
@@ -149,4 +157,73 @@ def test_interrupt_stops_a_query_running_in_another_thread(warehouse):
     assert not worker.is_alive()
     assert time.perf_counter() - started < 20
     assert isinstance(outcome[0], BackendError) and "nterrupt" in str(outcome[0]), outcome
+    backend.close()
+
+
+def test_nothing_is_sent_when_no_check_will_run(warehouse, run_suite, pytester, sent):
+    """A collection error stops pytest before its first test, --setup-plan runs no test body:
+    neither sends a query ahead (the hostile review found both sending all three). What the results
+    JSON's column profile reads it sends itself, from the main thread, as before."""
+    plan = run_suite(f"--database={warehouse.path}", f"--date={DATE}", "--setup-plan")
+    assert not [name for name, *_ in sent if name != "MainThread"], sent
+    assert plan.results["queries"] == []   # the JSON lists the queries before its profile reads any, as before
+    sent.clear()
+    pytester.makepyfile(test_broken="import a_module_that_is_not_there")
+    broken = run_suite(f"--database={warehouse.path}", f"--date={DATE}")
+    assert broken.ret == 2, broken.stdout   # pytest's own: interrupted by the collection error
+    assert not [name for name, *_ in sent if name != "MainThread"], sent
+
+
+class _Stub(FetchAhead):
+    """FetchAhead alone, over a real DuckDB backend: what settle_ahead does with queries in flight."""
+
+    def __init__(self, backend) -> None:
+        self.backend = self._backend = backend
+        self._ahead, self._settled, self._sender = {}, {}, Sender()
+        self.queries, self.stop_reason = [], None
+
+
+def test_an_interrupted_run_waits_for_no_query_and_sends_none_again(warehouse, monkeypatch):
+    """Ctrl-C while ten slow queries are sent ahead (eight running, two queued): settle_ahead
+    returns at once, the running ones are interrupted, the queued ones are never sent, none is
+    listed, and reading any of them afterwards raises the interruption instead of sending it again."""
+    slow_sql = "SELECT COUNT(*) FROM range(4000000000) a, range(10) b WHERE a.range * b.range = {}"
+
+    class AsWritten:   # the DuckDB text itself (each query its own), not a translation of BigQuery's
+        def get(self, key, default):
+            return None
+
+        def set(self, key, value):
+            pass
+
+    monkeypatch.setattr("feature_store_health.backends.duckdb_backend.transpile_to_duckdb", lambda sql: sql)
+    backend = DuckDBBackend(warehouse.path, AsWritten())
+    started: list[str] = []
+    real = backend.run_query
+
+    def counted(table, sql, parameters):
+        started.append(sql)
+        return real(table, sql, parameters)
+
+    backend.run_query = counted
+    stub = _Stub(backend)
+    table = type("Table", (), {"name": CACHE})()
+    for index in range(10):
+        stub._send(table, slow_sql.format(-1 - index), "metrics", {})
+    deadline = time.monotonic() + 20
+    while len(backend._running) < MAX_AT_ONCE and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(backend._running) == MAX_AT_ONCE
+    time.sleep(0.2)
+    began = time.perf_counter()
+    stub.settle_ahead(interrupted=True)
+    assert time.perf_counter() - began < 2   # waited for none of them
+    assert stub.queries == [] and stub._ahead == {}
+    stub._stop_sending()
+    assert time.perf_counter() - began < 2 + STOPPED_SECONDS
+    assert len(started) == MAX_AT_ONCE   # the two queued were never sent
+    for index in range(10):
+        with pytest.raises(BackendError, match=INTERRUPTED):
+            stub._sent_ahead(CACHE, slow_sql.format(-1 - index), {})
+    assert len(started) == MAX_AT_ONCE
     backend.close()

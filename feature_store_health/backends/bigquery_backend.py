@@ -26,6 +26,7 @@ AUTH_HINT = (
     "to a service-account key file"
 )
 PERMISSION_HINT = "the caller needs bigquery.jobs.create on the project and read access (bigquery.tables.getData) on the datasets"
+CANCEL_SECONDS = 5.0   # each job's cancel request on an interrupted run (BigQueryBackend.interrupt)
 
 
 class BigQuerySettings(NamedTuple):
@@ -50,6 +51,7 @@ class BigQueryBackend:
         self.settings = settings
         self._client = None
         self._making = threading.Lock()   # queries run from the run's threads (run_ahead.py): one client
+        self._jobs: set = set()           # the query jobs running now (interrupt cancels them)
 
     def describe(self) -> str:
         where = f"project {self.settings.project or '(from credentials)'}"
@@ -109,18 +111,35 @@ class BigQueryBackend:
 
     def run_query(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> QueryResult:
         started = time.perf_counter()
+        mine: list = []   # this call's jobs (a transient failure submits another)
+
+        def submitted(job) -> None:
+            mine.append(job)
+            self._jobs.add(job)
+
         try:
             job, rows = query_rows(self.client, sql, self._job_config(table, parameters, dry_run=False),
-                                   self.settings.location, self.settings.query_timeout)
+                                   self.settings.location, self.settings.query_timeout, started=submitted)
         except BackendError:
             raise
         except Exception as exc:  # every failure becomes one actionable line, never a pass
             raise BackendError(f"{table}: {self.explain(exc)}") from None
+        finally:
+            self._jobs.difference_update(mine)
         rows = [{key: as_utc(value) for key, value in row.items()} for row in rows]
         seconds = time.perf_counter() - started
         stats = QueryStats(table, sql_hash(sql), len(rows), seconds, job.total_bytes_processed,
                            job_id=job.job_id, labels=job.labels or self._labels(table))
         return QueryResult(rows, stats)
+
+    def interrupt(self) -> None:
+        """Cancel the query jobs running now (a run interrupted while its queries run ahead of it):
+        they stop being billed; each cancel is bounded, and one that fails is left to end alone."""
+        for job in list(self._jobs):
+            try:
+                job.cancel(timeout=CANCEL_SECONDS)
+            except Exception:   # noqa: BLE001 -- the run is stopping: nothing to report it to
+                pass
 
     def describe_table(self, table_ref: str) -> TableDescription:
         """The table's schema from its metadata (tables.get): no job, no bytes billed."""

@@ -70,18 +70,21 @@ def job_failed_transiently(exc: BaseException) -> bool:
 
 
 def query_rows(client: Any, sql: str, job_config: Any, location: str | None,
-               seconds: float) -> tuple[Any, list[Any]]:
+               seconds: float, started: Any = None) -> tuple[Any, list[Any]]:
     """Run a query and read all its rows within ``seconds``: (the job, its rows).
 
     A job that fails for a transient reason (rate limit, backend error) is submitted again, with
     backoff, inside the same bound; the client's own job retry (a fixed 40-minute deadline) is
-    off. A dry run's job comes back with no rows."""
+    off. A dry run's job comes back with no rows. ``started(job)``, if given, is told of each job
+    submitted (the backend cancels those still running when the run is interrupted)."""
     from google.api_core.retry import Retry
 
     deadline = Deadline(seconds)
 
     def attempt() -> tuple[Any, list[Any]]:
         job = client.query(sql, job_config=job_config, location=location, job_retry=None, **deadline.call())
+        if started is not None:
+            started(job)
         if job_config.dry_run:
             return job, []
         return job, list(job.result(job_retry=None, **deadline.call()))

@@ -72,6 +72,7 @@ class DuckDBBackend:
         self._connection = None
         self._opening = threading.Lock()   # queries run from the run's threads (run_ahead.py): one file open
         self._running: set = set()         # the cursors of the queries running now (interrupt)
+        self._caching = threading.Lock()   # pytest's cache of translations, read and written from threads
 
     def describe(self) -> str:
         return str(self.path)
@@ -90,13 +91,19 @@ class DuckDBBackend:
             return self._connection
 
     def duckdb_sql(self, bigquery_sql: str) -> str:
+        """The translation, from pytest's cache when a run made it before. Called from the query's
+        thread (run_ahead.py): the cache is read and written under a lock (making its folder sets
+        the process's umask for a moment), the translation itself runs beside the others."""
         key = f"feature_store_health/duckdb_sql/{sql_hash(bigquery_sql)}"
-        cached = self._sql_cache.get(key, None) if self._sql_cache is not None else None
-        if cached is not None:
-            return cached
+        if self._sql_cache is not None:
+            with self._caching:
+                cached = self._sql_cache.get(key, None)
+            if cached is not None:
+                return cached
         translated = transpile_to_duckdb(bigquery_sql)
         if self._sql_cache is not None:
-            self._sql_cache.set(key, translated)
+            with self._caching:
+                self._sql_cache.set(key, translated)
         return translated
 
     def run_query(self, table: str, sql: str, parameters: Mapping[str, dt.date]) -> QueryResult:
