@@ -221,7 +221,8 @@ def test_two_suite_processes_at_once_both_archived(warehouse, tmp_path):
     command = [sys.executable, "-m", "pytest", str(root / "data_tests"), f"--database={warehouse.path}",
                "--date=2026-02-05", f"--reports-dir={reports}", "-q", "-p", "no:cacheprovider"]
     processes = [subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
-    assert [process.wait(timeout=120) for process in processes] == [0, 0]
+    outputs = [process.communicate(timeout=120)[0].decode(errors="replace") for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], "\n\n".join(outputs)   # what the failing one said
     folders = sorted(p for p in reports.glob("2026-02-05/*") if p.is_dir())
     assert len(folders) == 2
     for folder in folders:

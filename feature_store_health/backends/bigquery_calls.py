@@ -23,16 +23,23 @@ _UPLOAD_FIRST_WAIT, _UPLOAD_LONGEST_WAIT, _UPLOAD_JITTER = 1.0, 64.0, 1.0
 _TRANSIENT_JOB_REASONS = {"rateLimitExceeded", "jobRateLimitExceeded", "backendError", "internalError"}
 
 
+def _now() -> float:
+    """The monotonic clock, read so that no test's frozen time (freezegun) ever fakes it: freezegun
+    fakes ``time.monotonic`` or not by the few frames above each call, so in a query's thread
+    (run_ahead.py) one call could read the frozen clock and the next the real one."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
 class Deadline:
     """The time one operation may take, shared by the API calls it makes."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._ends = time.monotonic() + seconds
+        self._ends = _now() + seconds
 
     def left(self) -> float:
         """Seconds left; TimeoutError when none are (a call is never started with no time)."""
-        left = self._ends - time.monotonic()
+        left = self._ends - _now()
         if left <= 0:
             raise TimeoutError(f"timed out after {self.seconds:g} s (--query-timeout)")
         return left
