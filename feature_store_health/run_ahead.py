@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 from feature_store_health.backends.base import BackendError, QueryResult
 from feature_store_health.checks.dimensions import DIMENSIONS
-from feature_store_health.checks.plan import applicable_dimensions
 
 if TYPE_CHECKING:
     from feature_store_health.config_types import TableConfig
@@ -77,6 +76,7 @@ class Sender:
         for thread in self._threads:
             thread.join(None if ends is None else max(0.0, ends - time.monotonic()))
 
+
 Key = tuple[str, str, tuple[tuple[str, dt.date], ...]]
 
 
@@ -106,11 +106,10 @@ class FetchAhead:
         tables = [table for table in self.config.tables if any(spec.table == table.name for spec in self.selected)]
         # a dimension's own query first: it waits on nothing, the aggregate queries on the history's read
         for table in tables:
-            for dimension_id in applicable_dimensions(table):
+            for dimension_id in self._own_query_dimensions(table):
                 dimension = DIMENSIONS[dimension_id]
-                if dimension.own_query is None or not self._judges(table, dimension_id) \
-                        or self._column_problems(table, dimension):
-                    continue
+                if self._column_problems(table, dimension):
+                    continue   # its checks say what is wrong, and send nothing
                 try:
                     sql = dimension.own_query(table, self.config).sql
                 except Exception:   # noqa: BLE001 -- raised again, as it is today, when a check plans it
@@ -121,20 +120,10 @@ class FetchAhead:
                 continue
             try:
                 query = self._planned_query(table)
-                window = self._metrics_window(table, query, self._query_start(table, query))
+                window = self._metrics_window(table, query)
             except Exception:   # noqa: BLE001 -- raised again, as it is today, when a check plans it
                 continue
             self._send(table, query.sql, "metrics", window)
-
-    def _column_problems(self, table: TableConfig, dimension) -> list[str]:
-        """What is wrong with the live columns a dimension reads (missing, retyped); a table whose
-        columns cannot be looked up at all is one problem, the lookup's error."""
-        try:
-            schema = self.schema(table.name)
-        except BackendError as exc:
-            return [str(exc)]
-        return [problem for column in dimension.columns(table, self.config)
-                if (problem := schema.problem(column)) is not None]
 
     def _send(self, table: TableConfig, sql: str, purpose: str, parameters: dict[str, dt.date]) -> None:
         key = _key(table.name, sql, parameters)
@@ -181,8 +170,7 @@ class FetchAhead:
             return
         if not interrupted:
             try:
-                for _purpose, future in self._ahead.values():
-                    concurrent.futures.wait([future])
+                concurrent.futures.wait([future for _purpose, future in self._ahead.values()])
             except KeyboardInterrupt:
                 interrupted = True
                 self.stop_reason = self.stop_reason or "interrupted while waiting for the queries sent ahead"
@@ -199,8 +187,7 @@ class FetchAhead:
                 self._settled[key] = None, exc
                 continue
             self._settled[key] = len(self.queries), result
-            self.queries.append(result.stats._replace(purpose=f"{purpose} ({NOT_READ})", parameters={
-                name: value.isoformat() for name, value in key[2]}))
+            self._record_query(result.stats, f"{purpose} ({NOT_READ})", dict(key[2]))
         self._ahead.clear()
 
     def _stop_sending(self) -> None:

@@ -55,9 +55,10 @@ class Queries:
         dates = self.settings.dates
         return {"start_date": start or dates[0], "end_date": dates[-1]}
 
-    def _metrics_window(self, table: TableConfig, query, start: dt.date | None = None) -> dict[str, dt.date]:
-        """The metrics query's parameters; with fingerprints, also the first baseline day."""
-        window = self._window(start)
+    def _metrics_window(self, table: TableConfig, query) -> dict[str, dt.date]:
+        """The metrics query's parameters: from the earliest baseline day the history lacks
+        (``_query_start``); with fingerprints, also the first baseline day."""
+        window = self._window(self._query_start(table, query))
         if any(metric.name == FINGERPRINTS for metric in query.metrics):
             window["baseline_start"] = min(self._lookback_start(table, self.settings.dates[0]), window["start_date"])
         if "@learn_start" in query.sql:   # drift and continuity learn from the lookback's days now
@@ -138,8 +139,7 @@ class Queries:
         dates = self.settings.dates
         try:
             query = self._planned_query(table)
-            start = self._query_start(table, query)
-            rows = self._run(table, query.sql, "metrics", window=self._metrics_window(table, query, start))
+            rows = self._run(table, query.sql, "metrics", window=self._metrics_window(table, query))
         except BackendError as exc:
             return exc
         values = query.values_by_date(rows)
@@ -185,12 +185,10 @@ class Queries:
             except BackendError as exc:
                 planned.append((table.name, "", self._window(), None, str(exc)))
                 continue
-            queries = [(table.name, query.sql, self._metrics_window(table, query, self._query_start(table, query)))] \
+            queries = [(table.name, query.sql, self._metrics_window(table, query))] \
                 if self._fetches_metrics(table) else []   # only what the selected checks read (-m, -k)
             queries += [(f"{table.name} ({dimension_id})", DIMENSIONS[dimension_id].own_query(table, self.config).sql,
-                         self._window())
-                        for dimension_id in applicable_dimensions(table)
-                        if DIMENSIONS[dimension_id].own_query and self._judges(table, dimension_id)]
+                         self._window()) for dimension_id in self._own_query_dimensions(table)]
             for name, sql, window in queries:
                 try:
                     estimate = self.backend.dry_run(table.name, sql, window)
@@ -199,6 +197,21 @@ class Queries:
                 else:
                     planned.append((name, sql, window, estimate, None))
         return planned
+
+    def _own_query_dimensions(self, table: TableConfig) -> list[str]:
+        """The table's dimensions this run judges from a query of their own (source_consistency)."""
+        return [dimension_id for dimension_id in applicable_dimensions(table)
+                if DIMENSIONS[dimension_id].own_query is not None and self._judges(table, dimension_id)]
+
+    def _column_problems(self, table: TableConfig, dimension) -> list[str]:
+        """What is wrong with the live columns a dimension reads (missing, retyped); a table whose
+        columns cannot be looked up at all is one problem, the lookup's error."""
+        try:
+            schema = self.schema(table.name)
+        except BackendError as exc:
+            return [str(exc)]
+        return [problem for column in dimension.columns(table, self.config)
+                if (problem := schema.problem(column)) is not None]
 
     def _fetches_metrics(self, table: TableConfig) -> bool:
         """Whether a selected check of the table is judged from its aggregate query."""

@@ -118,7 +118,9 @@ def test_a_query_that_fails_in_its_thread_is_not_evaluated(warehouse, run_suite,
     verdict = run.verdict("source_consistency", DATE)
     assert verdict["severity"] == "NOT_EVALUATED"
     assert "player_game_summary" in verdict["message"], verdict["message"]
-    assert any(name.startswith("feature-store-health") for name, *_ in sent)
+    # all three sent ahead, the failing one too: the error came from its thread, not a query of the check's
+    assert len(sent) == 3 and all(name.startswith("feature-store-health") for name, *_ in sent), sent
+    assert [query["purpose"] for query in run.results["queries"]] == ["metrics", "metrics"]   # a failed one costs no entry
     assert run.ret == 1
     others = [check for check in run.checks(None) if check["dimension"] != "source_consistency"]
     assert len(others) == 24 and all(check["severity"] == "OK" for check in others)
