@@ -30,7 +30,9 @@ processes, median of --repeat runs:
           each time): as the warm run sends them, and the same queries without drift's and
           continuity's metrics (no ``learned`` CTE, no bins, no pairs: the run before issue 18)
 
-and prints rows, queries, the suite's own query seconds and each time, with suite / L and
+The suite, floor, floor∥, pytest, python and old are alternated run by run, so a busy moment of
+the machine falls on the suite and on its L alike. It prints rows, queries, the suite's own query
+seconds and each time, with suite / L and
 (suite - read - write) / L (goal: within 1.15 with a warm history), suite / old (what the profile
 and the new dimensions cost) and dist / before (what drift's bins and continuity's join cost the one query), for the checks
 alone (``--no-archive``) and with the reports a default run writes (archive, HTML, JUnit, and the
@@ -177,7 +179,7 @@ def build_large(demo: Path) -> Path:
     return large
 
 
-def median_seconds(command: list[str], repeat: int, before=None, after=None) -> float:
+def median_seconds(command: list[str], repeat: int, before=None) -> float:
     timings = []
     for _ in range(repeat):
         if before is not None:
@@ -187,8 +189,6 @@ def median_seconds(command: list[str], repeat: int, before=None, after=None) -> 
         timings.append(time.perf_counter() - started)
         if completed.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(command)} exited {completed.returncode}:\n{completed.stdout}{completed.stderr}")
-        if after is not None:
-            after()
     return statistics.median(timings)
 
 
@@ -309,10 +309,12 @@ def workload(name: str, database: Path, explicit_database: bool, check_date: dt.
     old_floor = [sys.executable, "-c", FLOOR, str(database), old_queries]
     empty_pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(empty)]
     bare = [sys.executable, "-c", "pass"]
-    times = {"suite": median_seconds(suite, repeat, after=lambda: assert_warm(results, names))}
-    times.update({label: median_seconds(command, repeat) for label, command in (
-        ("floor", floor), ("floor_at_once", floor_at_once), ("pytest", empty_pytest), ("python", bare),
-        ("old", old_floor))})
+    # the suite and its limit's parts alternated, run by run: a busy moment of the machine falls on
+    # the suite and on its L alike, not on one of them only
+    times = seven_checks.alternated_medians({
+        "suite": (suite, None, (0, 1), lambda: assert_warm(results, names)),
+        "floor": (floor, None, (0,)), "floor_at_once": (floor_at_once, None, (0,)),
+        "pytest": (empty_pytest, None, (0,)), "python": (bare, None, (0,)), "old": (old_floor, None, (0,))}, repeat)
     times.update(median_query_seconds(database, {"dist": json.dumps(after_queries),
                                                  "before": json.dumps(before_queries)}, repeat))
     limit = times["floor"] + times["pytest"] - times["python"]
@@ -402,10 +404,10 @@ def selection_limit(seven: dict, scratch: Path, repeat: int) -> dict[str, float]
     empty.mkdir(exist_ok=True)
     (empty / "test_empty.py").write_text(EMPTY_SUITE.format(count=seven["checks"]))
     (empty / "conftest.py").write_text(EMPTY_CONFTEST)
-    times = {label: median_seconds(command, repeat) for label, command in (
-        ("floor", [sys.executable, "-c", FLOOR, str(seven["database"]), json.dumps(files)]),
-        ("pytest", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(empty)]),
-        ("python", [sys.executable, "-c", "pass"]))}
+    times = seven_checks.alternated_medians({
+        "floor": ([sys.executable, "-c", FLOOR, str(seven["database"]), json.dumps(files)], None, (0,)),
+        "pytest": ([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(empty)], None, (0,)),
+        "python": ([sys.executable, "-c", "pass"], None, (0,))}, repeat)
     return {**times, "limit": times["floor"] + times["pytest"] - times["python"]}
 
 

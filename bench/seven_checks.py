@@ -89,19 +89,22 @@ def readable_by_soda(soda: Soda, large: Path) -> Path:
     return copy
 
 
-def _alternated_medians(commands: dict[str, tuple[list[str], dict[str, str] | None, tuple[int, ...]]],
-                        repeat: int) -> dict[str, float]:
+def alternated_medians(commands: dict[str, tuple], repeat: int) -> dict[str, float]:
     """Median seconds of each whole process, the commands alternated so a busy moment of the
-    machine falls on all of them. A run that exits otherwise than allowed stops the benchmark."""
+    machine falls on all of them. ``commands``: label -> (command, env or None, the exit codes
+    allowed[, a check run after each run, untimed]). A run that exits otherwise than allowed stops
+    the benchmark."""
     timings: dict[str, list[float]] = {label: [] for label in commands}
     for _ in range(repeat):
-        for label, (command, env, allowed) in commands.items():
+        for label, (command, env, allowed, *after) in commands.items():
             started = time.perf_counter()
             completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
             timings[label].append(time.perf_counter() - started)
             if completed.returncode not in allowed:
                 raise SystemExit(f"{' '.join(command)} exited {completed.returncode}:\n"
                                  f"{completed.stdout}{completed.stderr}")
+            for check in after:
+                check()
     return {label: statistics.median(found) for label, found in timings.items()}
 
 
@@ -190,7 +193,7 @@ def compare(large: Path, warm_history: Path, check_date: dt.date, days: int, rep
     collected = subprocess.run([*ours, "--collect-only"], cwd=ROOT, capture_output=True, text=True)
     selected = sum(line.startswith("data_tests/") and "::" in line for line in collected.stdout.splitlines())
     planned = _dry_run_hashes(ours)
-    times = _alternated_medians(commands, repeat)
+    times = alternated_medians(commands, repeat)
     after = _captured(ours, scratch)
     steady = [query["sql_hash"] for query in queries] == [query["sql_hash"] for query in after]
     # its verdict line: "All is good. ...", "Only 1 warning. ...", "Oops! 1 failure. ..."

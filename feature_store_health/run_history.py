@@ -201,8 +201,7 @@ class HistoryAndBaselines:
         needed = self._baseline_names(table, query)
         day = self._lookback_start(table, first)
         while day < first:
-            found = recorded.get((table.name, day), {})
-            if any(name not in found for name in needed):
+            if not recorded.get((table.name, day), {}).keys() >= needed:   # a metric it lacks
                 return day
             day += dt.timedelta(days=1)
         return first
