@@ -11,19 +11,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from feature_store_health.history.latest import read_digest, refresh
-from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, Names, decode_rows, ndjson
+from feature_store_health.history.records import HISTORY_COLUMNS, READ_COLUMNS, HistoryError, Names, decode_rows
 
 __all__ = ["DuckDBHistory", "history_path_problem"]
 
 LOCK_SECONDS = 60.0
 TABLE = "metric_history"
 _DUCKDB_TYPES = {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMPTZ", "DATE": "DATE", "FLOAT64": "DOUBLE"}
+INSERT_SQL = (f"INSERT INTO {TABLE} SELECT "
+              + ", ".join(f"CAST(unnest(${name}) AS {_DUCKDB_TYPES[kind]})" for name, kind in HISTORY_COLUMNS.items()))
 READ_SQL = f"""
 SELECT {", ".join(READ_COLUMNS)}
 FROM {TABLE}
@@ -127,34 +128,27 @@ class DuckDBHistory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise HistoryError(f"history {self.path}: cannot create its folder: {exc.strerror or exc}") from None
-        columns = ", ".join(f"'{name}': '{_DUCKDB_TYPES[kind]}'" for name, kind in HISTORY_COLUMNS.items())
-        with self._locked(), tempfile.NamedTemporaryFile("wb", suffix=".ndjson", dir=self.path.parent,
-                                                         prefix=".history-") as scratch:
-            scratch.write(ndjson(rows))
-            scratch.flush()
+        # each column's values as one list parameter, zipped back into rows by unnest: DuckDB
+        # converts the lists itself (no JSON text to encode, write to a file and parse again)
+        columns = {name: [row[name] for row in rows] for name in HISTORY_COLUMNS}
+        columns["value"] = [None if value is None else float(value) for value in columns["value"]]
+        with self._locked():
             try:
                 connection = duckdb.connect(str(self.path))
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot open it for writing: {_first_line(exc)}") from None
             try:
                 definition = ", ".join(f"{name} {_DUCKDB_TYPES[kind]}" for name, kind in HISTORY_COLUMNS.items())
-                written = (f"SELECT {', '.join(HISTORY_COLUMNS)} FROM read_json('{_sql_text(scratch.name)}', "
-                           f"format = 'newline_delimited', columns = {{{columns}}})")
                 connection.execute("BEGIN TRANSACTION")   # the rows and their digest, or neither
                 connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({definition})")
                 rows_before = connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
-                connection.execute(f"INSERT INTO {TABLE} {written}")
+                connection.execute(INSERT_SQL, columns)
                 refresh(connection, rows_before, rows)
                 connection.execute("COMMIT")
             except duckdb.Error as exc:
                 raise HistoryError(f"history {self.path}: cannot write it: {_first_line(exc)}") from None
             finally:
                 connection.close()
-
-
-def _sql_text(text: str) -> str:
-    """A string literal's body: quotes doubled."""
-    return text.replace("'", "''")
 
 
 def _lacks_table(connection) -> bool:
