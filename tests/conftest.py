@@ -37,27 +37,6 @@ COMPOSITE_DIMENSIONS = ["arrival", "coverage", "null_rates", "completeness", "st
 DISTRIBUTION_DIMENSIONS = ("drift", "continuity")
 
 
-# The slowest test files first, the rest in their usual order. Under `-n auto --dist loadfile` each
-# worker takes a whole file, and one that starts last keeps a single core busy alone at the end:
-# the BigQuery emulator's files (a test of up to ~80 s) ran last, the whole run 17 minutes on 2
-# cores. Ordered by their tests' --durations (docs/development.md); pytest-xdist's own reordering
-# (by the number of tests in a file, not their time) is switched off for it.
-SLOWEST_FIRST = ("test_bigquery.py", "test_baselines_bigquery.py", "test_bigquery_timeouts.py", "test_remediation.py",
-                 "test_distributions_runs.py", "test_arrival.py", "test_every_column.py", "test_dashboard.py",
-                 "test_history.py", "test_baselines.py", "test_distributions_bigquery.py", "test_game_days.py",
-                 "test_incidents.py", "test_dockerfile.py", "test_distributions.py")
-
-
-def pytest_configure(config):
-    if hasattr(config.option, "loadscopereorder"):   # pytest-xdist installed
-        config.option.loadscopereorder = False
-
-
-def pytest_collection_modifyitems(items):
-    rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: a file's own order kept
-
-
 def table_entry(name: str = "player_daily_cache", table: str = "nba_precompute.player_daily_cache",
                 critical_features: tuple[str, ...] = ("points_avg_last_10", "minutes_avg_last_10",
                                                       "usage_rate_last_10", "ts_pct_last_10"),
