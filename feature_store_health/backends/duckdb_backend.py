@@ -27,15 +27,23 @@ _TRANSPILED: dict[str, str] = {}   # this process's translations: a run in proce
 _TRANSPILED_KEPT = 32
 
 
+# One translation at a time: the run's queries are translated in their own threads (run_ahead.py),
+# and sqlglot is not safe to use from two at once. Its first parse loads the BigQuery dialect
+# lazily; a second thread parsing meanwhile found it half loaded and failed on valid SQL ("Expecting
+# )" at a backquoted name: found by CI, a run's checks NOT_EVALUATED).
+_TRANSPILING = threading.Lock()
+
+
 def transpile_to_duckdb(bigquery_sql: str) -> str:
     """The translation of ``bigquery_sql`` (below), made once per process."""
-    found = _TRANSPILED.get(bigquery_sql)
-    if found is None:
-        found = _transpile(bigquery_sql)
-        if len(_TRANSPILED) >= _TRANSPILED_KEPT:
-            _TRANSPILED.pop(next(iter(_TRANSPILED)))
-        _TRANSPILED[bigquery_sql] = found
-    return found
+    with _TRANSPILING:
+        found = _TRANSPILED.get(bigquery_sql)
+        if found is None:
+            found = _transpile(bigquery_sql)
+            if len(_TRANSPILED) >= _TRANSPILED_KEPT:
+                _TRANSPILED.pop(next(iter(_TRANSPILED)))
+            _TRANSPILED[bigquery_sql] = found
+        return found
 
 
 def _transpile(bigquery_sql: str) -> str:
