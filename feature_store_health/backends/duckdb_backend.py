@@ -101,7 +101,8 @@ class DuckDBBackend:
     def duckdb_sql(self, bigquery_sql: str) -> str:
         """The translation, from pytest's cache when a run made it before. Called from the query's
         thread (run_ahead.py): the cache is read and written under a lock (making its folder sets
-        the process's umask for a moment), the translation itself runs beside the others."""
+        the process's umask for a moment), and a translation missing from it is made one at a time
+        (transpile_to_duckdb's lock: sqlglot is not safe from two threads at once)."""
         key = f"feature_store_health/duckdb_sql/{sql_hash(bigquery_sql)}"
         if self._sql_cache is not None:
             with self._caching:
