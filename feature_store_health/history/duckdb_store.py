@@ -131,6 +131,7 @@ class DuckDBHistory:
         # each column's values as one list parameter, zipped back into rows by unnest: DuckDB
         # converts the lists itself (no JSON text to encode, write to a file and parse again)
         columns = {name: [row[name] for row in rows] for name in HISTORY_COLUMNS}
+        # one type per list: a verdict's value may be an int among the metrics' floats
         columns["value"] = [None if value is None else float(value) for value in columns["value"]]
         with self._locked():
             try:
