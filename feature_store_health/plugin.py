@@ -268,8 +268,6 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     _refuse_unusable_date_columns(run, session.items)
     if not run.settings.dry_run:
         if _checks_will_run(session):
-            # checks judged while one waits for its query, where pytest runs them all (run_judge_ahead.py)
-            run.judges_ahead = not session.config.option.maxfail and not session.config.getoption("stepwise", False)
             run.fetch_ahead()   # every query the selected checks read, sent at once (run_ahead.py)
         return None
     from feature_store_health.alerting.remediation_run import reprocess_plan_lines

@@ -24,7 +24,6 @@ from feature_store_health.run_ahead import FetchAhead
 from feature_store_health.run_arrival import Arrivals, skipped_waiting
 from feature_store_health.run_distributions import LEARNING, Distributions
 from feature_store_health.run_history import HistoryAndBaselines
-from feature_store_health.run_judge_ahead import JudgeAhead
 from feature_store_health.run_queries import MetricsByDate, Queries
 from feature_store_health.run_record import Recording
 from feature_store_health.run_rerun import rerun_command
@@ -37,10 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["CheckSpec", "HealthRun"]
 
 
-class HealthRun(Queries, JudgeAhead, FetchAhead, Shown, Distributions, HistoryAndBaselines, Recording, Arrivals):
+class HealthRun(Queries, FetchAhead, Shown, Distributions, HistoryAndBaselines, Recording, Arrivals):
     """One run of the suite: its settings and state, and the verdicts pytest asks it for. Its
-    parts by job: the queries (run_queries.py), sent ahead of the checks (run_ahead.py), the checks
-    judged while one waits for its query (run_judge_ahead.py), what reports show beside the verdicts
+    parts by job: the queries (run_queries.py), sent ahead of the checks (run_ahead.py), what reports show beside the verdicts
     (run_shown.py), drift's and continuity's learned values (run_distributions.py), history and
     baselines (run_history.py), its history write (run_record.py), landings (run_arrival.py), the rerun command (run_rerun.py)."""
 
@@ -66,11 +64,6 @@ class HealthRun(Queries, JudgeAhead, FetchAhead, Shown, Distributions, HistoryAn
         self._ahead = {}        # run_ahead.py: the queries sent ahead of the checks, not read yet
         self._sender = None
         self._settled = {}
-        self.judges_ahead = False   # run_judge_ahead.py: checks judged while one waits (the plugin says when)
-        self._judged_ahead = {}
-        self._aheads = []
-        self._judging_ahead = None
-        self._judging = None
         self._verdicts: dict[CheckSpec, Verdict] = {}  # in the order the checks ran
         self._tables = {table.name: table for table in config.tables}
         # Completeness of the run: the checks pytest selected, and those whose test ran to its end
@@ -150,13 +143,7 @@ class HealthRun(Queries, JudgeAhead, FetchAhead, Shown, Distributions, HistoryAn
     # -- judge -------------------------------------------------------------------------------
     def judge(self, spec: CheckSpec) -> Verdict:
         """Judge one check and record it; a query that failed gives NOT_EVALUATED, never a pass."""
-        verdict = self.take_judged_ahead(spec)
-        if verdict is None:
-            self._judging = spec
-            try:
-                verdict = self._judged_early.pop(spec, None) or self._judge(spec)
-            finally:
-                self._judging = None
+        verdict = self._judged_early.pop(spec, None) or self._judge(spec)
         self._verdicts[spec] = verdict
         return verdict
 
@@ -230,8 +217,6 @@ class HealthRun(Queries, JudgeAhead, FetchAhead, Shown, Distributions, HistoryAn
         """A check whose test failed without a failing verdict (an error in its setup or body, or a
         verdict never reached) is NOT_EVALUATED with the reason: it never reads as a pass. One
         skipped before it was judged (a skip marker) is SKIPPED with the reason, never dropped."""
-        if spec in self._judged_ahead:   # its later checks judged ahead saw another verdict of it
-            self.drop_judged_ahead(spec.table)
         self._verdicts[spec] = self._unjudged(spec, reason, severity)
 
     def _unjudged(self, spec: CheckSpec, reason: str, severity: Severity = Severity.NOT_EVALUATED) -> Verdict:

@@ -91,14 +91,6 @@ class FetchAhead:
     # ended unread (settle_ahead): (its entry in queries, or None: not listed; its answer or its error)
     _settled: dict[Key, tuple[int | None, QueryResult | BaseException]]
     _sender: Sender | None
-    _judging_ahead = None   # the check being judged ahead while another waits (run_judge_ahead.py)
-
-    def judge_while_waiting(self, table_name: str, future: concurrent.futures.Future) -> None:
-        """Before a check waits for ``future``: nothing here; a HealthRun judges other tables' checks
-        meanwhile (run_judge_ahead.JudgeAhead)."""
-
-    def settle_judged_ahead(self) -> None:
-        """At the run's end: nothing here (run_judge_ahead.JudgeAhead: the checks it judged that pytest never reached)."""
 
     def fetch_ahead(self) -> None:
         """Send every query the selected checks read, at once. Once per run; only after pytest
@@ -145,14 +137,9 @@ class FetchAhead:
         entry in ``queries`` when it was recorded as not read (an output reads it after the
         checks stopped); raises its BackendError. None: it was not sent, and the caller runs it."""
         key = _key(table_name, sql, parameters)
-        ahead = self._judging_ahead
-        if ahead is not None and key in self._ahead:   # read for a check judged ahead: taken off when pytest reaches it
-            ahead.keys.append(key)
-            return self._ahead[key][1].result(), None
         found = self._ahead.pop(key, None)
         if found is not None:
             try:
-                self.judge_while_waiting(table_name, found[1])   # run_judge_ahead.py: other tables' checks meanwhile
                 return found[1].result(), None
             except KeyboardInterrupt:   # Ctrl-C while waiting for it: no output sends it again
                 self._settled[key] = None, BackendError(INTERRUPTED)
@@ -165,13 +152,8 @@ class FetchAhead:
             raise answer
         return answer, entry
 
-    def _record_query(self, stats, purpose: str, parameters: dict[str, dt.date], entry: int | None = None,
-                      sent: bool = True) -> None:
-        """What a query the run read cost: appended, or put in place of its entry as a query not read.
-        Read for a check judged ahead (``sent``: the query was sent ahead): kept until pytest reaches it."""
-        if self._judging_ahead is not None and entry is None:
-            self._judging_ahead.records.append((stats, purpose, parameters, sent))
-            return
+    def _record_query(self, stats, purpose: str, parameters: dict[str, dt.date], entry: int | None = None) -> None:
+        """What a query the run read cost: appended, or put in place of its entry as a query not read."""
         stats = stats._replace(purpose=purpose, parameters={name: value.isoformat() for name, value in parameters.items()})
         if entry is None:
             self.queries.append(stats)
@@ -184,7 +166,6 @@ class FetchAhead:
         after all takes its answer (or its error). ``interrupted`` (Ctrl-C) waits for none: those
         not started are never sent, those running are stopped, and only those already ended are
         recorded. A Ctrl-C while waiting makes it an interrupted settle."""
-        self.settle_judged_ahead()   # the checks judged ahead that pytest never reached
         if self._sender is None:
             return
         if not interrupted:

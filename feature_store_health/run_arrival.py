@@ -96,7 +96,7 @@ class Arrivals:
         verdicts = {dimension: found.get("flagged") or () for dimension, found in recorded_verdicts(judged).items()}
         for dimension in ("anomalies", ARRIVAL):
             spec = CheckSpec(table_name, day, dimension)
-            verdict = self.verdict_so_far(spec)
+            verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
             if verdict is not None:
                 verdicts[dimension] = self._verdict_metrics(verdict)
         return any("landing_time" in verdicts.get(dimension, ()) for dimension in ("anomalies", ARRIVAL))

@@ -227,7 +227,7 @@ class Distributions:
             return {}
         day, values = candidates[0]
         spec = CheckSpec(table.name, day, "drift")
-        verdict = self.verdict_so_far(spec)
+        verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
         if verdict is not None:
             levels = flagged_levels(verdict.details)
         else:

@@ -268,7 +268,7 @@ class HistoryAndBaselines:
         # a day before the run's window: the dimensions judged ahead for later baselines
         for dimension in DIMENSIONS if day in self.settings.dates else ("anomalies", "drift", "continuity"):
             spec = CheckSpec(table_name, day, dimension)
-            verdict = self.verdict_so_far(spec)
+            verdict = self._verdicts.get(spec) or self._judged_early.get(spec)
             if verdict is not None:
                 verdicts[dimension] = (verdict.severity.value, self._verdict_metrics(verdict))
                 if dimension == "anomalies":
@@ -305,10 +305,8 @@ class HistoryAndBaselines:
         no baseline of later dates; they are recorded with the run."""
         for day in self._unjudged_days(table_name, check_date, dimension):
             spec = CheckSpec(table_name, day, dimension)
-            if spec not in self._verdicts and spec not in self._judged_early and spec not in self._judged_ahead:
+            if spec not in self._verdicts and spec not in self._judged_early:
                 self._judged_early[spec] = self._judge(spec, baseline_only=True)
-                if self._judging_ahead is not None:   # recorded only if pytest reaches that check
-                    self._judging_ahead.early.append(spec)
 
     def _unjudged_days(self, table_name: str, check_date: dt.date, dimension: str = "anomalies") -> list[dt.date]:
         """The earlier days with rows and no ``dimension`` verdict on their rows, oldest first: those

@@ -71,7 +71,7 @@ class Queries:
         parameters = window or self._window(start)
         found = self._sent_ahead(table.name, sql, parameters)   # run_ahead.py: sent when pytest collected
         result, entry = found if found is not None else (self.backend.run_query(table.name, sql, parameters), None)
-        self._record_query(result.stats, purpose, parameters, entry, sent=found is not None)
+        self._record_query(result.stats, purpose, parameters, entry)
         return result.rows
 
     def schema(self, table_name: str) -> SchemaReport:

@@ -45,10 +45,7 @@ class Recording:
                        hashlib.sha256(repr(self.config).encode()).hexdigest()[:16])
         verdicts: dict[tuple[str, dt.date], list[Verdict]] = {}
         # the checks that ran, and the anomalies judged ahead for later baselines that no test reported
-        # (not those judged for a check judged ahead that pytest never reached: run_judge_ahead.py)
-        unreached = self.early_not_reached()
-        for verdict in [*self.verdicts, *(found for spec, found in self._judged_early.items()
-                                          if spec not in self._verdicts and spec not in unreached)]:
+        for verdict in [*self.verdicts, *(found for spec, found in self._judged_early.items() if spec not in self._verdicts)]:
             verdicts.setdefault((verdict.table, verdict.check_date), []).append(verdict)
         rows: list[dict[str, Any]] = []
         for table in self.config.tables:
